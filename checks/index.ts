@@ -1,0 +1,6 @@
+// The check registry, kept sorted by id. test/registry.test.ts keeps it in agreement with the
+// folders in checks/, their READMEs and their tests: add a check here when you add its folder.
+import type { CheckDefinition } from '../src/engine/types.js';
+
+export const CHECKS: readonly CheckDefinition[] = [
+];

@@ -1,0 +1,48 @@
+// In-memory sources: objects and raw node output held in memory. Used by the check tests and by
+// anything that already has the data (the snapshot loader streams instead).
+import { resourceName, type ApiKind, type KubeObject } from '../kube/resources.js';
+import type { RawSample } from '../node/probe-types.js';
+import type { ProbeName } from '../node/probes.js';
+import { ResourceUnavailable, type ApiSource, type ClusterInfo, type ListRequest, type NodeCollection, type NodeSource, type NodeTarget } from './source.js';
+
+export type ObjectsByKind = { [K in ApiKind]?: KubeObject[] };
+
+export function memoryApiSource(objects: ObjectsByKind, opts: {
+  now?: Date; cluster?: Partial<ClusterInfo>; unavailable?: { [K in ApiKind]?: string }; pageSize?: number;
+} = {}): ApiSource {
+  const pageSize = opts.pageSize ?? 500;
+  return {
+    async open() {
+      return { cluster: { context: null, server: null, version: null, ...opts.cluster }, now: opts.now ?? new Date() };
+    },
+    async *list(req: ListRequest) {
+      const reason = opts.unavailable?.[req.info.kind];
+      if (reason) throw new ResourceUnavailable(resourceName(req.info), reason);
+      const all = (objects[req.info.kind] ?? []).filter((o) => !req.namespace || o.metadata?.namespace === req.namespace);
+      for (let i = 0; i < all.length; i += pageSize) yield all.slice(i, i + pageSize);
+    },
+  };
+}
+
+/** Raw probe output per node; a string is shorthand for one sample with exit code 0. A node given as
+ * a string is unreachable with that reason. */
+export type RawNodes = Record<string, string | { [P in ProbeName]?: string | RawSample[] }>;
+
+export function memoryNodeSource(nodes: RawNodes, intervalSeconds = 5): NodeSource {
+  return {
+    async *collect(targets: NodeTarget[], probes: ProbeName[]): AsyncIterable<NodeCollection> {
+      for (const t of targets) {
+        const raw = nodes[t.name];
+        if (raw === undefined) { yield { node: t.name, reached: false, reason: 'no data for this node' }; continue; }
+        if (typeof raw === 'string') { yield { node: t.name, reached: false, reason: raw }; continue; }
+        const samples: { [P in ProbeName]?: RawSample[] } = {};
+        for (const p of probes) {
+          const v = raw[p];
+          if (v === undefined) continue;
+          samples[p] = typeof v === 'string' ? [{ stdout: v, exitCode: 0 }] : v;
+        }
+        yield { node: t.name, reached: true, intervalSeconds, samples };
+      }
+    },
+  };
+}

@@ -1,0 +1,55 @@
+// plan: the union of what the selected checks need, one list per kind, in streaming order.
+import { RESOURCES, type ApiKind, type ResourceInfo } from '../kube/resources.js';
+import type { ProbeName } from '../node/probes.js';
+import type { ApiNeed, CheckDefinition, CheckId } from './types.js';
+
+export interface PlannedList {
+  info: ResourceInfo;
+  /** Set only when every check asking for this kind asked for the same selector. */
+  fieldSelector?: string;
+  /** Checks that cannot run without this list (a failure skips them). */
+  requiredBy: Set<CheckId>;
+  /** Checks whose visitors receive the objects. */
+  consumers: Set<CheckId>;
+}
+
+export interface Plan {
+  lists: PlannedList[];
+  probes: ProbeName[];
+  /** Checks that need node probes. */
+  probeChecks: Set<CheckId>;
+}
+
+const normalise = (n: ApiKind | ApiNeed): ApiNeed => (typeof n === 'string' ? { kind: n } : n);
+
+export function planCollection(checks: readonly CheckDefinition[]): Plan {
+  const byKind = new Map<ApiKind, { needs: ApiNeed[]; list: PlannedList }>();
+  const probes = new Set<ProbeName>();
+  const probeChecks = new Set<CheckId>();
+  const want = (check: CheckId, need: ApiNeed) => {
+    let entry = byKind.get(need.kind);
+    if (!entry) {
+      const info = RESOURCES.find((r) => r.kind === need.kind)!;
+      entry = { needs: [], list: { info, requiredBy: new Set(), consumers: new Set() } };
+      byKind.set(need.kind, entry);
+    }
+    entry.needs.push(need);
+    entry.list.consumers.add(check);
+    if (!need.optional) entry.list.requiredBy.add(check);
+  };
+  for (const check of checks) {
+    for (const need of check.needs.api ?? []) want(check.id, normalise(need));
+    if (check.needs.probes?.length) {
+      probeChecks.add(check.id);
+      check.needs.probes.forEach((p) => probes.add(p));
+      // Node objects say where to SSH (addresses); a check that probes nodes needs them.
+      want(check.id, { kind: 'Node' });
+    }
+  }
+  for (const { needs, list } of byKind.values()) {
+    const selectors = new Set(needs.map((n) => n.fieldSelector ?? ''));
+    if (selectors.size === 1 && !selectors.has('')) list.fieldSelector = needs[0]!.fieldSelector;
+  }
+  const lists = RESOURCES.flatMap((r) => (byKind.has(r.kind) ? [byKind.get(r.kind)!.list] : []));
+  return { lists, probes: [...probes].sort(), probeChecks };
+}

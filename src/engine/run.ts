@@ -1,0 +1,191 @@
+// The engine: plan → collect (API, then nodes) → evaluate (streamed through the checks) → results.
+// Objects are never accumulated here: each page goes through every interested check and is dropped.
+import { performance } from 'node:perf_hooks';
+import type { ApiKind, KubeObject } from '../kube/resources.js';
+import type { V1Node } from '@kubernetes/client-node';
+import { parseNodeCollection } from '../node/parse-collection.js';
+import { planCollection } from './plan.js';
+import { ResourceUnavailable, type ApiSource, type ClusterInfo, type NodeSource, type NodeTarget, type Recorder } from './source.js';
+import type {
+  CheckDefinition, CheckId, CheckResult, CheckSettings, Finding, Gap, NodeProbeResults, Visitors,
+} from './types.js';
+
+export interface RunScope {
+  /** Restrict namespaced lists to one namespace (undefined = all namespaces). */
+  namespace?: string;
+  /** -l: label selector for workloads and pods. */
+  labelSelector?: string;
+  /** --nodes: which nodes to probe over SSH (undefined = all). */
+  nodeFilter?: (node: V1Node) => boolean;
+}
+
+export type ProgressEvent =
+  | { type: 'list'; kind: ApiKind; count: number }
+  | { type: 'nodes'; done: number; total: number; node?: string }
+  | { type: 'evaluate' };
+
+export interface RunInput {
+  checks: readonly CheckDefinition[];
+  api: ApiSource;
+  /** Undefined with --no-ssh: node checks are not evaluated and say so. */
+  nodes?: NodeSource;
+  noNodesReason?: string;
+  scope: RunScope;
+  settings: CheckSettings;
+  recorder?: Recorder;
+  progress?: (e: ProgressEvent) => void;
+}
+
+export interface RunOutput {
+  cluster: ClusterInfo;
+  now: Date;
+  results: CheckResult[];
+  findings: Finding[];
+  gaps: Gap[];
+  nodes: { total: number; reached: number };
+}
+
+interface CheckState {
+  def: CheckDefinition;
+  visitors: Visitors;
+  findings: Finding[];
+  ms: number;
+  error?: string;
+  skip?: string;
+  note?: string;
+}
+
+export async function runChecks(input: RunInput): Promise<RunOutput> {
+  const { checks, api, scope } = input;
+  const progress = input.progress ?? (() => {});
+  const { cluster, now } = await api.open();
+  const plan = planCollection(checks);
+  const gaps: Gap[] = [];
+
+  const states = new Map<CheckId, CheckState>();
+  for (const def of checks) {
+    const state: CheckState = { def, visitors: {}, findings: [], ms: 0 };
+    states.set(def.id, state);
+    call(state, () => {
+      state.visitors = def.create({
+        now,
+        settings: input.settings,
+        report: (f) => state.findings.push({ check: def.id, ...f }),
+      });
+    });
+  }
+
+  const nodeTargets: NodeTarget[] = [];
+  for (const list of plan.lists) {
+    const kind = list.info.kind;
+    const consumers = [...list.consumers].map((id) => states.get(id)!);
+    let count = 0;
+    try {
+      for await (const page of api.list({
+        info: list.info,
+        namespace: list.info.namespaced ? scope.namespace : undefined,
+        fieldSelector: list.fieldSelector,
+        labelSelector: list.info.honoursLabelSelector ? scope.labelSelector : undefined,
+      })) {
+        await input.recorder?.page(kind, page);
+        for (const obj of page) {
+          if (kind === 'Node') collectNodeTarget(obj as V1Node, scope, nodeTargets);
+          for (const state of consumers) visit(state, kind, obj);
+        }
+        count += page.length;
+        progress({ type: 'list', kind, count });
+      }
+    } catch (err) {
+      if (!(err instanceof ResourceUnavailable)) throw err;
+      gaps.push({ source: 'api', resource: err.resource, reason: err.reason });
+      for (const id of list.requiredBy) {
+        const s = states.get(id)!;
+        s.skip ??= `${err.reason}: ${err.resource}`;
+      }
+    }
+  }
+
+  let reached = 0;
+  const nodeTotal = plan.probes.length ? nodeTargets.length : 0;
+  if (plan.probes.length && nodeTargets.length) {
+    const probeStates = [...plan.probeChecks].map((id) => states.get(id)!);
+    if (!input.nodes) {
+      for (const s of probeStates) s.note = `node probes not collected: ${input.noNodesReason ?? '--no-ssh'}`;
+    } else {
+      let done = 0;
+      progress({ type: 'nodes', done, total: nodeTargets.length });
+      for await (const collection of input.nodes.collect(nodeTargets, plan.probes)) {
+        await input.recorder?.node(collection);
+        done++;
+        progress({ type: 'nodes', done, total: nodeTargets.length, node: collection.node });
+        if (!collection.reached) {
+          gaps.push({ source: 'ssh', node: collection.node, reason: collection.reason });
+          continue;
+        }
+        reached++;
+        const results = parseNodeCollection(collection);
+        for (const [probe, outcome] of Object.entries(results.probes)) {
+          if (!outcome.ok) gaps.push({ source: 'ssh', node: collection.node, probe, reason: outcome.reason });
+        }
+        for (const s of probeStates) deliverProbes(s, results);
+      }
+      if (reached < nodeTargets.length) {
+        for (const s of probeStates) s.note = `node data from ${reached} of ${nodeTargets.length} nodes (see gaps)`;
+      }
+    }
+    if (reached === 0) {
+      for (const s of probeStates) s.skip ??= s.note ?? 'no node could be reached over SSH';
+    }
+  }
+
+  progress({ type: 'evaluate' });
+  for (const state of states.values()) {
+    if (!state.skip && state.visitors.finish) call(state, () => state.visitors.finish!());
+  }
+
+  const results: CheckResult[] = [];
+  const findings: Finding[] = [];
+  for (const s of states.values()) {
+    const status = s.error ? 'error' : s.skip ? 'skip' : s.findings.some((f) => f.severity !== 'info') ? 'fail' : 'pass';
+    if (status === 'pass' || status === 'fail') findings.push(...s.findings);
+    results.push({
+      id: s.def.id,
+      title: s.def.title,
+      status,
+      reason: s.error ?? s.skip ?? s.note ?? null,
+      durationMs: Math.round(s.ms),
+    });
+  }
+  return { cluster, now, results, findings, gaps, nodes: { total: nodeTotal, reached } };
+}
+
+function collectNodeTarget(node: V1Node, scope: RunScope, out: NodeTarget[]): void {
+  const name = node.metadata?.name;
+  if (!name || (scope.nodeFilter && !scope.nodeFilter(node))) return;
+  out.push({ name, addresses: (node.status?.addresses ?? []).map((a) => ({ type: a.type, address: a.address })) });
+}
+
+function visit(state: CheckState, kind: ApiKind, obj: KubeObject): void {
+  const fn = state.visitors[kind] as ((o: KubeObject) => void) | undefined;
+  if (fn && !state.error) call(state, () => fn(obj));
+}
+
+function deliverProbes(state: CheckState, results: NodeProbeResults): void {
+  const fn = state.visitors.NodeProbes;
+  if (fn && !state.error) call(state, () => fn(results));
+}
+
+/** A check that throws is a bug in that check: it becomes status `error`, and the run goes on. */
+function call(state: CheckState, fn: () => void): void {
+  if (state.error) return;
+  const t0 = performance.now();
+  try {
+    fn();
+  } catch (err) {
+    // Message plus the frame that threw: enough for a bug report, short enough for a table cell.
+    const frame = err instanceof Error ? err.stack?.split('\n').find((l) => l.trim().startsWith('at ')) : undefined;
+    state.error = `check threw: ${err instanceof Error ? err.message : String(err)}${frame ? ` (${frame.trim()})` : ''}`;
+  } finally {
+    state.ms += performance.now() - t0;
+  }
+}

@@ -1,0 +1,55 @@
+// Where the engine's data comes from: a live cluster (src/kube, src/node) or a saved snapshot
+// (src/snapshot). Both deliver the same raw data through the same interfaces, page by page.
+import type { ApiKind, KubeObject, ResourceInfo } from '../kube/resources.js';
+import type { ProbeName } from '../node/probes.js';
+import type { RawSample } from '../node/probe-types.js';
+
+export interface ClusterInfo {
+  context: string | null;
+  server: string | null;
+  version: string | null;
+}
+
+export interface ListRequest {
+  info: ResourceInfo;
+  namespace?: string;
+  fieldSelector?: string;
+  labelSelector?: string;
+}
+
+/** A list that could not be read; `reason` is short and human ("forbidden", "timed out after 30s"). */
+export class ResourceUnavailable extends Error {
+  constructor(readonly resource: string, readonly reason: string) {
+    super(`${resource}: ${reason}`);
+  }
+}
+
+export interface ApiSource {
+  /** Connects (or opens the snapshot) and returns what the report says about the cluster, and "now". */
+  open(): Promise<{ cluster: ClusterInfo; now: Date }>;
+  /** Pages of raw objects. Throws ResourceUnavailable when the list cannot be read. */
+  list(req: ListRequest): AsyncIterable<KubeObject[]>;
+}
+
+/** A node to reach over SSH, with what the API says about it. */
+export interface NodeTarget {
+  name: string;
+  addresses: { type: string; address: string }[];
+}
+
+/** The raw result of one node's probe session. Parsing happens in the engine, so a snapshot stores
+ * exactly what the node printed and replays through the same parsers. */
+export type NodeCollection =
+  | { node: string; reached: true; intervalSeconds: number; samples: { [P in ProbeName]?: RawSample[] } }
+  | { node: string; reached: false; reason: string };
+
+export interface NodeSource {
+  /** Runs the probes on the nodes (bounded concurrency) and yields each node as it finishes. */
+  collect(nodes: NodeTarget[], probes: ProbeName[]): AsyncIterable<NodeCollection>;
+}
+
+/** Receives everything collected, to save a snapshot (--save-snapshot). */
+export interface Recorder {
+  page(kind: ApiKind, items: KubeObject[]): Promise<void>;
+  node(collection: NodeCollection): Promise<void>;
+}

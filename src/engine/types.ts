@@ -1,0 +1,130 @@
+// The public contract between the engine and check modules (checks/<id>/index.ts).
+// Checks are pure: they receive objects through visitors, report findings as data, and never do I/O,
+// print, or read the clock (ctx.now comes from the API server's Date header, or the snapshot).
+import type { KubeObject, ApiKind, KindTypes } from '../kube/resources.js';
+import type { ProbeName, ProbeValues } from '../node/probes.js';
+
+export type { KubeObject, ApiKind, KindTypes, ProbeName, ProbeValues };
+
+/** Contract (DESIGN §2.3): how bad a finding is. */
+export type Severity = 'critical' | 'warning' | 'info';
+export const SEVERITIES: readonly Severity[] = ['critical', 'warning', 'info'];
+
+/** Contract (DESIGN §2.3): how a check run ended. */
+export type CheckStatus = 'pass' | 'fail' | 'skip' | 'error';
+
+/** Contract (DESIGN §2.4): stable forever. A new check adds its id here first. */
+export const CHECK_IDS = [
+  'syn-backlog', 'arp-neighbor-overflow', 'cni0-bridge-mismatch', 'kubelet-gc', 'evicted-pods',
+  'missing-probes', 'hostpath-log-growth', 'graceful-termination', 'jvm-container-memory',
+  'cpu-throttling-kernel', 'grpc-load-imbalance', 'node-heartbeat', 'etcd-health', 'object-scale',
+  'node-imbalance',
+] as const;
+export type CheckId = (typeof CHECK_IDS)[number];
+
+/** What a finding is about: the thing the on-call person has to change. */
+export interface Target {
+  kind: string; // 'Node' | 'Cluster' | 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Pod' | 'Service' | …
+  name: string;
+  namespace?: string;
+  container?: string;
+}
+
+export interface Remediation {
+  summary: string;
+  steps?: string[];
+}
+
+/** What a check passes to ctx.report(); the engine adds `check`. */
+export interface FindingInput {
+  severity: Severity;
+  target: Target;
+  message: string;
+  /** Plain data (numbers as numbers) that lets a reader verify the message. */
+  evidence?: Record<string, unknown>;
+  expected?: string;
+  actual?: string;
+  remediation: Remediation;
+  docs?: string;
+}
+
+export interface Finding extends FindingInput {
+  check: CheckId;
+}
+
+/** One API list a check needs. Checks must still filter what they receive: when two checks ask for
+ * the same kind with different selectors, the engine lists the kind once, unfiltered. */
+export interface ApiNeed {
+  kind: ApiKind;
+  /** Server-side field selector, e.g. 'status.phase=Failed'. */
+  fieldSelector?: string;
+  /** Optional data (e.g. events used only as evidence): a failure to list it is a gap, not a skip. */
+  optional?: boolean;
+}
+
+export interface CheckNeeds {
+  api?: (ApiKind | ApiNeed)[];
+  /** Named node probes (src/node/probes.ts), collected over SSH in one session per node. */
+  probes?: ProbeName[];
+}
+
+/** A probe result as a check sees it: parsed value, or the reason it is missing. */
+export type ProbeOutcome<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** Everything collected from one node over SSH. */
+export interface NodeProbeResults {
+  node: string;
+  probes: { [P in ProbeName]?: ProbeOutcome<ProbeValues[P]> };
+}
+
+export interface CheckSettings {
+  /** Seconds between the two samples of rate counters (0 = one sample only). */
+  sampleIntervalSeconds: number;
+  /** Namespace the run is restricted to, or undefined for all namespaces. */
+  namespace?: string;
+}
+
+export interface CheckContext {
+  /** "Now" as the cluster sees it (API server Date header; the snapshot's collection time offline). */
+  now: Date;
+  settings: CheckSettings;
+  report(finding: FindingInput): void;
+}
+
+/** Per-kind visitors, called once per object as pages stream in, then NodeProbes per node, then finish. */
+export type Visitors = {
+  [K in ApiKind]?: (obj: KindTypes[K]) => void;
+} & {
+  NodeProbes?: (results: NodeProbeResults) => void;
+  finish?: () => void;
+};
+
+export interface CheckDefinition {
+  id: CheckId;
+  /** The desired state, e.g. "Workloads have readiness and liveness probes". */
+  title: string;
+  /** The worst severity this check can report (shown by `list`). */
+  severity: Severity;
+  /** One paragraph for `explain`; the README in the check's folder has the rest. */
+  description: string;
+  needs: CheckNeeds;
+  create(ctx: CheckContext): Visitors;
+}
+
+/** Identity helper: gives check modules type inference and one import. */
+export function defineCheck(def: CheckDefinition): CheckDefinition {
+  return def;
+}
+
+export interface CheckResult {
+  id: CheckId;
+  title: string;
+  status: CheckStatus;
+  reason: string | null;
+  durationMs: number;
+}
+
+/** Data that could not be collected. Reported in the summary, never a crash. */
+export type Gap =
+  | { source: 'api'; resource: string; reason: string }
+  | { source: 'ssh'; node: string; reason: string; probe?: string };

@@ -1,0 +1,21 @@
+// Raw probe samples → parsed values, per probe. A parser that throws (garbage, truncated output,
+// permission denied) costs that probe on that node, never the run.
+import type { NodeCollection } from '../engine/source.js';
+import type { NodeProbeResults, ProbeOutcome } from '../engine/types.js';
+import { ProbeError } from './probe-types.js';
+import { PROBES, type ProbeName } from './probes.js';
+
+export function parseNodeCollection(c: Extract<NodeCollection, { reached: true }>): NodeProbeResults {
+  const probes: Record<string, ProbeOutcome<unknown>> = {};
+  for (const [name, samples] of Object.entries(c.samples) as [ProbeName, NonNullable<(typeof c.samples)[ProbeName]>][]) {
+    const def = PROBES[name];
+    if (!def) continue; // a snapshot from a newer version may carry probes this one does not know
+    try {
+      probes[name] = { ok: true, value: def.parse(samples, c.intervalSeconds) };
+    } catch (err) {
+      const reason = err instanceof ProbeError ? err.message : `could not parse output: ${err instanceof Error ? err.message : String(err)}`;
+      probes[name] = { ok: false, reason };
+    }
+  }
+  return { node: c.node, probes: probes as NodeProbeResults['probes'] };
+}
