@@ -43,9 +43,13 @@ export type NodeCollection =
   | { node: string; reached: true; intervalSeconds: number; samples: { [P in ProbeName]?: RawSample[] } }
   | { node: string; reached: false; reason: string };
 
+/** Data some probes take per node (e.g. hostPath paths to measure), one string per line. It travels
+ * to the node as data (base64 inside the script, decoded onto the fragment's stdin), never as code. */
+export type ProbeInputs = { [P in ProbeName]?: string[] };
+
 export interface NodeSource {
   /** Runs the probes on the nodes (bounded concurrency) and yields each node as it finishes. */
-  collect(nodes: NodeTarget[], probes: ProbeName[]): AsyncIterable<NodeCollection>;
+  collect(nodes: NodeTarget[], probes: ProbeName[], inputs?: (node: string) => ProbeInputs): AsyncIterable<NodeCollection>;
 }
 
 /** Receives everything collected, to save a snapshot (--save-snapshot). */

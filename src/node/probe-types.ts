@@ -15,6 +15,8 @@ export interface ProbeDefinition<T> {
   script: string;
   /** Rate counters: the fragment runs twice, --sample-interval apart, in the same session. */
   sampled?: boolean;
+  /** The fragment reads per-node input lines (ProbeInputs) on its stdin. */
+  takesInput?: boolean;
   /** Turns the sample(s) into a value. Throw ProbeError for garbage: it becomes a gap, not a crash. */
   parse(samples: RawSample[], intervalSeconds: number): T;
 }
