@@ -16,8 +16,10 @@ export interface PlannedList {
 export interface Plan {
   lists: PlannedList[];
   probes: ProbeName[];
-  /** Checks that need node probes. */
+  /** Checks that use node probes. */
   probeChecks: Set<CheckId>;
+  /** Of those, the ones that cannot run without node data. */
+  probeRequired: Set<CheckId>;
 }
 
 const normalise = (n: ApiKind | ApiNeed): ApiNeed => (typeof n === 'string' ? { kind: n } : n);
@@ -26,6 +28,7 @@ export function planCollection(checks: readonly CheckDefinition[]): Plan {
   const byKind = new Map<ApiKind, { needs: ApiNeed[]; list: PlannedList }>();
   const probes = new Set<ProbeName>();
   const probeChecks = new Set<CheckId>();
+  const probeRequired = new Set<CheckId>();
   const want = (check: CheckId, need: ApiNeed) => {
     let entry = byKind.get(need.kind);
     if (!entry) {
@@ -41,9 +44,10 @@ export function planCollection(checks: readonly CheckDefinition[]): Plan {
     for (const need of check.needs.api ?? []) want(check.id, normalise(need));
     if (check.needs.probes?.length) {
       probeChecks.add(check.id);
+      if (!check.needs.probesOptional) probeRequired.add(check.id);
       check.needs.probes.forEach((p) => probes.add(p));
       // Node objects say where to SSH (addresses); a check that probes nodes needs them.
-      want(check.id, { kind: 'Node' });
+      want(check.id, { kind: 'Node', optional: check.needs.probesOptional });
     }
   }
   for (const { needs, list } of byKind.values()) {
@@ -51,5 +55,5 @@ export function planCollection(checks: readonly CheckDefinition[]): Plan {
     if (selectors.size === 1 && !selectors.has('')) list.fieldSelector = needs[0]!.fieldSelector;
   }
   const lists = RESOURCES.flatMap((r) => (byKind.has(r.kind) ? [byKind.get(r.kind)!.list] : []));
-  return { lists, probes: [...probes].sort(), probeChecks };
+  return { lists, probes: [...probes].sort(), probeChecks, probeRequired };
 }

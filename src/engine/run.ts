@@ -107,11 +107,9 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
 
   let reached = 0;
   const nodeTotal = plan.probes.length ? nodeTargets.length : 0;
-  if (plan.probes.length && nodeTargets.length) {
+  if (plan.probes.length) {
     const probeStates = [...plan.probeChecks].map((id) => states.get(id)!);
-    if (!input.nodes) {
-      for (const s of probeStates) s.note = `node probes not collected: ${input.noNodesReason ?? '--no-ssh'}`;
-    } else {
+    if (nodeTargets.length && input.nodes) {
       let done = 0;
       progress({ type: 'nodes', done, total: nodeTargets.length });
       for await (const collection of input.nodes.collect(nodeTargets, plan.probes)) {
@@ -129,12 +127,15 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
         }
         for (const s of probeStates) deliverProbes(s, results);
       }
-      if (reached < nodeTargets.length) {
-        for (const s of probeStates) s.note = `node data from ${reached} of ${nodeTargets.length} nodes (see gaps)`;
-      }
     }
-    if (reached === 0) {
-      for (const s of probeStates) s.skip ??= s.note ?? 'no node could be reached over SSH';
+    const note = !nodeTargets.length ? 'no nodes to probe'
+      : !input.nodes ? `node checks not evaluated: ${input.noNodesReason ?? '--no-ssh'}`
+      : reached < nodeTargets.length ? `node data from ${reached} of ${nodeTargets.length} nodes (see gaps)`
+      : undefined;
+    for (const s of probeStates) {
+      if (!note) continue;
+      if (reached === 0 && plan.probeRequired.has(s.def.id)) s.skip ??= note;
+      else s.note = note;
     }
   }
 

@@ -66,6 +66,9 @@ export interface CheckNeeds {
   api?: (ApiKind | ApiNeed)[];
   /** Named node probes (src/node/probes.ts), collected over SSH in one session per node. */
   probes?: ProbeName[];
+  /** The check can decide from API data alone (e.g. events), so it runs even when no node was
+   * reached; its result then says that node data was not collected. */
+  probesOptional?: boolean;
 }
 
 /** A probe result as a check sees it: parsed value, or the reason it is missing. */
