@@ -1,0 +1,111 @@
+// The commander program: flags → options → run. The only place that turns errors into exit codes
+// (DESIGN §2.2: 0 ok · 1 findings at or above --fail-on · 2 could not run · 130 interrupted).
+// --help, --version, list and explain must stay fast: the Kubernetes client is imported lazily.
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, ExitError, UsageError } from '../errors.js';
+import { toolVersion } from './version.js';
+
+const program = new Command('kubectl-checkup');
+
+program
+  .description('Diagnose a Kubernetes cluster: API checks with your kubeconfig and node checks over SSH,\n' +
+    'with evidence and remediation for each finding. As a kubectl plugin: kubectl checkup')
+  .version(toolVersion(), '--version', 'print the version')
+  .helpOption('-h, --help', 'show this help')
+  .showHelpAfterError('(run with --help for usage)')
+  .enablePositionalOptions()
+  // Cluster access: same names and meaning as kubectl's flags.
+  .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
+  .option('--context <name>', 'kubeconfig context to use')
+  .option('-n, --namespace <ns>', 'check only this namespace (default: all namespaces — a health check is about the whole cluster)')
+  .option('-A, --all-namespaces', 'check all namespaces (the default; accepted for kubectl muscle memory)')
+  .option('-l, --selector <selector>', 'label selector for workloads and pods, e.g. app=web,tier!=cache')
+  .option('--request-timeout <duration>', 'timeout of each API request, e.g. 30s, 1m; 0 = none', '30s')
+  .addOption(new Option('-o, --output <format>', 'report format').choices(['text', 'json']).default('text'))
+  // What to run.
+  .option('--checks <ids>', 'run only these checks (comma-separated ids; see `list`)')
+  .option('--skip <ids>', 'do not run these checks (comma-separated ids)')
+  .option('--nodes <names|selector>', 'node checks only on these nodes: comma-separated names, or a label selector (role=worker)')
+  .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').choices(['critical', 'warning', 'info', 'none']).default('critical'))
+  .option('--sample-interval <seconds>', 'seconds between the two samples of node counters (0 = one sample, no rates)', '5')
+  // Nodes over SSH (OpenSSH client: your ~/.ssh/config, agent, known_hosts and bastions apply).
+  .option('--no-ssh', 'API checks only: do not connect to nodes')
+  .option('--ssh-user <user>', 'SSH user (default: from your ssh config)')
+  .option('--ssh-identity <file>', 'SSH private key (ssh -i)')
+  .option('--ssh-port <port>', 'SSH port (ssh -p)')
+  .option('--ssh-config <file>', 'ssh config file (ssh -F)')
+  .option('--ssh-option <KEY=VALUE>', 'extra ssh option (ssh -o), repeatable', collect, [])
+  .option('--ssh-jump <host>', 'jump host / bastion (ssh -J)')
+  .option('--sudo', 'run node probes through sudo -n (for non-root SSH users)')
+  .addOption(new Option('--ssh-address <type>', 'which node address to connect to').choices(['internal-ip', 'external-ip', 'hostname', 'name']).default('internal-ip'))
+  .option('--ssh-concurrency <n>', 'nodes probed at once (one SSH session per node)', '16')
+  .option('--node-timeout <seconds>', 'give up on a node after this long (plus the sample interval)', '30')
+  // Offline.
+  .option('--snapshot <dir>', 'evaluate a saved snapshot instead of a live cluster')
+  .option('--save-snapshot <dir>', 'also save what was collected, for offline evaluation or a bug report')
+  .addHelpText('after', `
+Commands:
+  list                  list the checks and what each one needs
+  explain <check-id>    what a check looks at, why it matters, how to fix it
+
+Exit codes: 0 no finding at or above --fail-on · 1 findings at or above it · 2 could not run · 130 interrupted
+
+Examples:
+  kubectl checkup                                   all checks, API and nodes over SSH
+  kubectl checkup --no-ssh -n shop                  API checks on one namespace
+  kubectl checkup --checks syn-backlog --nodes node-3 --sudo --ssh-user admin
+  kubectl checkup -o json --fail-on warning         CI gate: fail the pipeline on warnings
+  kubectl checkup --save-snapshot ./snap            collect once, then: kubectl checkup --snapshot ./snap
+  kubectl checkup --snapshot fixtures/demo-cluster  the bundled demo cluster, no cluster needed`)
+  .action(async (opts) => {
+    const { runCommand } = await import('./run-command.js');
+    process.exitCode = await runCommand(opts);
+  });
+
+program
+  .command('list')
+  .description('list the checks')
+  .addOption(new Option('-o, --output <format>', 'list format').choices(['text', 'json']).default('text'))
+  .action(async (opts: { output: 'text' | 'json' }) => {
+    const { listChecks } = await import('./list-command.js');
+    process.stdout.write(listChecks(opts.output));
+  });
+
+program
+  .command('explain')
+  .description('explain a check: what it looks at, why it matters, how to fix it, false positives')
+  .argument('<check-id>')
+  .action(async (id: string) => {
+    const { explainCheck } = await import('./list-command.js');
+    process.stdout.write(explainCheck(id));
+  });
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+process.on('SIGINT', () => {
+  process.stderr.write('\ninterrupted\n');
+  process.exit(130);
+});
+
+program.exitOverride();
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = exitCodeFor(err);
+}
+
+function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // commander has already printed its message (or the help/version text).
+    return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
+  }
+  if (err instanceof ExitError) return err.code;
+  if (err instanceof UsageError || err instanceof ConfigError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    return 2;
+  }
+  process.stderr.write(`internal error (a bug — please report it with this output):\n${err instanceof Error ? err.stack : String(err)}\n`);
+  return 2;
+}

@@ -1,0 +1,18 @@
+// Progress on stderr while collecting (ora spinner), only when stderr is a terminal and not in CI:
+// stdout carries the report, and piped or CI output must not fill up with spinner frames.
+import ora from 'ora';
+import type { ProgressEvent } from '../engine/run.js';
+
+export function createProgress(): { update: (e: ProgressEvent) => void; stop: () => void } {
+  const enabled = Boolean(process.stderr.isTTY) && !process.env.CI;
+  if (!enabled) return { update: () => {}, stop: () => {} };
+  const spinner = ora({ stream: process.stderr, text: 'connecting', discardStdin: false }).start();
+  return {
+    update(e) {
+      if (e.type === 'list') spinner.text = `listing ${e.kind} … ${e.count}`;
+      else if (e.type === 'nodes') spinner.text = `probing nodes over SSH … ${e.done}/${e.total}${e.node ? ` (${e.node})` : ''}`;
+      else spinner.text = 'evaluating';
+    },
+    stop: () => spinner.stop(),
+  };
+}

@@ -1,0 +1,61 @@
+// Label and field selectors evaluated client-side, as the API server would, for snapshot replays
+// (a snapshot saved cluster-wide can be replayed with -n or -l).
+import { UsageError } from '../errors.js';
+
+export type ObjectMatcher = (obj: unknown) => boolean;
+
+type Requirement = (labels: Record<string, string>) => boolean;
+
+/** Parses a label selector (`a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`). */
+export function parseLabelSelector(selector: string): ObjectMatcher {
+  const reqs: Requirement[] = [];
+  for (const raw of splitTopLevel(selector)) {
+    const term = raw.trim();
+    if (!term) continue;
+    let m: RegExpMatchArray | null;
+    if ((m = term.match(/^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/))) {
+      const [, key, op, list] = m as unknown as [string, string, string, string];
+      const values = new Set(list.split(',').map((v) => v.trim()).filter(Boolean));
+      reqs.push(op === 'in' ? (l) => key in l && values.has(l[key]!) : (l) => !(key in l) || !values.has(l[key]!));
+    } else if ((m = term.match(/^([\w./-]+)\s*(==|=|!=)\s*([\w.-]*)$/))) {
+      const [, key, op, value] = m as unknown as [string, string, string, string];
+      reqs.push(op === '!=' ? (l) => l[key] !== value : (l) => l[key] === value);
+    } else if ((m = term.match(/^(!?)([\w./-]+)$/))) {
+      const [, not, key] = m as unknown as [string, string, string];
+      reqs.push(not ? (l) => !(key in l) : (l) => key in l);
+    } else {
+      throw new UsageError(`invalid label selector "${selector}": cannot parse "${term}"`);
+    }
+  }
+  return (obj) => {
+    const labels = ((obj as { metadata?: { labels?: Record<string, string> } }).metadata?.labels) ?? {};
+    return reqs.every((r) => r(labels));
+  };
+}
+
+/** Parses a field selector (`path=value`, `path==value`, `path!=value`, comma = and). */
+export function parseFieldSelector(selector: string): ObjectMatcher {
+  const reqs = selector.split(',').filter((t) => t.trim()).map((term) => {
+    const m = term.trim().match(/^([\w.]+)\s*(==|=|!=)\s*(.*)$/);
+    if (!m) throw new UsageError(`invalid field selector "${selector}"`);
+    const [, path, op, value] = m as unknown as [string, string, string, string];
+    const get = (o: unknown) => path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], o);
+    const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+    return op === '!=' ? (o: unknown) => str(get(o)) !== value : (o: unknown) => str(get(o)) === value;
+  });
+  return (obj) => reqs.every((r) => r(obj));
+}
+
+/** Splits on commas that are not inside parentheses. */
+function splitTopLevel(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of s) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (ch === ',' && depth === 0) { out.push(cur); cur = ''; } else cur += ch;
+  }
+  out.push(cur);
+  return out;
+}

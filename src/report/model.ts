@@ -1,0 +1,53 @@
+// The one report model (DESIGN §2.5, a contract): every output format renders this same document.
+import type { RunOutput } from '../engine/run.js';
+import type { CheckResult, Finding, Gap, Severity } from '../engine/types.js';
+import type { ClusterInfo } from '../engine/source.js';
+
+export interface Report {
+  apiVersion: 'checkup.k8s.io/v1';
+  kind: 'Report';
+  tool: { name: 'kubectl-checkup'; version: string };
+  cluster: ClusterInfo;
+  startedAt: string;
+  durationMs: number;
+  summary: {
+    checks: Record<CheckResult['status'], number>;
+    findings: Record<Severity, number>;
+    nodes: { total: number; reached: number };
+  };
+  checks: CheckResult[];
+  findings: Finding[];
+  gaps: Gap[];
+}
+
+const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
+
+export function buildReport(run: RunOutput, meta: { version: string; startedAt: Date; durationMs: number }): Report {
+  const checks = { pass: 0, fail: 0, skip: 0, error: 0 };
+  for (const r of run.results) checks[r.status]++;
+  const findings = { critical: 0, warning: 0, info: 0 };
+  for (const f of run.findings) findings[f.severity]++;
+  // Worst first, then grouped by check and target, so the first lines are the ones to act on.
+  const sorted = [...run.findings].sort((a, b) =>
+    SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
+    a.check.localeCompare(b.check) ||
+    `${a.target.namespace ?? ''}/${a.target.name}`.localeCompare(`${b.target.namespace ?? ''}/${b.target.name}`));
+  return {
+    apiVersion: 'checkup.k8s.io/v1',
+    kind: 'Report',
+    tool: { name: 'kubectl-checkup', version: meta.version },
+    cluster: run.cluster,
+    startedAt: meta.startedAt.toISOString(),
+    durationMs: meta.durationMs,
+    summary: { checks, findings, nodes: run.nodes },
+    checks: run.results,
+    findings: sorted,
+    gaps: run.gaps,
+  };
+}
+
+/** Exit-code rule (DESIGN §2.2): is there a finding at or above the --fail-on level? */
+export function hasFindingsAtOrAbove(report: Report, failOn: Severity | 'none'): boolean {
+  if (failOn === 'none') return false;
+  return report.findings.some((f) => SEVERITY_ORDER[f.severity] <= SEVERITY_ORDER[failOn]);
+}

@@ -1,0 +1,23 @@
+// Shared by the snapshot writer and reader (FORMAT.md describes the layout).
+import type { ClusterInfo } from '../engine/source.js';
+import type { Gap } from '../engine/types.js';
+import type { ApiKind } from '../kube/resources.js';
+
+export const SNAPSHOT_API_VERSION = 'checkup.k8s.io/v1';
+
+export interface SnapshotMeta {
+  apiVersion: string;
+  kind: 'Snapshot';
+  tool: { name: string; version: string };
+  cluster: ClusterInfo;
+  collectedAt: string;
+  scope: { namespace: string | null; labelSelector: string | null };
+  /** The kinds that were listed (their files may be empty). */
+  kinds: ApiKind[];
+  gaps: Gap[];
+}
+
+/** Node names are DNS subdomains; anything else is encoded so it cannot leave the nodes/ folder. */
+export function nodeFileName(node: string): string {
+  return /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/.test(node) && !node.includes('..') ? `${node}.json` : `${encodeURIComponent(node).replace(/\./g, '%2E')}.json`;
+}

@@ -1,0 +1,62 @@
+// --save-snapshot DIR: records what a live run collected, as it streams past (format: FORMAT.md).
+import { createWriteStream, existsSync, mkdirSync, readdirSync, writeFileSync, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { UsageError } from '../errors.js';
+import type { ClusterInfo, NodeCollection, Recorder } from '../engine/source.js';
+import type { Gap } from '../engine/types.js';
+import type { ApiKind, KubeObject } from '../kube/resources.js';
+import { SNAPSHOT_API_VERSION, nodeFileName, type SnapshotMeta } from './format.js';
+
+export class SnapshotWriter implements Recorder {
+  private readonly streams = new Map<ApiKind, WriteStream>();
+
+  constructor(private readonly dir: string) {
+    if (existsSync(dir) && readdirSync(dir).length && !existsSync(join(dir, 'snapshot.json'))) {
+      throw new UsageError(`--save-snapshot ${dir}: the folder exists and is not an earlier snapshot; name a new or empty folder`);
+    }
+    mkdirSync(join(dir, 'api'), { recursive: true });
+    mkdirSync(join(dir, 'nodes'), { recursive: true });
+  }
+
+  async page(kind: ApiKind, items: KubeObject[]): Promise<void> {
+    let out = this.streams.get(kind);
+    if (!out) {
+      out = createWriteStream(join(this.dir, 'api', `${kind}.jsonl`));
+      this.streams.set(kind, out);
+    }
+    for (const item of items) {
+      if (!out.write(JSON.stringify(slim(item)) + '\n')) await once(out, 'drain');
+    }
+  }
+
+  async node(collection: NodeCollection): Promise<void> {
+    writeFileSync(join(this.dir, 'nodes', nodeFileName(collection.node)), JSON.stringify(collection, null, 1) + '\n');
+  }
+
+  async finish(meta: { cluster: ClusterInfo; now: Date; gaps: Gap[]; scope: SnapshotMeta['scope']; toolVersion: string }): Promise<void> {
+    await Promise.all([...this.streams.values()].map((s) => new Promise((resolve) => s.end(resolve))));
+    const doc: SnapshotMeta = {
+      apiVersion: SNAPSHOT_API_VERSION,
+      kind: 'Snapshot',
+      tool: { name: 'kubectl-checkup', version: meta.toolVersion },
+      cluster: meta.cluster,
+      collectedAt: meta.now.toISOString(),
+      scope: meta.scope,
+      kinds: [...this.streams.keys()],
+      gaps: meta.gaps,
+    };
+    writeFileSync(join(this.dir, 'snapshot.json'), JSON.stringify(doc, null, 2) + '\n');
+  }
+}
+
+/** Drops what no check reads and that only bloats a snapshot: managedFields and the
+ * last-applied-configuration annotation (a full copy of the object). */
+function slim(obj: KubeObject): KubeObject {
+  const meta = obj.metadata;
+  if (!meta || (!meta.managedFields && !meta.annotations?.['kubectl.kubernetes.io/last-applied-configuration'])) return obj;
+  const { managedFields: _drop, ...rest } = meta;
+  const annotations = rest.annotations ? { ...rest.annotations } : undefined;
+  if (annotations) delete annotations['kubectl.kubernetes.io/last-applied-configuration'];
+  return { ...obj, metadata: { ...rest, ...(annotations ? { annotations } : {}) } } as KubeObject;
+}
