@@ -1,0 +1,64 @@
+import { describe, expect, it } from '@jest/globals';
+import { parseDuration, parseRunOptions, selectChecks, type RawFlags } from '../../src/cli/options.js';
+import { defineCheck } from '../../src/engine/types.js';
+import { UsageError } from '../../src/errors.js';
+
+const check = (id: 'missing-probes' | 'evicted-pods' | 'syn-backlog') =>
+  defineCheck({ id, title: id, severity: 'warning', description: '', needs: {}, create: () => ({}) });
+const registry = [check('evicted-pods'), check('missing-probes'), check('syn-backlog')];
+const base: RawFlags = {
+  requestTimeout: '30s', output: 'text', failOn: 'critical', sampleInterval: '5', ssh: true, sshOption: [],
+  sshAddress: 'internal-ip', sshConcurrency: '16', nodeTimeout: '30',
+};
+
+describe('selectChecks', () => {
+  it('runs everything by default, narrows with --checks and --skip', () => {
+    expect(selectChecks(registry).map((c) => c.id)).toEqual(['evicted-pods', 'missing-probes', 'syn-backlog']);
+    expect(selectChecks(registry, 'syn-backlog, evicted-pods').map((c) => c.id)).toEqual(['evicted-pods', 'syn-backlog']);
+    expect(selectChecks(registry, undefined, 'syn-backlog').map((c) => c.id)).toEqual(['evicted-pods', 'missing-probes']);
+  });
+
+  it('rejects unknown ids, naming the known ones, and says when an id is reserved but not implemented', () => {
+    expect(() => selectChecks(registry, 'nope')).toThrow(/unknown check "nope".*known checks: evicted-pods, missing-probes, syn-backlog/);
+    expect(() => selectChecks(registry, 'etcd-health')).toThrow(/reserved for a check not implemented/);
+    expect(() => selectChecks(registry, 'syn-backlog', 'syn-backlog')).toThrow(/no checks left/);
+  });
+});
+
+describe('parseRunOptions', () => {
+  it('parses numbers, durations and selectors', () => {
+    const o = parseRunOptions({ ...base, requestTimeout: '1m30s', sampleInterval: '0', nodes: 'role=worker', sshPort: '2222' }, registry);
+    expect(o.requestTimeoutMs).toBe(90_000);
+    expect(o.sampleIntervalSeconds).toBe(0);
+    expect(o.sshOptions.port).toBe(2222);
+    expect(o.nodeFilter!({ metadata: { name: 'a', labels: { role: 'worker' } } })).toBe(true);
+    expect(o.nodeFilter!({ metadata: { name: 'b', labels: { role: 'db' } } })).toBe(false);
+    const byName = parseRunOptions({ ...base, nodes: 'n1,n2' }, registry);
+    expect(byName.nodeFilter!({ metadata: { name: 'n2' } })).toBe(true);
+    expect(byName.nodeFilter!({ metadata: { name: 'n3' } })).toBe(false);
+  });
+
+  it.each([
+    [{ namespace: 'a', allNamespaces: true }, /cannot be used together/],
+    [{ snapshot: 'x', saveSnapshot: 'y' }, /cannot be used together/],
+    [{ sampleInterval: '-1' }, /--sample-interval -1: expected a number from 0 to 600/],
+    [{ sampleInterval: 'five' }, /--sample-interval five/],
+    [{ requestTimeout: '30 seconds' }, /--request-timeout 30 seconds: expected a duration/],
+    [{ sshOption: ['StrictHostKeyChecking'] }, /expected KEY=VALUE/],
+    [{ sshConcurrency: '0' }, /--ssh-concurrency 0/],
+    [{ selector: 'app in (a' }, /invalid label selector/],
+  ] as [Partial<RawFlags>, RegExp][])('rejects %j', (flags, message) => {
+    expect(() => parseRunOptions({ ...base, ...flags }, registry)).toThrow(UsageError);
+    expect(() => parseRunOptions({ ...base, ...flags }, registry)).toThrow(message);
+  });
+});
+
+describe('parseDuration', () => {
+  it('accepts kubectl forms', () => {
+    expect(parseDuration('0')).toBe(0);
+    expect(parseDuration('5')).toBe(5000);
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('2m')).toBe(120_000);
+    expect(parseDuration('1h')).toBe(3_600_000);
+  });
+});

@@ -1,0 +1,91 @@
+import { describe, expect, it } from '@jest/globals';
+import { buildReport, hasFindingsAtOrAbove } from '../../src/report/model.js';
+import { renderJson } from '../../src/report/json.js';
+import { renderText } from '../../src/report/text.js';
+import { sanitize } from '../../src/report/sanitize.js';
+import type { RunOutput } from '../../src/engine/run.js';
+
+const run: RunOutput = {
+  cluster: { context: 'prod', server: 'https://10.0.0.1:6443', version: 'v1.32.4' },
+  now: new Date('2026-11-25T10:00:00Z'),
+  results: [
+    { id: 'evicted-pods', title: 'Evicted pods are not piling up', status: 'fail', reason: null, durationMs: 3 },
+    { id: 'syn-backlog', title: 'Listen queues do not overflow', status: 'skip', reason: 'node checks not evaluated: --no-ssh', durationMs: 0 },
+  ],
+  findings: [
+    { check: 'evicted-pods', severity: 'warning', target: { kind: 'Node', name: 'n1' }, message: 'one', remediation: { summary: 'fix it' } },
+    {
+      check: 'evicted-pods', severity: 'critical', target: { kind: 'Node', name: 'evil\u001b[31mred' },
+      message: 'pod \u001b]0;pwned\u0007 evicted', evidence: { pods: ['a', 'b'], count: 2, byNode: { n1: 2 } },
+      expected: '0', actual: '2', remediation: { summary: 'clean up', steps: ['kubectl get pods', 'kubectl delete pod x'] },
+    },
+  ],
+  gaps: [{ source: 'ssh', node: 'n2', reason: 'connection refused' }, { source: 'api', resource: 'nodes/proxy', reason: 'forbidden' }],
+  nodes: { total: 2, reached: 1 },
+};
+
+const report = buildReport(run, { version: '0.1.0', startedAt: new Date('2026-11-25T10:00:00Z'), durationMs: 42 });
+
+describe('report model', () => {
+  it('counts, orders worst first, and keeps the contract fields', () => {
+    expect(report.summary).toEqual({ checks: { pass: 0, fail: 1, skip: 1, error: 0 }, findings: { critical: 1, warning: 1, info: 0 }, nodes: { total: 2, reached: 1 } });
+    expect(report.findings.map((f) => f.severity)).toEqual(['critical', 'warning']);
+    expect(Object.keys(report)).toEqual(['apiVersion', 'kind', 'tool', 'cluster', 'startedAt', 'durationMs', 'summary', 'checks', 'findings', 'gaps']);
+  });
+
+  it.each([
+    ['critical', true], ['warning', true], ['info', true], ['none', false],
+  ] as const)('--fail-on %s → %s', (level, expected) => {
+    expect(hasFindingsAtOrAbove(report, level)).toBe(expected);
+  });
+
+  it('fails on nothing when there is only a warning and the level is critical', () => {
+    const onlyWarning = { ...report, findings: report.findings.filter((f) => f.severity === 'warning') };
+    expect(hasFindingsAtOrAbove(onlyWarning, 'critical')).toBe(false);
+    expect(hasFindingsAtOrAbove(onlyWarning, 'warning')).toBe(true);
+  });
+});
+
+describe('sanitize', () => {
+  it('makes terminal escapes visible instead of interpreting them', () => {
+    expect(sanitize('a\u001b[31mb\u009bc\u0007')).toBe('a\\x1b[31mb\\x9bc\\x07');
+    expect(sanitize('line1\nline2\ttab')).toBe('line1\nline2\ttab');
+  });
+});
+
+describe('renderText', () => {
+  const text = renderText(report, { colorLevel: 0 });
+
+  it('shows status per check, findings with evidence and fix, then the summary and gaps', () => {
+    expect(text).toContain('[FAIL]  evicted-pods');
+    expect(text).toContain('[SKIP]  syn-backlog');
+    expect(text).toContain('node checks not evaluated: --no-ssh');
+    expect(text).toContain('CRITICAL Node/evil\\x1b[31mred');
+    expect(text).toContain('expected: 0   actual: 2');
+    expect(text).toContain('pods: a, b');
+    expect(text).toContain('fix: clean up');
+    expect(text).toContain('2. kubectl delete pod x');
+    expect(text).toContain('checks:   0 pass, 1 fail, 1 skip, 0 error');
+    expect(text).toContain('nodes:    1 of 2 reached over SSH');
+    expect(text).toContain('ssh n2: connection refused');
+    expect(text).toContain('api nodes/proxy: forbidden');
+    expect(text.indexOf('CHECKS')).toBeLessThan(text.indexOf('FINDINGS'));
+    expect(text.indexOf('FINDINGS')).toBeLessThan(text.indexOf('SUMMARY'));
+  });
+
+  it('never lets a raw escape character through', () => {
+    expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+  });
+
+  it('colours only when asked', () => {
+    expect(renderText(report, { colorLevel: 1 })).toMatch(/\u001b\[/);
+  });
+});
+
+describe('renderJson', () => {
+  it('is one parseable document with sanitised strings', () => {
+    const doc = JSON.parse(renderJson(report));
+    expect(doc.kind).toBe('Report');
+    expect(doc.findings[0].message).toBe('pod \\x1b]0;pwned\\x07 evicted');
+  });
+});

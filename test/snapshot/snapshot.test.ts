@@ -1,0 +1,89 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { memoryApiSource, memoryNodeSource } from '../../src/engine/memory-source.js';
+import { runChecks } from '../../src/engine/run.js';
+import { defineCheck } from '../../src/engine/types.js';
+import { SnapshotSource } from '../../src/snapshot/read.js';
+import { SnapshotWriter } from '../../src/snapshot/write.js';
+import { nodeFileName } from '../../src/snapshot/format.js';
+import { ConfigError, UsageError } from '../../src/errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'checkup-snap-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// Reports every pod it sees and every node's kernel: enough to compare a live run with its replay.
+const echo = defineCheck({
+  id: 'cpu-throttling-kernel', title: 'echo', severity: 'info', description: '',
+  needs: { api: ['Pod'], probes: ['uname'] },
+  create: (ctx) => ({
+    Pod: (p) => ctx.report({ severity: 'info', target: { kind: 'Pod', namespace: p.metadata?.namespace, name: p.metadata!.name! }, message: `at ${ctx.now.toISOString()}`, remediation: { summary: '-' } }),
+    NodeProbes: (r) => ctx.report({ severity: 'info', target: { kind: 'Node', name: r.node }, message: r.probes.uname?.ok ? r.probes.uname.value.release : 'none', remediation: { summary: '-' } }),
+  }),
+});
+
+const pods = Array.from({ length: 1203 }, (_, i) => ({
+  metadata: { namespace: i % 2 ? 'a' : 'b', name: `p${i}`, labels: { app: i % 3 ? 'web' : 'db' }, managedFields: [{ manager: 'kubectl' }],
+    annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"huge":true}', keep: 'me' } },
+  status: { phase: 'Running' },
+}));
+const nodes = [{ metadata: { name: 'n1' }, status: { addresses: [] } }, { metadata: { name: 'n2' }, status: { addresses: [] } }];
+
+describe('snapshots', () => {
+  const snap = join(dir, 'snap');
+
+  it('saves what a run collects and replays it to the same findings, at the same "now"', async () => {
+    const writer = new SnapshotWriter(snap);
+    const live = await runChecks({
+      checks: [echo], api: memoryApiSource({ Pod: pods, Node: nodes }, { now: new Date('2026-11-25T10:00:00Z'), cluster: { context: 'prod' } }),
+      nodes: memoryNodeSource({ n1: { uname: '5.10.0\n' }, n2: 'connection timed out' }),
+      scope: {}, settings: { sampleIntervalSeconds: 5 }, recorder: writer,
+    });
+    await writer.finish({ cluster: live.cluster, now: live.now, gaps: live.gaps, scope: { namespace: null, labelSelector: null }, toolVersion: '0.1.0' });
+
+    const source = new SnapshotSource(snap);
+    const replay = await runChecks({ checks: [echo], api: source, nodes: source, scope: {}, settings: { sampleIntervalSeconds: 5 } });
+    expect(replay.findings).toEqual(live.findings);
+    expect(replay.gaps).toEqual(live.gaps);
+    expect(replay.cluster.context).toBe('prod');
+    expect(replay.findings[0]!.message).toBe('at 2026-11-25T10:00:00.000Z');
+  });
+
+  it('strips managedFields and last-applied-configuration, keeps the rest', () => {
+    const first = JSON.parse(readFileSync(join(snap, 'api', 'Pod.jsonl'), 'utf8').split('\n')[0]!);
+    expect(first.metadata.managedFields).toBeUndefined();
+    expect(first.metadata.annotations).toEqual({ keep: 'me' });
+  });
+
+  it('applies -n and -l on replay as the API server would', async () => {
+    const source = new SnapshotSource(snap);
+    await source.open();
+    const names: string[] = [];
+    const info = { kind: 'Pod', group: '', version: 'v1', plural: 'pods', namespaced: true, honoursLabelSelector: true } as const;
+    for await (const page of source.list({ info, namespace: 'a', labelSelector: 'app=db' })) names.push(...page.map((p) => p.metadata!.name!));
+    expect(names.length).toBe(pods.filter((p) => p.metadata.namespace === 'a' && p.metadata.labels.app === 'db').length);
+  });
+
+  it('a kind the snapshot lacks is unavailable, not empty', async () => {
+    const source = new SnapshotSource(snap);
+    await source.open();
+    const info = { kind: 'Event', group: '', version: 'v1', plural: 'events', namespaced: true, honoursLabelSelector: false } as const;
+    await expect((async () => { for await (const _ of source.list({ info })) { /* drain */ } })()).rejects.toThrow(/events: not in the snapshot/);
+  });
+
+  it('refuses a folder that is not a snapshot, and a folder with other files for saving', async () => {
+    const other = join(dir, 'other');
+    mkdirSync(other);
+    writeFileSync(join(other, 'notes.txt'), 'mine');
+    await expect(new SnapshotSource(other).open()).rejects.toThrow(ConfigError);
+    expect(() => new SnapshotWriter(other)).toThrow(UsageError);
+    expect(existsSync(join(other, 'api'))).toBe(false);
+  });
+
+  it('node names cannot escape the nodes/ folder', () => {
+    expect(nodeFileName('node-1.example.com')).toBe('node-1.example.com.json');
+    expect(nodeFileName('../../etc/passwd')).not.toContain('/');
+    expect(nodeFileName('..')).not.toBe('...json');
+  });
+});
