@@ -40,7 +40,9 @@ export interface NodeTarget {
 /** The raw result of one node's probe session. Parsing happens in the engine, so a snapshot stores
  * exactly what the node printed and replays through the same parsers. */
 export type NodeCollection =
-  | { node: string; reached: true; intervalSeconds: number; samples: { [P in ProbeName]?: RawSample[] } }
+  | { node: string; reached: true; intervalSeconds: number; samples: { [P in ProbeName]?: RawSample[] };
+      /** Probes whose output did not arrive complete (session cut off): absent from samples, with why. */
+      problems?: { probe: string; reason: string }[] }
   | { node: string; reached: false; reason: string };
 
 /** Data some probes take per node (e.g. hostPath paths to measure), one string per line. It travels
