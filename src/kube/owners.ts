@@ -1,0 +1,61 @@
+// Resolves a Pod to the workload whose spec is the thing to fix: Pod → ReplicaSet → Deployment,
+// Pod → StatefulSet/DaemonSet/Job, Job → CronJob. Pods only name their direct controller, so the
+// second hop needs what the ReplicaSets and Jobs said about their own controllers; those lists are
+// streamed before Pods (src/kube/resources.ts), so a check feeds them here and asks as Pods arrive.
+import type { V1Job, V1ObjectMeta, V1OwnerReference, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+
+export interface WorkloadRef {
+  kind: string;
+  name: string;
+  namespace: string;
+  /** True when the top hop was guessed from naming conventions because its object was not seen
+   * (e.g. the ReplicaSet list was forbidden): Deployment from the pod-template-hash suffix. */
+  inferred?: boolean;
+}
+
+/** The ownerReference with controller: true, if any (other owners do not manage the object). */
+export function controllerOf(meta: V1ObjectMeta | undefined): V1OwnerReference | undefined {
+  return meta?.ownerReferences?.find((o) => o.controller === true);
+}
+
+/** Static pods show up as mirror pods owned by their Node; the manifest on the node is the workload. */
+export function isMirrorPod(pod: V1Pod): boolean {
+  return pod.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined || controllerOf(pod.metadata)?.kind === 'Node';
+}
+
+const key = (namespace: string, kind: string, name: string) => `${namespace}/${kind}/${name}`;
+
+/** What ReplicaSets and Jobs say about their controllers: one small entry each, never the object. */
+export class OwnerIndex {
+  private readonly parents = new Map<string, { kind: string; name: string } | null>();
+
+  /** Remember a ReplicaSet's or Job's controller (null when it has none). */
+  add(kind: 'ReplicaSet' | 'Job', obj: V1ReplicaSet | V1Job): void {
+    const name = obj.metadata?.name;
+    if (!name) return;
+    const parent = controllerOf(obj.metadata);
+    this.parents.set(key(obj.metadata?.namespace ?? '', kind, name), parent ? { kind: parent.kind, name: parent.name } : null);
+  }
+
+  /** The workload that owns a Pod; the Pod itself when it has no controller (a bare or static pod). */
+  workloadOf(pod: V1Pod): WorkloadRef {
+    const namespace = pod.metadata?.namespace ?? '';
+    const direct = controllerOf(pod.metadata);
+    if (!direct || direct.kind === 'Node') return { kind: 'Pod', name: pod.metadata?.name ?? '', namespace };
+    if (direct.kind !== 'ReplicaSet' && direct.kind !== 'Job') return { kind: direct.kind, name: direct.name, namespace };
+    const parent = this.parents.get(key(namespace, direct.kind, direct.name));
+    if (parent) return { kind: parent.kind, name: parent.name, namespace };
+    if (parent === null) return { kind: direct.kind, name: direct.name, namespace };
+    // Not seen: a Deployment names its ReplicaSets <deployment>-<pod-template-hash>.
+    const hash = pod.metadata?.labels?.['pod-template-hash'];
+    if (direct.kind === 'ReplicaSet' && hash && direct.name.endsWith(`-${hash}`)) {
+      return { kind: 'Deployment', name: direct.name.slice(0, -hash.length - 1), namespace, inferred: true };
+    }
+    return { kind: direct.kind, name: direct.name, namespace };
+  }
+}
+
+/** "Deployment shop/cart" — how findings name a workload. */
+export function describeWorkload(w: WorkloadRef): string {
+  return `${w.kind} ${w.namespace ? `${w.namespace}/` : ''}${w.name}`;
+}
