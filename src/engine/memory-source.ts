@@ -3,12 +3,15 @@
 import { resourceName, type ApiKind, type KubeObject } from '../kube/resources.js';
 import type { RawSample } from '../node/probe-types.js';
 import type { ProbeName } from '../node/probes.js';
+import type { NodeApiPath } from './types.js';
 import { ResourceUnavailable, type ApiSource, type ClusterInfo, type ListRequest, type NodeCollection, type NodeSource, type NodeTarget } from './source.js';
 
 export type ObjectsByKind = { [K in ApiKind]?: KubeObject[] };
 
 export function memoryApiSource(objects: ObjectsByKind, opts: {
   now?: Date; cluster?: Partial<ClusterInfo>; unavailable?: { [K in ApiKind]?: string }; pageSize?: number;
+  /** Kubelet endpoints per node, or one reason (e.g. 'forbidden') for all of them. */
+  nodeProxy?: string | Record<string, { [P in NodeApiPath]?: unknown }>;
 } = {}): ApiSource {
   const pageSize = opts.pageSize ?? 500;
   return {
@@ -20,6 +23,12 @@ export function memoryApiSource(objects: ObjectsByKind, opts: {
       if (reason) throw new ResourceUnavailable(resourceName(req.info), reason);
       const all = (objects[req.info.kind] ?? []).filter((o) => !req.namespace || o.metadata?.namespace === req.namespace);
       for (let i = 0; i < all.length; i += pageSize) yield all.slice(i, i + pageSize);
+    },
+    async getNodeProxy(node: string, path: NodeApiPath) {
+      if (typeof opts.nodeProxy === 'string') throw new ResourceUnavailable('nodes/proxy', opts.nodeProxy);
+      const value = opts.nodeProxy?.[node]?.[path];
+      if (value === undefined) throw new ResourceUnavailable('nodes/proxy', 'not found (404)');
+      return value;
     },
   };
 }

@@ -1,7 +1,7 @@
 // plan: the union of what the selected checks need, one list per kind, in streaming order.
 import { RESOURCES, type ApiKind, type ResourceInfo } from '../kube/resources.js';
 import type { ProbeName } from '../node/probes.js';
-import type { ApiNeed, CheckDefinition, CheckId } from './types.js';
+import type { ApiNeed, CheckDefinition, CheckId, NodeApiPath } from './types.js';
 
 export interface PlannedList {
   info: ResourceInfo;
@@ -20,6 +20,8 @@ export interface Plan {
   probeChecks: Set<CheckId>;
   /** Of those, the ones that cannot run without node data. */
   probeRequired: Set<CheckId>;
+  /** Kubelet endpoints to read through the API server for every node. */
+  nodeApi: NodeApiPath[];
 }
 
 const normalise = (n: ApiKind | ApiNeed): ApiNeed => (typeof n === 'string' ? { kind: n } : n);
@@ -29,6 +31,7 @@ export function planCollection(checks: readonly CheckDefinition[]): Plan {
   const probes = new Set<ProbeName>();
   const probeChecks = new Set<CheckId>();
   const probeRequired = new Set<CheckId>();
+  const nodeApi = new Set<NodeApiPath>();
   const want = (check: CheckId, need: ApiNeed) => {
     let entry = byKind.get(need.kind);
     if (!entry) {
@@ -50,10 +53,15 @@ export function planCollection(checks: readonly CheckDefinition[]): Plan {
       want(check.id, { kind: 'Node', optional: check.needs.probesOptional });
     }
   }
+  for (const check of checks) {
+    if (!check.needs.nodeApi?.length) continue;
+    check.needs.nodeApi.forEach((p) => nodeApi.add(p));
+    want(check.id, { kind: 'Node', optional: true });
+  }
   for (const { needs, list } of byKind.values()) {
     const selectors = new Set(needs.map((n) => n.fieldSelector ?? ''));
     if (selectors.size === 1 && !selectors.has('')) list.fieldSelector = needs[0]!.fieldSelector;
   }
   const lists = RESOURCES.flatMap((r) => (byKind.has(r.kind) ? [byKind.get(r.kind)!.list] : []));
-  return { lists, probes: [...probes].sort(), probeChecks, probeRequired };
+  return { lists, probes: [...probes].sort(), probeChecks, probeRequired, nodeApi: [...nodeApi].sort() };
 }

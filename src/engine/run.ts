@@ -5,9 +5,10 @@ import type { ApiKind, KubeObject } from '../kube/resources.js';
 import type { V1Node } from '@kubernetes/client-node';
 import { parseNodeCollection } from '../node/parse-collection.js';
 import { planCollection } from './plan.js';
-import { ResourceUnavailable, type ApiSource, type ClusterInfo, type NodeSource, type NodeTarget, type Recorder } from './source.js';
+import { ResourceUnavailable, type ApiSource, type ClusterInfo, type NodeSource, type NodeTarget, type ProbeInputs, type Recorder } from './source.js';
+import type { ProbeName } from '../node/probes.js';
 import type {
-  CheckDefinition, CheckId, CheckResult, CheckSettings, Finding, Gap, NodeProbeResults, Visitors,
+  CheckDefinition, CheckId, CheckResult, CheckSettings, Finding, Gap, NodeApiPath, NodeApiResults, NodeProbeResults, Visitors,
 } from './types.js';
 
 export interface RunScope {
@@ -105,6 +106,10 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
     }
   }
 
+  if (plan.nodeApi.length && nodeTargets.length) {
+    await collectNodeApi(api, plan.nodeApi, nodeTargets, [...states.values()], gaps, input.recorder);
+  }
+
   let reached = 0;
   const nodeTotal = plan.probes.length ? nodeTargets.length : 0;
   if (plan.probes.length) {
@@ -112,7 +117,8 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
     if (nodeTargets.length && input.nodes) {
       let done = 0;
       progress({ type: 'nodes', done, total: nodeTargets.length });
-      for await (const collection of input.nodes.collect(nodeTargets, plan.probes)) {
+      const inputs = (node: string) => mergeProbeInputs(probeStates, node);
+      for await (const collection of input.nodes.collect(nodeTargets, plan.probes, inputs)) {
         await input.recorder?.node(collection);
         done++;
         progress({ type: 'nodes', done, total: nodeTargets.length, node: collection.node });
@@ -158,6 +164,57 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
     });
   }
   return { cluster, now, results, findings, gaps, nodes: { total: nodeTotal, reached } };
+}
+
+/** Kubelet endpoints through the API server's node proxy, a few nodes at a time. A 403 is the same for
+ * every node (RBAC on nodes/proxy), so it is one gap and the remaining nodes are not asked. */
+async function collectNodeApi(api: ApiSource, paths: NodeApiPath[], targets: NodeTarget[], states: CheckState[],
+  gaps: Gap[], recorder: Recorder | undefined): Promise<void> {
+  const denied = new Map<NodeApiPath, string>();
+  const queue = [...targets];
+  const worker = async () => {
+    for (let t = queue.shift(); t; t = queue.shift()) {
+      const endpoints: NodeApiResults['endpoints'] = {};
+      for (const path of paths) {
+        const refused = denied.get(path);
+        if (refused) { endpoints[path] = { ok: false, reason: refused }; continue; }
+        try {
+          endpoints[path] = { ok: true, value: await api.getNodeProxy(t.name, path) };
+        } catch (err) {
+          if (!(err instanceof ResourceUnavailable)) throw err;
+          endpoints[path] = { ok: false, reason: `${err.resource}: ${err.reason}` };
+          if (err.reason === 'forbidden' || err.reason === 'not in the snapshot') {
+            if (!denied.has(path)) gaps.push({ source: 'api', resource: err.resource, reason: err.reason });
+            denied.set(path, `${err.resource}: ${err.reason}`);
+          } else {
+            gaps.push({ source: 'api', resource: `${err.resource} (node ${t.name})`, reason: err.reason });
+          }
+        }
+        await recorder?.nodeApi(t.name, path, endpoints[path]!);
+      }
+      for (const s of states) {
+        const fn = s.visitors.NodeApi;
+        if (fn && !s.error) call(s, () => fn({ node: t!.name, endpoints }));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, targets.length) }, worker));
+}
+
+/** The union of what the checks want probes to receive on one node, without duplicates. */
+function mergeProbeInputs(states: CheckState[], node: string): ProbeInputs {
+  const merged: { [P in ProbeName]?: Set<string> } = {};
+  for (const s of states) {
+    const fn = s.visitors.probeInputs;
+    if (!fn || s.error) continue;
+    let inputs: ProbeInputs = {};
+    call(s, () => { inputs = fn(node); });
+    for (const [probe, lines] of Object.entries(inputs) as [ProbeName, string[]][]) {
+      const set = (merged[probe] ??= new Set());
+      lines.forEach((l) => set.add(l));
+    }
+  }
+  return Object.fromEntries(Object.entries(merged).map(([p, set]) => [p, [...set]]));
 }
 
 function collectNodeTarget(node: V1Node, scope: RunScope, out: NodeTarget[]): void {

@@ -3,6 +3,7 @@
 import type { ApiKind, KubeObject, ResourceInfo } from '../kube/resources.js';
 import type { ProbeName } from '../node/probes.js';
 import type { RawSample } from '../node/probe-types.js';
+import type { NodeApiPath } from './types.js';
 
 export interface ClusterInfo {
   context: string | null;
@@ -29,6 +30,8 @@ export interface ApiSource {
   open(): Promise<{ cluster: ClusterInfo; now: Date }>;
   /** Pages of raw objects. Throws ResourceUnavailable when the list cannot be read. */
   list(req: ListRequest): AsyncIterable<KubeObject[]>;
+  /** GET /api/v1/nodes/<node>/proxy/<path> (kubelet configz, stats/summary). Throws ResourceUnavailable. */
+  getNodeProxy(node: string, path: NodeApiPath): Promise<unknown>;
 }
 
 /** A node to reach over SSH, with what the API says about it. */
@@ -57,5 +60,6 @@ export interface NodeSource {
 /** Receives everything collected, to save a snapshot (--save-snapshot). */
 export interface Recorder {
   page(kind: ApiKind, items: KubeObject[]): Promise<void>;
+  nodeApi(node: string, path: NodeApiPath, outcome: { ok: true; value: unknown } | { ok: false; reason: string }): Promise<void>;
   node(collection: NodeCollection): Promise<void>;
 }

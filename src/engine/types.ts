@@ -3,6 +3,7 @@
 // print, or read the clock (ctx.now comes from the API server's Date header, or the snapshot).
 import type { KubeObject, ApiKind, KindTypes } from '../kube/resources.js';
 import type { ProbeName, ProbeValues } from '../node/probes.js';
+import type { ProbeInputs } from './source.js';
 
 export type { KubeObject, ApiKind, KindTypes, ProbeName, ProbeValues };
 
@@ -69,6 +70,17 @@ export interface CheckNeeds {
   /** The check can decide from API data alone (e.g. events), so it runs even when no node was
    * reached; its result then says that node data was not collected. */
   probesOptional?: boolean;
+  /** Kubelet endpoints read through the API server's node proxy (GET /api/v1/nodes/<n>/proxy/<path>),
+   * for every node, with or without SSH. Optional data: forbidden → a gap, the check falls back. */
+  nodeApi?: NodeApiPath[];
+}
+
+export type NodeApiPath = 'configz' | 'stats/summary';
+
+/** Kubelet endpoints of one node, read through the API server. */
+export interface NodeApiResults {
+  node: string;
+  endpoints: { [P in NodeApiPath]?: ProbeOutcome<unknown> };
 }
 
 /** A probe result as a check sees it: parsed value, or the reason it is missing. */
@@ -98,6 +110,11 @@ export interface CheckContext {
 export type Visitors = {
   [K in ApiKind]?: (obj: KindTypes[K]) => void;
 } & {
+  /** Called per node after all API lists, before any SSH (kubelet endpoints via the API server). */
+  NodeApi?: (results: NodeApiResults) => void;
+  /** Data for probes that take input (ProbeDefinition.takesInput), per node, asked for after the API
+   * phase: e.g. the hostPath directories of the pods on that node. It travels as data, never code. */
+  probeInputs?: (node: string) => ProbeInputs;
   NodeProbes?: (results: NodeProbeResults) => void;
   finish?: () => void;
 };

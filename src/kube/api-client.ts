@@ -8,6 +8,7 @@ import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '../errors.js';
 import { ResourceUnavailable, type ApiSource, type ClusterInfo, type ListRequest } from '../engine/source.js';
+import type { NodeApiPath } from '../engine/types.js';
 import type { LoadedKubeconfig } from './kubeconfig.js';
 import { listPath, resourceName, type KubeObject } from './resources.js';
 
@@ -112,6 +113,21 @@ export class KubeApiClient implements ApiSource {
       }
       cont = list.metadata?.continue || undefined;
       if (!cont) return;
+    }
+  }
+
+  async getNodeProxy(node: string, path: NodeApiPath): Promise<unknown> {
+    let res: Response;
+    try {
+      res = await this.getWithRetries(`/api/v1/nodes/${encodeURIComponent(node)}/proxy/${path}`);
+    } catch (err) {
+      throw new ResourceUnavailable('nodes/proxy', err instanceof RequestFailed ? err.reason : String(err));
+    }
+    if (res.status !== 200) throw new ResourceUnavailable('nodes/proxy', statusReason(res));
+    try {
+      return JSON.parse(res.body) as unknown;
+    } catch {
+      throw new ResourceUnavailable('nodes/proxy', `the kubelet's ${path} answer is not JSON`);
     }
   }
 

@@ -8,6 +8,7 @@ import { ResourceUnavailable, type ApiSource, type ClusterInfo, type ListRequest
 import { resourceName, type KubeObject } from '../kube/resources.js';
 import { parseFieldSelector, parseLabelSelector } from '../kube/selectors.js';
 import type { ProbeName } from '../node/probes.js';
+import type { NodeApiPath } from '../engine/types.js';
 import { SNAPSHOT_API_VERSION, nodeFileName, type SnapshotMeta } from './format.js';
 
 const PAGE = 500;
@@ -61,6 +62,20 @@ export class SnapshotSource implements ApiSource, NodeSource {
       if (page.length === PAGE) { yield page; page = []; }
     }
     if (page.length) yield page;
+  }
+
+  async getNodeProxy(node: string, path: NodeApiPath): Promise<unknown> {
+    const file = join(this.dir, 'nodes', nodeFileName(node).replace(/\.json$/, '.api.json'));
+    let doc: Record<string, { ok: true; value: unknown } | { ok: false; reason: string }> = {};
+    try {
+      if (existsSync(file)) doc = JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      throw new ResourceUnavailable('nodes/proxy', `snapshot file ${file} is not JSON`);
+    }
+    const outcome = doc[path];
+    if (!outcome) throw new ResourceUnavailable('nodes/proxy', 'not in the snapshot');
+    if (!outcome.ok) throw new ResourceUnavailable('nodes/proxy', outcome.reason.replace(/^nodes\/proxy: /, ''));
+    return outcome.value;
   }
 
   async *collect(nodes: NodeTarget[], probes: ProbeName[]): AsyncIterable<NodeCollection> {

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { ClusterInfo, NodeCollection, Recorder } from '../engine/source.js';
-import type { Gap } from '../engine/types.js';
+import type { Gap, NodeApiPath } from '../engine/types.js';
 import type { ApiKind, KubeObject } from '../kube/resources.js';
 import { SNAPSHOT_API_VERSION, nodeFileName, type SnapshotMeta } from './format.js';
 
@@ -28,6 +28,15 @@ export class SnapshotWriter implements Recorder {
     for (const item of items) {
       if (!out.write(JSON.stringify(slim(item)) + '\n')) await once(out, 'drain');
     }
+  }
+
+  private readonly nodeApiDocs = new Map<string, Record<string, unknown>>();
+
+  async nodeApi(node: string, path: NodeApiPath, outcome: { ok: true; value: unknown } | { ok: false; reason: string }): Promise<void> {
+    const doc = this.nodeApiDocs.get(node) ?? {};
+    doc[path] = outcome;
+    this.nodeApiDocs.set(node, doc);
+    writeFileSync(join(this.dir, 'nodes', nodeFileName(node).replace(/\.json$/, '.api.json')), JSON.stringify(doc) + '\n');
   }
 
   async node(collection: NodeCollection): Promise<void> {

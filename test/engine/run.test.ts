@@ -130,4 +130,53 @@ describe('runChecks', () => {
       expect(out.nodes).toEqual({ total: 1, reached: 1 });
     });
   });
+
+  describe('kubelet endpoints through the node proxy', () => {
+    const gc = (seen: string[]) => defineCheck({
+      id: 'kubelet-gc', title: 't', severity: 'critical', description: 'd',
+      needs: { api: ['Node'], nodeApi: ['configz'] },
+      create: () => ({ NodeApi: (r) => seen.push(`${r.node}:${r.endpoints.configz?.ok ? JSON.stringify(r.endpoints.configz.value) : r.endpoints.configz?.reason}`) }),
+    });
+    const nodes = { Node: [node('n1'), node('n2')] };
+
+    it('delivers each node\'s endpoint, and a missing one as its reason', async () => {
+      const seen: string[] = [];
+      const out = await runChecks({
+        checks: [gc(seen)], api: memoryApiSource(nodes, { nodeProxy: { n1: { configz: { a: 1 } } } }),
+        scope: {}, settings: { sampleIntervalSeconds: 0 },
+      });
+      expect(seen.sort()).toEqual(['n1:{"a":1}', 'n2:nodes/proxy: not found (404)']);
+      expect(out.gaps).toEqual([{ source: 'api', resource: 'nodes/proxy (node n2)', reason: 'not found (404)' }]);
+    });
+
+    it('a forbidden node proxy is one gap, and the check still runs', async () => {
+      const seen: string[] = [];
+      const out = await runChecks({
+        checks: [gc(seen)], api: memoryApiSource(nodes, { nodeProxy: 'forbidden' }),
+        scope: {}, settings: { sampleIntervalSeconds: 0 },
+      });
+      expect(seen.sort()).toEqual(['n1:nodes/proxy: forbidden', 'n2:nodes/proxy: forbidden']);
+      expect(out.gaps).toEqual([{ source: 'api', resource: 'nodes/proxy', reason: 'forbidden' }]);
+      expect(out.results[0]!.status).toBe('pass');
+    });
+  });
+
+  it('asks every check for probe inputs per node and merges them without duplicates', async () => {
+    const asked: { node: string; inputs: unknown }[] = [];
+    const withInputs = (id: 'hostpath-log-growth' | 'kubelet-gc', paths: string[]) => defineCheck({
+      id, title: 't', severity: 'warning', description: 'd', needs: { probes: ['uname'] },
+      create: () => ({ probeInputs: () => ({ uname: paths }) }),
+    });
+    const source = {
+      async *collect(targets: { name: string }[], _probes: string[], inputs?: (n: string) => unknown) {
+        for (const t of targets) asked.push({ node: t.name, inputs: inputs?.(t.name) });
+      },
+    };
+    await runChecks({
+      checks: [withInputs('hostpath-log-growth', ['/a', '/b']), withInputs('kubelet-gc', ['/b', '/c'])],
+      api: memoryApiSource({ Node: [node('n1')] }), nodes: source, scope: {}, settings: { sampleIntervalSeconds: 0 },
+    });
+    expect(asked).toEqual([{ node: 'n1', inputs: { uname: ['/a', '/b', '/c'] } }]);
+  });
 });
+
