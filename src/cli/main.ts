@@ -8,8 +8,8 @@ import { toolVersion } from './version.js';
 const program = new Command('kubectl-checkup');
 
 program
-  .description('Diagnose a Kubernetes cluster: API checks with your kubeconfig and node checks over SSH,\n' +
-    'with evidence and remediation for each finding. As a kubectl plugin: kubectl checkup')
+  .usage('[flags]   (as a kubectl plugin: kubectl checkup [flags])')
+  .description('Diagnose a Kubernetes cluster: API checks with your kubeconfig, node checks over SSH, and for every finding the evidence and the fix.')
   .version(toolVersion(), '--version', 'print the version')
   .helpOption('-h, --help', 'show this help')
   .showHelpAfterError('(run with --help for usage)')

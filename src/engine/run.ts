@@ -127,7 +127,7 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
           continue;
         }
         reached++;
-        const results = parseNodeCollection(collection);
+        const results = parseNodeCollection(collection, plan.probes);
         for (const [probe, outcome] of Object.entries(results.probes)) {
           if (!outcome.ok) gaps.push({ source: 'ssh', node: collection.node, probe, reason: outcome.reason });
         }

@@ -5,8 +5,14 @@ import type { NodeProbeResults, ProbeOutcome } from '../engine/types.js';
 import { ProbeError } from './probe-types.js';
 import { PROBES, type ProbeName } from './probes.js';
 
-export function parseNodeCollection(c: Extract<NodeCollection, { reached: true }>): NodeProbeResults {
+export function parseNodeCollection(c: Extract<NodeCollection, { reached: true }>, requested: readonly ProbeName[]): NodeProbeResults {
   const probes: Record<string, ProbeOutcome<unknown>> = {};
+  // A requested probe without samples did not finish (cut off, or missing from a snapshot): say why.
+  for (const name of requested) {
+    if (c.samples[name]) continue;
+    const problem = c.problems?.find((p) => p.probe === name);
+    probes[name] = { ok: false, reason: problem?.reason ?? 'no output from the node' };
+  }
   for (const [name, samples] of Object.entries(c.samples) as [ProbeName, NonNullable<(typeof c.samples)[ProbeName]>][]) {
     const def = PROBES[name];
     if (!def) continue; // a snapshot from a newer version may carry probes this one does not know

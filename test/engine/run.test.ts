@@ -111,6 +111,17 @@ describe('runChecks', () => {
       ]);
     });
 
+    it('a probe cut off in transit is a gap with the transport\'s reason', async () => {
+      const cutOff = {
+        async *collect() {
+          yield { node: 'n1', reached: true as const, intervalSeconds: 5, samples: {}, problems: [{ probe: 'uname', reason: 'output truncated' }] };
+        },
+      };
+      const out = await run([probing()], { Node: [node('n1')] }, { nodes: cutOff });
+      expect(out.gaps).toEqual([{ source: 'ssh', node: 'n1', probe: 'uname', reason: 'output truncated' }]);
+      expect(out.results[0]!.status).toBe('pass');
+    });
+
     it('skips a check that needs node data when SSH is off, and says why', async () => {
       const out = await run([probing()], nodes, { noNodesReason: '--no-ssh' });
       expect(out.results[0]).toMatchObject({ status: 'skip', reason: 'node checks not evaluated: --no-ssh' });
