@@ -1,8 +1,10 @@
 // The check registry, kept sorted by id. test/registry.test.ts keeps it in agreement with the
 // folders in checks/, their READMEs and their tests: add a check here when you add its folder.
 import type { CheckDefinition } from '../src/engine/types.js';
+import gracefulTermination from './graceful-termination/index.js';
 import grpcLoadImbalance from './grpc-load-imbalance/index.js';
 
 export const CHECKS: readonly CheckDefinition[] = [
+  gracefulTermination,
   grpcLoadImbalance,
 ];
