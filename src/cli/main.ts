@@ -44,10 +44,6 @@ program
   .option('--snapshot <dir>', 'evaluate a saved snapshot instead of a live cluster')
   .option('--save-snapshot <dir>', 'also save what was collected, for offline evaluation or a bug report')
   .addHelpText('after', `
-Commands:
-  list                  list the checks and what each one needs
-  explain <check-id>    what a check looks at, why it matters, how to fix it
-
 Exit codes: 0 no finding at or above --fail-on · 1 findings at or above it · 2 could not run · 130 interrupted
 
 Examples:
@@ -64,7 +60,7 @@ Examples:
 
 program
   .command('list')
-  .description('list the checks')
+  .description('list the checks and whether they need SSH')
   .addOption(new Option('-o, --output <format>', 'list format').choices(['text', 'json']).default('text'))
   .action(async (opts: { output: 'text' | 'json' }) => {
     const { listChecks } = await import('./list-command.js');
@@ -73,7 +69,7 @@ program
 
 program
   .command('explain')
-  .description('explain a check: what it looks at, why it matters, how to fix it, false positives')
+  .description('what a check looks at, why it matters, how to fix it')
   .argument('<check-id>')
   .action(async (id: string) => {
     const { explainCheck } = await import('./list-command.js');

@@ -1,0 +1,119 @@
+// The live API client against the test API server: pagination, 410 restarts, retries, timeouts,
+// errors turned into gaps or one clear "cannot run" error.
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeApiClient } from '../../src/kube/api-client.js';
+import { loadKubeconfig } from '../../src/kube/kubeconfig.js';
+import { resourceInfo, type KubeObject } from '../../src/kube/resources.js';
+import { ConfigError } from '../../src/errors.js';
+import { ResourceUnavailable } from '../../src/engine/source.js';
+import { startFakeApiServer, type FakeApiServer, type FakeApiServerOptions } from '../support/fake-apiserver.js';
+
+const pods = Array.from({ length: 23 }, (_, i) => ({
+  apiVersion: 'v1', kind: 'Pod',
+  metadata: { namespace: i % 2 ? 'a' : 'b', name: `pod-${String(i).padStart(2, '0')}`, uid: `u${i}`, creationTimestamp: '2026-11-01T00:00:00Z' },
+  spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'nginx' }] },
+  status: { phase: i % 5 ? 'Running' : 'Failed' },
+}));
+
+let server: FakeApiServer | undefined;
+const dirs: string[] = [];
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function client(opts: FakeApiServerOptions, clientOpts: Partial<ConstructorParameters<typeof KubeApiClient>[1]> = {}) {
+  server = await startFakeApiServer({ objects: { Pod: pods as KubeObject[] }, tls: true, token: 'tok', ...opts });
+  const dir = mkdtempSync(join(tmpdir(), 'checkup-client-'));
+  dirs.push(dir);
+  server.writeKubeconfig(join(dir, 'kc'), { context: 'test' });
+  return new KubeApiClient(loadKubeconfig({ kubeconfig: join(dir, 'kc') }), { requestTimeoutMs: 5000, pageSize: 5, ...clientOpts });
+}
+
+async function names(c: KubeApiClient, req: Partial<Parameters<KubeApiClient['list']>[0]> = {}, onPage?: (n: number) => void): Promise<string[]> {
+  const out: string[] = [];
+  let n = 0;
+  for await (const page of c.list({ info: resourceInfo('Pod'), ...req })) {
+    out.push(...page.map((p) => `${p.metadata!.namespace}/${p.metadata!.name}`));
+    onPage?.(++n);
+  }
+  return out;
+}
+
+describe('KubeApiClient', () => {
+  it('opens with the server version and the server clock', async () => {
+    const c = await client({ now: new Date('2026-01-02T03:04:05Z') });
+    const { cluster, now } = await c.open();
+    expect(cluster).toEqual({ context: 'test', server: server!.url, version: 'v1.32.4' });
+    expect(now.toISOString()).toBe('2026-01-02T03:04:05.000Z');
+  });
+
+  it('pages through a list with limit and continue, streaming page by page', async () => {
+    const c = await client({});
+    const pages: number[] = [];
+    const all = await names(c, {}, (n) => pages.push(n));
+    expect(all).toHaveLength(23);
+    expect(new Set(all).size).toBe(23);
+    expect(pages).toHaveLength(5);
+    const lists = server!.requests.filter((r) => r.path === '/api/v1/pods');
+    expect(lists.map((r) => r.query.limit)).toEqual(['5', '5', '5', '5', '5']);
+    expect(lists.slice(1).every((r) => r.query.continue)).toBe(true);
+  });
+
+  it('passes field and label selectors and the namespace to the server', async () => {
+    const c = await client({});
+    expect(await names(c, { fieldSelector: 'status.phase=Failed' })).toHaveLength(5);
+    expect(await names(c, { namespace: 'a' })).toHaveLength(11);
+    expect(server!.requests.some((r) => r.path === '/api/v1/namespaces/a/pods')).toBe(true);
+  });
+
+  it('restarts a list whose continue token expired, without repeating what it already streamed', async () => {
+    const c = await client({});
+    const all = await names(c, {}, (n) => { if (n === 2) server!.expireContinueTokens(); });
+    expect(all).toHaveLength(23);
+    expect(new Set(all).size).toBe(23);
+    expect(server!.requests.some((r) => r.path === '/api/v1/pods' && !r.query.continue && r !== server!.requests.find((x) => x.path === '/api/v1/pods'))).toBe(true);
+  });
+
+  it('retries 429 and 5xx, then succeeds', async () => {
+    const c = await client({ faults: [{ status: 429, times: 1 }, { status: 503, times: 2 }] });
+    expect(await names(c)).toHaveLength(23);
+  });
+
+  it('gives up after bounded retries with the status as the reason', async () => {
+    const c = await client({ faults: [{ status: 500, times: 50 }] }, { retries: 2 });
+    await expect(names(c)).rejects.toThrow(new ResourceUnavailable('pods', 'HTTP 500').message.split(':')[0]!);
+  });
+
+  it('a 403 is a forbidden gap for that resource', async () => {
+    const c = await client({ forbid: ['pods'] });
+    await expect(names(c)).rejects.toMatchObject({ resource: 'pods', reason: 'forbidden' });
+  });
+
+  it('a request that takes longer than --request-timeout is a timed-out gap', async () => {
+    const c = await client({ delayMs: 1500 }, { requestTimeoutMs: 300, retries: 0 });
+    await expect(names(c)).rejects.toMatchObject({ resource: 'pods', reason: 'timed out after 0.3s' });
+  });
+
+  it('a wrong token is a clear "cannot run" error', async () => {
+    server = await startFakeApiServer({ tls: true, token: 'right' });
+    const dir = mkdtempSync(join(tmpdir(), 'checkup-client-'));
+    dirs.push(dir);
+    server.writeKubeconfig(join(dir, 'kc'), { context: 'test', token: 'wrong' });
+    const c = new KubeApiClient(loadKubeconfig({ kubeconfig: join(dir, 'kc') }), { requestTimeoutMs: 5000 });
+    await expect(c.open()).rejects.toThrow(ConfigError);
+    await expect(c.open()).rejects.toThrow(/rejected the credentials \(401 Unauthorized\)/);
+  });
+
+  it('reads kubelet endpoints through the node proxy, and a forbidden proxy is a gap', async () => {
+    const c = await client({ nodeProxy: { n1: { configz: { kubeletconfig: { imageGCHighThresholdPercent: 85 } } } } });
+    expect(await c.getNodeProxy('n1', 'configz')).toEqual({ kubeletconfig: { imageGCHighThresholdPercent: 85 } });
+    await server!.close();
+    const denied = await client({ forbid: ['nodes/proxy'], nodeProxy: { n1: { configz: {} } } });
+    await expect(denied.getNodeProxy('n1', 'configz')).rejects.toMatchObject({ resource: 'nodes/proxy', reason: 'forbidden' });
+  });
+});
