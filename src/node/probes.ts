@@ -1,9 +1,27 @@
 // The registry of node probes. Checks name probes in needs.probes; the engine collects each probe at
 // most once per node per run. To add a probe: write src/node/probes/<name>.ts and list it here.
 import type { ProbeDefinition } from './probe-types.js';
+import { cni0Addrs } from './probes/cni0Addrs.js';
+import { cniConfig } from './probes/cniConfig.js';
+import { flannelSubnetEnv } from './probes/flannelSubnetEnv.js';
+import { kernelLog } from './probes/kernelLog.js';
+import { listeners } from './probes/listeners.js';
+import { neighCounts } from './probes/neighCounts.js';
+import { neighStats } from './probes/neighStats.js';
+import { netstat } from './probes/netstat.js';
+import { sysctls } from './probes/sysctls.js';
 import { uname } from './probes/uname.js';
 
 export const PROBES = {
+  cni0Addrs,
+  cniConfig,
+  flannelSubnetEnv,
+  kernelLog,
+  listeners,
+  neighCounts,
+  neighStats,
+  netstat,
+  sysctls,
   uname,
 } satisfies Record<string, ProbeDefinition<unknown>>;
 
