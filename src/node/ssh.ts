@@ -110,7 +110,11 @@ export function describeSshFailure(exitCode: number | undefined, stderr: string,
     const denied = /Permission denied \(([^)]*)\)/.exec(s);
     if (denied) return `permission denied (${denied[1]})`;
     if (/Connection refused/i.test(s)) return 'connection refused';
-    if (/Connection timed out|Operation timed out/i.test(s)) return `connection timed out after ${connectTimeoutSeconds(opts)}s`;
+    if (/Connection timed out|Operation timed out/i.test(s)) {
+      // The user's -o ConnectTimeout comes first on the command line, so it is the one ssh used.
+      const theirs = (opts.options ?? []).map((o) => /^\s*ConnectTimeout\s*=\s*(\d+)\s*$/i.exec(o)?.[1]).find(Boolean);
+      return `connection timed out after ${theirs ?? connectTimeoutSeconds(opts)}s`;
+    }
     if (/Could not resolve hostname|Name or service not known|nodename nor servname/i.test(s)) return 'could not resolve hostname';
     if (/No route to host/i.test(s)) return 'no route to host';
     if (/Network is unreachable/i.test(s)) return 'network is unreachable';

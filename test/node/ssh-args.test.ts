@@ -46,6 +46,7 @@ describe('describeSshFailure', () => {
     [255, 'nosuchuser@198.18.0.11: Permission denied (publickey).\n', 'permission denied (publickey)'],
     [255, 'ssh: connect to host 198.18.0.13 port 22: Connection refused\n', 'connection refused'],
     [255, 'ssh: connect to host 10.1.1.1 port 22: Connection timed out\n', 'connection timed out after 10s'],
+    [255, 'ssh: connect to host 10.1.1.1 port 22: Connection timed out\n', 'connection timed out after 4s', { options: ['ConnectTimeout=4'] }],
     [255, 'ssh: Could not resolve hostname nope: Name or service not known\n', 'could not resolve hostname'],
     [255, 'ssh: connect to host 198.18.0.99 port 22: No route to host\n', 'no route to host'],
     [255, 'kex_exchange_identification: Connection reset by peer\n', 'connection closed by the node before login (sshd MaxStartups or a firewall?)'],

@@ -99,6 +99,13 @@ describeReal('sshNodeSource against real sshd nodes', { root: true, commands: ['
     expect(t.sshdLog('n4')).not.toMatch(/Accepted publickey/);
   });
 
+  it('an unknown host key: not accepted on first use, and no login happens', async () => {
+    const before = accepted(t.sshdLog('n2'));
+    const [c] = await collect({ ...base, options: ['UserKnownHostsFile=/dev/null'] }, t.targets(['n2']), ['uname']);
+    expect(c).toEqual({ node: 'n2', reached: false, reason: 'host key verification failed: unknown host key (add it to known_hosts)' });
+    expect(accepted(t.sshdLog('n2'))).toBe(before);
+  });
+
   it('an unknown user: permission denied (publickey)', async () => {
     const [c] = await collect({ ...base, user: 'nosuchuser' }, t.targets(['n2']), ['uname']);
     expect(c).toEqual({ node: 'n2', reached: false, reason: 'permission denied (publickey)' });
@@ -137,6 +144,18 @@ describeReal('sshNodeSource against real sshd nodes', { root: true, commands: ['
     expect(c.samples.uname).toHaveLength(1);
     expect((c.samples as Record<string, unknown>).hang).toBeUndefined();
     expect(c.problems).toEqual([{ probe: 'hang', reason: 'timed out after 2s; output truncated: the session ended while this probe ran' }]);
+  });
+
+  it('a consumer that stops early kills the sessions still running', async () => {
+    const started = Date.now();
+    const source = sshNodeSource({ ...base, concurrency: 2 }, { registry });
+    const seen: string[] = [];
+    for await (const c of source.collect(t.targets(['n3', 'n1']), probes('hang'))) {
+      seen.push(c.node);
+      break; // n3 (refused) arrives first; n1's session sits in `sleep 20`
+    }
+    expect(seen).toEqual(['n3']);
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('yields every node once, as each finishes, with at most --ssh-concurrency sessions and one per host', async () => {
