@@ -27,7 +27,7 @@ afterEach(async () => {
 });
 
 async function client(opts: FakeApiServerOptions, clientOpts: Partial<ConstructorParameters<typeof KubeApiClient>[1]> = {}) {
-  server = await startFakeApiServer({ objects: { Pod: pods as KubeObject[] }, tls: true, token: 'tok', ...opts });
+  server = await startFakeApiServer({ objects: { Pod: pods as unknown as KubeObject[] }, tls: true, token: 'tok', ...opts });
   const dir = mkdtempSync(join(tmpdir(), 'checkup-client-'));
   dirs.push(dir);
   server.writeKubeconfig(join(dir, 'kc'), { context: 'test' });
