@@ -3,10 +3,12 @@
 import type { CheckDefinition } from '../src/engine/types.js';
 import gracefulTermination from './graceful-termination/index.js';
 import grpcLoadImbalance from './grpc-load-imbalance/index.js';
+import jvmContainerMemory from './jvm-container-memory/index.js';
 import synBacklog from './syn-backlog/index.js';
 
 export const CHECKS: readonly CheckDefinition[] = [
   gracefulTermination,
   grpcLoadImbalance,
+  jvmContainerMemory,
   synBacklog,
 ];
