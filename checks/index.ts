@@ -1,12 +1,14 @@
 // The check registry, kept sorted by id. test/registry.test.ts keeps it in agreement with the
 // folders in checks/, their READMEs and their tests: add a check here when you add its folder.
 import type { CheckDefinition } from '../src/engine/types.js';
+import arpNeighborOverflow from './arp-neighbor-overflow/index.js';
 import gracefulTermination from './graceful-termination/index.js';
 import grpcLoadImbalance from './grpc-load-imbalance/index.js';
 import jvmContainerMemory from './jvm-container-memory/index.js';
 import synBacklog from './syn-backlog/index.js';
 
 export const CHECKS: readonly CheckDefinition[] = [
+  arpNeighborOverflow,
   gracefulTermination,
   grpcLoadImbalance,
   jvmContainerMemory,
