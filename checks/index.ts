@@ -2,6 +2,7 @@
 // folders in checks/, their READMEs and their tests: add a check here when you add its folder.
 import type { CheckDefinition } from '../src/engine/types.js';
 import arpNeighborOverflow from './arp-neighbor-overflow/index.js';
+import cni0BridgeMismatch from './cni0-bridge-mismatch/index.js';
 import gracefulTermination from './graceful-termination/index.js';
 import grpcLoadImbalance from './grpc-load-imbalance/index.js';
 import jvmContainerMemory from './jvm-container-memory/index.js';
@@ -9,6 +10,7 @@ import synBacklog from './syn-backlog/index.js';
 
 export const CHECKS: readonly CheckDefinition[] = [
   arpNeighborOverflow,
+  cni0BridgeMismatch,
   gracefulTermination,
   grpcLoadImbalance,
   jvmContainerMemory,
