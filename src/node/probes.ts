@@ -1,10 +1,14 @@
 // The registry of node probes. Checks name probes in needs.probes; the engine collects each probe at
 // most once per node per run. To add a probe: write src/node/probes/<name>.ts and list it here.
 import type { ProbeDefinition } from './probe-types.js';
+import { cgroupCpuStat } from './probes/cgroup-cpu-stat.js';
 import { cni0Addrs } from './probes/cni0Addrs.js';
 import { cniConfig } from './probes/cniConfig.js';
+import { diskUsage } from './probes/diskUsage.js';
 import { flannelSubnetEnv } from './probes/flannelSubnetEnv.js';
+import { hostpathUsage } from './probes/hostpathUsage.js';
 import { kernelLog } from './probes/kernelLog.js';
+import { kubeletConfig } from './probes/kubeletConfig.js';
 import { listeners } from './probes/listeners.js';
 import { neighCounts } from './probes/neighCounts.js';
 import { neighStats } from './probes/neighStats.js';
@@ -13,10 +17,14 @@ import { sysctls } from './probes/sysctls.js';
 import { uname } from './probes/uname.js';
 
 export const PROBES = {
+  cgroupCpuStat,
   cni0Addrs,
   cniConfig,
+  diskUsage,
   flannelSubnetEnv,
+  hostpathUsage,
   kernelLog,
+  kubeletConfig,
   listeners,
   neighCounts,
   neighStats,

@@ -10,12 +10,14 @@ export interface CheckCase {
   now?: Date;
   sampleIntervalSeconds?: number;
   unavailable?: NonNullable<Parameters<typeof memoryApiSource>[1]>['unavailable'];
+  /** Kubelet endpoints (configz, stats/summary) per node, or one reason for all, e.g. 'forbidden'. */
+  nodeProxy?: NonNullable<Parameters<typeof memoryApiSource>[1]>['nodeProxy'];
 }
 
 export async function runCheck(check: CheckDefinition, c: CheckCase): Promise<{ result: CheckResult; findings: Finding[] }> {
   const out = await runChecks({
     checks: [check],
-    api: memoryApiSource(c.objects ?? {}, { now: c.now ?? new Date('2026-11-25T12:00:00Z'), unavailable: c.unavailable }),
+    api: memoryApiSource(c.objects ?? {}, { now: c.now ?? new Date('2026-11-25T12:00:00Z'), unavailable: c.unavailable, nodeProxy: c.nodeProxy }),
     nodes: c.nodes ? memoryNodeSource(c.nodes, c.sampleIntervalSeconds ?? 5) : undefined,
     scope: {},
     settings: { sampleIntervalSeconds: c.sampleIntervalSeconds ?? 5 },
