@@ -1,0 +1,211 @@
+// Upstream: https://kubernetes.io/docs/concepts/scheduling-eviction/node-pressure-eviction/
+import type { V1Job, V1Node, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import { defineCheck, type Severity } from '../../src/engine/types.js';
+import { OwnerIndex, describeWorkload, type WorkloadRef } from '../../src/kube/owners.js';
+import { toMillis } from '../../src/kube/resources.js';
+import { parseEvictionMessage, type EvictionCause } from './message.js';
+import { cleanupCommand, remediation, type OffenderSeen } from './remediation.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** Evictions on one node within an hour that make it critical (check-facts §5.3). */
+const BURST = 5;
+/** Evictions of one workload within 24 h that make it critical: the same pods keep landing where they get evicted. */
+const REPEATED = 3;
+/** Stale (≥ 24 h) evicted pods kept in the API beyond which they are worth cleaning up. */
+const CLUTTER = 100;
+const PODS_SHOWN = 10;
+const PRESSURE = ['MemoryPressure', 'DiskPressure', 'PIDPressure'];
+
+interface PodSeen { namespace: string; name: string; workload: string; evictedAt: string | null; timeSource: string; ms: number; message: string }
+interface Group {
+  node: string; resource: string;
+  total: number; lastHour: number; lastDay: number; newest: number;
+  pods: PodSeen[];
+  owners: Map<string, { ref: WorkloadRef; count: number }>;
+  causes: Partial<Record<EvictionCause, number>>;
+  threshold?: { quantity: string; available: string; at: number };
+  offenders: Map<string, OffenderSeen & { at: number }>;
+}
+
+export default defineCheck({
+  id: 'evicted-pods',
+  title: 'No pods are being evicted by node pressure',
+  severity: 'critical',
+  description:
+    'Lists Failed pods with status.reason Evicted (server-side filter status.phase=Failed; other Failed reasons such as ' +
+    'OutOfcpu, NodeAffinity, Terminated or Job failures are not evictions) and groups them by node and starved resource, ' +
+    'read from the kubelet\'s eviction message. Evictions in the last 24 h are a warning; five on one node within an hour, ' +
+    'or the same workload evicted three times in a day, are critical; more than 100 stale evicted pods are reported as clutter.',
+  needs: {
+    api: [
+      { kind: 'Node', optional: true },
+      { kind: 'ReplicaSet', optional: true },
+      { kind: 'Job', optional: true },
+      { kind: 'Pod', fieldSelector: 'status.phase=Failed' },
+    ],
+  },
+  create(ctx) {
+    const now = ctx.now.getTime();
+    const owners = new OwnerIndex();
+    const conditions = new Map<string, { type: string; status: string; since: string | null }[]>();
+    const groups = new Map<string, Group>();
+    const lastHourByNode = new Map<string, number>();
+    const lastDayByWorkload = new Map<string, { ref: WorkloadRef; count: number }>();
+    const staleByNode = new Map<string, number>();
+    let oldestStale = Infinity;
+
+    return {
+      Node(node: V1Node) {
+        const name = node.metadata?.name;
+        if (!name) return;
+        conditions.set(name, (node.status?.conditions ?? []).filter((c) => PRESSURE.includes(c.type))
+          .map((c) => ({ type: c.type, status: c.status, since: c.lastTransitionTime ? String(c.lastTransitionTime) : null })));
+      },
+      ReplicaSet(rs: V1ReplicaSet) { owners.add('ReplicaSet', rs); },
+      Job(job: V1Job) { owners.add('Job', job); },
+
+      Pod(pod: V1Pod) {
+        // Another check may have asked for all pods: the engine then lists them unfiltered.
+        if (pod.status?.phase !== 'Failed' || pod.status.reason !== 'Evicted') return;
+        const node = pod.spec?.nodeName;
+        if (!node) return;
+        const info = parseEvictionMessage(pod.status.message);
+        const time = evictionTime(pod);
+        const age = time ? now - time.ms : Infinity;
+        const ref = owners.workloadOf(pod);
+        const workload = describeWorkload(ref);
+
+        const key = `${node}\u0000${info.resource}`;
+        let g = groups.get(key);
+        if (!g) groups.set(key, (g = { node, resource: info.resource, total: 0, lastHour: 0, lastDay: 0, newest: -Infinity, pods: [], owners: new Map(), causes: {}, offenders: new Map() }));
+        g.total++;
+        g.causes[info.cause] = (g.causes[info.cause] ?? 0) + 1;
+        const at = time?.ms ?? -Infinity;
+        g.newest = Math.max(g.newest, at);
+        const owner = g.owners.get(workload) ?? { ref, count: 0 };
+        owner.count++;
+        g.owners.set(workload, owner);
+        if (age < HOUR) { g.lastHour++; lastHourByNode.set(node, (lastHourByNode.get(node) ?? 0) + 1); }
+        if (age < DAY) {
+          g.lastDay++;
+          const w = lastDayByWorkload.get(workload) ?? { ref, count: 0 };
+          w.count++;
+          lastDayByWorkload.set(workload, w);
+        } else {
+          staleByNode.set(node, (staleByNode.get(node) ?? 0) + 1);
+          oldestStale = Math.min(oldestStale, at);
+        }
+        if (info.threshold && (!g.threshold || at >= g.threshold.at)) g.threshold = { quantity: info.threshold, available: info.available!, at };
+        for (const o of info.offenders) {
+          const k = `${workload}\u0000${o.scope}\u0000${o.name}`;
+          const prev = g.offenders.get(k);
+          if (!prev || at >= prev.at) g.offenders.set(k, { ...o, workload: ref, cause: info.cause, at });
+        }
+        // Keep the newest few pods for the evidence, not all of them.
+        g.pods.push({
+          namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '', workload,
+          evictedAt: time ? iso(time.ms) : null, timeSource: time?.source ?? 'unknown', ms: at,
+          message: (pod.status.message ?? '').trim().slice(0, 300),
+        });
+        if (g.pods.length > PODS_SHOWN) { g.pods.sort((a, b) => b.ms - a.ms); g.pods.length = PODS_SHOWN; }
+      },
+
+      finish() {
+        const sorted = [...groups.values()].sort((a, b) => (a.node === b.node ? a.resource.localeCompare(b.resource) : a.node.localeCompare(b.node)));
+        for (const g of sorted) if (g.lastDay > 0) reportGroup(g);
+        const stale = [...staleByNode.values()].reduce((a, b) => a + b, 0);
+        if (stale > CLUTTER) reportClutter(stale);
+      },
+    };
+
+    function reportGroup(g: Group) {
+      const reasons: string[] = [];
+      const nodeHour = lastHourByNode.get(g.node) ?? 0;
+      if (g.lastHour > 0 && nodeHour >= BURST) reasons.push(`${nodeHour} evictions on this node within one hour`);
+      for (const [name] of g.owners) {
+        const n = lastDayByWorkload.get(name)?.count ?? 0;
+        if (n >= REPEATED && g.owners.get(name)!.ref.kind !== 'Pod') reasons.push(`${name} evicted ${n} times in 24 h`);
+      }
+      const severity: Severity = reasons.length ? 'critical' : 'warning';
+      const nodeConditions = conditions.get(g.node);
+      const pressureNow = nodeConditions?.filter((c) => c.status === 'True').map((c) => c.type) ?? [];
+      const workloads = [...g.owners.values()].sort((a, b) => b.count - a.count);
+      const what = g.resource === 'unknown' ? 'for a reason the eviction message does not name' : `for ${g.resource}`;
+      const pods = [...g.pods].sort((a, b) => b.ms - a.ms);
+      const offenders = [...g.offenders.values()].sort((a, b) => b.at - a.at).map(({ at: _at, ...o }) => o);
+
+      ctx.report({
+        severity,
+        target: { kind: 'Node', name: g.node },
+        message: `${g.lastDay} pod${g.lastDay === 1 ? '' : 's'} evicted from ${g.node} ${what} in the last 24 h, newest ${formatAge(now - g.newest)} ago` +
+          (reasons.length ? `: ${reasons.join('; ')}` : '') +
+          (pressureNow.length ? `. ${g.node} reports ${pressureNow.join(', ')} now` : ''),
+        evidence: {
+          node: g.node,
+          resource: g.resource,
+          evicted: g.total,
+          last24h: g.lastDay,
+          lastHour: g.lastHour,
+          newest: Number.isFinite(g.newest) ? iso(g.newest) : null,
+          ...(reasons.length ? { critical: reasons } : {}),
+          causes: g.causes,
+          ...(g.threshold ? { threshold: g.threshold.quantity, availableAtEviction: g.threshold.available } : {}),
+          workloads: workloads.map((w) => ({ workload: describeWorkload(w.ref), evicted: w.count, ...(w.ref.inferred ? { inferred: true } : {}) })),
+          offenders: offenders.map((o) => ({ workload: describeWorkload(o.workload), scope: o.scope, name: o.name, usage: o.usage, request: o.request, limit: o.limit })),
+          pods: pods.map(({ ms: _ms, ...p }) => p),
+          ...(g.total > pods.length ? { podsShown: pods.length } : {}),
+          ...(nodeConditions ? { nodeConditions } : {}),
+        },
+        expected: `no pods evicted from ${g.node} in the last 24 h`,
+        actual: `${g.lastDay} evicted ${what} (${g.lastHour} in the last hour)`,
+        remediation: remediation({ node: g.node, resource: g.resource, count: g.total, workloads: workloads.map((w) => w.ref), offenders, namespace: ctx.settings.namespace }),
+        docs: 'https://kubernetes.io/docs/concepts/scheduling-eviction/node-pressure-eviction/',
+      });
+    }
+
+    function reportClutter(stale: number) {
+      ctx.report({
+        severity: 'info',
+        target: ctx.settings.namespace ? { kind: 'Namespace', name: ctx.settings.namespace } : { kind: 'Cluster', name: 'cluster' },
+        message: `${stale} evicted pods older than 24 h are still stored (PodGC keeps Failed pods until --terminated-pod-gc-threshold, default 12500)`,
+        evidence: { stale, byNode: Object.fromEntries([...staleByNode].sort()), oldest: Number.isFinite(oldestStale) ? iso(oldestStale) : null },
+        expected: `at most ${CLUTTER} stale evicted pods`,
+        actual: `${stale}`,
+        remediation: {
+          summary: 'Delete the stale evicted pods (only pods with status.reason Evicted)',
+          steps: [
+            cleanupCommand({ namespace: ctx.settings.namespace }),
+            'A blanket `kubectl delete pods --field-selector=status.phase=Failed` would also delete Job pods kept for debugging: filter on status.reason as above.',
+          ],
+        },
+      });
+    }
+  },
+});
+
+/** When the kubelet evicted the pod, from the most to the least precise record. */
+function evictionTime(pod: V1Pod): { ms: number; source: string } | undefined {
+  const disruption = pod.status?.conditions?.find((c) => c.type === 'DisruptionTarget' && c.status === 'True');
+  const t = toMillis(disruption?.lastTransitionTime);
+  if (t !== undefined) return { ms: t, source: 'DisruptionTarget condition' };
+  const finished = (pod.status?.containerStatuses ?? []).map((c) => toMillis(c.state?.terminated?.finishedAt)).filter((x): x is number => x !== undefined);
+  if (finished.length) return { ms: Math.max(...finished), source: 'containers finishedAt' };
+  // An admission rejection happens as the pod starts; for a pod that ran, startTime is only a lower bound.
+  const start = toMillis(pod.status?.startTime);
+  if (start !== undefined) return { ms: start, source: 'startTime (evicted at or after)' };
+  const created = toMillis(pod.metadata?.creationTimestamp);
+  if (created !== undefined) return { ms: created, source: 'creationTimestamp (evicted after)' };
+  return undefined;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+
+function formatAge(ms: number): string {
+  if (!Number.isFinite(ms)) return 'an unknown time';
+  const m = Math.max(0, Math.floor(ms / 60_000));
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h${m % 60 ? `${m % 60}m` : ''}`;
+  return `${Math.floor(h / 24)}d`;
+}
