@@ -1,0 +1,197 @@
+// Upstream: https://github.com/kubernetes/kubernetes/issues/67577 (fix: Linux de53fd7aedb1, CVE-2019-19922)
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { defineCheck, type NodeProbeResults } from '../../src/engine/types.js';
+import { quantityMilliValue } from '../../src/kube/quantity.js';
+import type { CgroupCpu, CpuCounters } from '../../src/node/probes/cgroup-cpu-stat.js';
+import { formatKernel, hasMainlineCfsFix, parseKernelRelease, type KernelRelease } from './kernel.js';
+
+interface LimitedPod {
+  namespace: string;
+  name: string;
+  /** Every container has a CPU limit, so the kubelet puts a CFS quota on the pod cgroup. */
+  podQuota: boolean;
+}
+
+interface NodeState {
+  name: string;
+  nodeInfoKernel?: string;
+  windows: boolean;
+  limitedPods: Map<string, LimitedPod>;
+  unameKernel?: string;
+  measured?: Measurement;
+}
+
+interface Throttled {
+  pod: string;
+  cgroupVersion: 1 | 2;
+  throttledPercent: number;
+  usagePercentOfQuota: number;
+  quotaCores: number;
+  periods: number;
+  window: 'sample interval' | 'since the pod started';
+  cgroup: string;
+}
+
+interface Measurement {
+  cgroupVersion: 1 | 2;
+  podsMeasured: number;
+  /** Pods with a full CPU limit whose cgroup has no quota: the kubelet does not enforce limits. */
+  unenforced: number;
+  throttledAtLowUsage: Throttled[];
+  worstThrottledPercent: number;
+}
+
+/** Enough periods for a ratio to mean something (2 s of activity at the default 100 ms period). */
+const MIN_PERIODS = 20;
+const THROTTLED_RATIO = 0.25;
+const LOW_USAGE_RATIO = 0.5;
+const EXAMPLES = 5;
+
+export default defineCheck({
+  id: 'cpu-throttling-kernel',
+  title: 'Nodes running CPU-limited pods have the CFS quota throttling fix',
+  severity: 'critical',
+  description:
+    'Finds nodes on Linux kernels older than 5.4 — the release with de53fd7aedb1 (CVE-2019-19922), which stopped ' +
+    'CFS quotas from throttling multi-threaded apps that use a fraction of their CPU limit — that run pods with CPU ' +
+    'limits (warning: possibly affected, verify the vendor backport). With SSH, the pod cgroups\' cpu.stat decide: ' +
+    'a high share of throttled periods at low CPU usage is the bug at work (critical). Runs from the API alone when ' +
+    'nodes cannot be reached.',
+  needs: { api: ['Node', 'Pod'], probes: ['uname', 'cgroupCpuStat'], probesOptional: true },
+  create(ctx) {
+    const nodes = new Map<string, NodeState>();
+
+    return {
+      Node(node: V1Node) {
+        const name = node.metadata?.name;
+        if (!name) return;
+        const info = node.status?.nodeInfo;
+        nodes.set(name, { name, nodeInfoKernel: info?.kernelVersion, windows: info?.operatingSystem === 'windows', limitedPods: new Map() });
+      },
+
+      Pod(pod: V1Pod) {
+        const node = nodes.get(pod.spec?.nodeName ?? '');
+        if (!node || node.windows || pod.status?.phase !== 'Running') return;
+        const k = parseKernelRelease(node.nodeInfoKernel);
+        if (k && hasMainlineCfsFix(k)) return; // keep pods only for nodes that may be affected
+        const limits = (pod.spec?.containers ?? []).map((c) => quantityMilliValue(c.resources?.limits?.cpu) ?? 0);
+        if (!limits.some((m) => m > 0)) return;
+        node.limitedPods.set(pod.metadata?.uid ?? `${pod.metadata?.namespace}/${pod.metadata?.name}`, {
+          namespace: pod.metadata?.namespace ?? 'default', name: pod.metadata?.name ?? '', podQuota: limits.every((m) => m > 0),
+        });
+      },
+
+      NodeProbes(results: NodeProbeResults) {
+        const node = nodes.get(results.node);
+        if (!node) return;
+        const uname = results.probes.uname;
+        if (uname?.ok) node.unameKernel = uname.value.release;
+        const cg = results.probes.cgroupCpuStat;
+        if (cg?.ok) node.measured = measure(node, cg.value.version, cg.value.pods);
+      },
+
+      finish() {
+        for (const node of nodes.values()) evaluate(node);
+      },
+    };
+
+    function evaluate(node: NodeState) {
+      if (node.windows) return;
+      const kernelText = node.unameKernel ?? node.nodeInfoKernel;
+      const k = parseKernelRelease(kernelText);
+      if (!k || hasMainlineCfsFix(k) || !node.limitedPods.size) return;
+      const m = node.measured;
+      if (m && m.unenforced > 0 && m.unenforced === m.podsMeasured) return; // cpuCFSQuota: false — no quota, no bug
+      const pods = [...node.limitedPods.values()];
+      const evidence = {
+        kernel: k.raw,
+        kernelSource: node.unameKernel ? 'uname -r' : 'node.status.nodeInfo.kernelVersion',
+        ...(k.vendor ? { vendor: k.vendor } : {}),
+        podsWithCpuLimits: pods.length,
+        examplePods: pods.slice(0, EXAMPLES).map((p) => `${p.namespace}/${p.name}`),
+        ...(m ? { cgroup: { version: m.cgroupVersion, podsMeasured: m.podsMeasured, worstThrottledPercent: m.worstThrottledPercent, throttledAtLowUsage: m.throttledAtLowUsage.slice(0, EXAMPLES) } } : {}),
+      };
+      const fix = `de53fd7aedb1 (CVE-2019-19922, mainline 5.4)`;
+      if (m?.throttledAtLowUsage.length) {
+        const worst = m.throttledAtLowUsage[0]!;
+        ctx.report({
+          severity: 'critical',
+          target: { kind: 'Node', name: node.name },
+          message: `Node ${node.name} (kernel ${formatKernel(k)}) throttles ${m.throttledAtLowUsage.length} pod${m.throttledAtLowUsage.length === 1 ? '' : 's'} far below ` +
+            `their CPU limit: ${worst.pod} was throttled in ${worst.throttledPercent}% of periods while using ${worst.usagePercentOfQuota}% of its ` +
+            `${worst.quotaCores}-CPU quota — the CFS quota bug fixed by ${fix}`,
+          evidence,
+          expected: `throttled periods ≤ ${THROTTLED_RATIO * 100}% while usage is under ${LOW_USAGE_RATIO * 100}% of the quota (kernel ≥ 5.4 or a patched vendor kernel)`,
+          actual: `${worst.throttledPercent}% of periods throttled at ${worst.usagePercentOfQuota}% of the quota (${worst.window})`,
+          remediation: remediation(node.name, k, true, worst),
+        });
+        return;
+      }
+      ctx.report({
+        severity: 'warning',
+        target: { kind: 'Node', name: node.name },
+        message: `Node ${node.name} runs kernel ${formatKernel(k)}, older than 5.4 which has the CFS quota throttling fix ${fix}, and ${pods.length} ` +
+          `running pod${pods.length === 1 ? '' : 's'} with CPU limits: possibly affected; verify the vendor backport` +
+          (m ? ` (no pod is throttled at low usage right now: worst ${m.worstThrottledPercent}% of periods throttled)` : ''),
+        evidence,
+        expected: 'kernel ≥ 5.4, or a vendor kernel with the CVE-2019-19922 backport',
+        actual: k.raw,
+        remediation: remediation(node.name, k, false),
+      });
+    }
+  },
+});
+
+function measure(node: NodeState, version: 1 | 2, cgroups: CgroupCpu[]): Measurement {
+  const out: Measurement = { cgroupVersion: version, podsMeasured: 0, unenforced: 0, throttledAtLowUsage: [], worstThrottledPercent: 0 };
+  for (const cg of cgroups) {
+    const pod = cg.podUid ? node.limitedPods.get(cg.podUid) : undefined;
+    if (!pod) continue;
+    out.podsMeasured++;
+    if (cg.quotaCores === null && pod.podQuota) out.unenforced++;
+    const window = cg.delta && cg.delta.periods >= MIN_PERIODS ? { c: cg.delta, name: 'sample interval' as const }
+      : cg.total.periods >= MIN_PERIODS ? { c: cg.total, name: 'since the pod started' as const } : undefined;
+    if (!window || !cg.quotaCores || !cg.periodSeconds) continue;
+    const throttled = window.c.throttledPeriods / window.c.periods;
+    out.worstThrottledPercent = Math.max(out.worstThrottledPercent, percent(throttled));
+    const usage = usageRatio(window.c, cg.quotaCores, cg.periodSeconds);
+    if (usage === undefined || throttled <= THROTTLED_RATIO || usage >= LOW_USAGE_RATIO) continue;
+    out.throttledAtLowUsage.push({
+      pod: `${pod.namespace}/${pod.name}`, cgroupVersion: version, throttledPercent: percent(throttled), usagePercentOfQuota: percent(usage),
+      quotaCores: cg.quotaCores, periods: window.c.periods, window: window.name, cgroup: cg.path,
+    });
+  }
+  out.throttledAtLowUsage.sort((a, b) => b.throttledPercent - a.throttledPercent);
+  return out;
+}
+
+/** CPU used per active period against the quota of one period. */
+function usageRatio(c: CpuCounters, quotaCores: number, periodSeconds: number): number | undefined {
+  if (c.usageSeconds === undefined || c.periods === 0) return undefined;
+  return c.usageSeconds / c.periods / (quotaCores * periodSeconds);
+}
+
+/** /sys/fs/cgroup/cpu is the cpu hierarchy on v1 whether or not cpuacct is mounted with it. */
+function cgroupFile(t: Throttled): string {
+  return t.cgroupVersion === 2 ? `/sys/fs/cgroup/${t.cgroup}/cpu.stat` : `/sys/fs/cgroup/cpu/${t.cgroup}/cpu.stat`;
+}
+
+function percent(ratio: number): number {
+  return Math.round(ratio * 1000) / 10;
+}
+
+function remediation(node: string, k: KernelRelease, measured: boolean, worst?: Throttled) {
+  const advisory = k.vendor ? `${k.vendor}'s advisory for CVE-2019-19922` : 'your distribution\'s advisory for CVE-2019-19922';
+  return {
+    summary: measured
+      ? `Move ${node} to a kernel with the CFS fix (≥ 5.4 or a patched vendor kernel); meanwhile lift CPU limits of the throttled pods`
+      : `Check whether kernel ${k.raw} on ${node} carries the CFS quota fix (CVE-2019-19922); if not, upgrade it`,
+    steps: [
+      `Look up ${k.raw} in ${advisory} (e.g. Ubuntu USN-4226-1, Debian DLA-2068-1, Oracle ELSA-2020-5845): a kernel that lists it is fixed.`,
+      ...(worst ? [`On the node, watch ${worst.pod}: cat ${cgroupFile(worst)} (nr_throttled / nr_periods, twice a few seconds apart)`] :
+        [`Measure it: kubectl checkup --checks cpu-throttling-kernel --nodes ${node} --sample-interval 10 (needs SSH to the node)`]),
+      `Upgrade: kubectl cordon ${node} && kubectl drain ${node} --ignore-daemonsets --delete-emptydir-data, install a kernel ≥ 5.4 (or the patched vendor kernel), reboot, kubectl uncordon ${node}.`,
+      'Until then, remove resources.limits.cpu from latency-sensitive pods on this node (keep requests.cpu), or run them as Guaranteed pods with the kubelet\'s static CPU manager policy.',
+    ],
+  };
+}
