@@ -90,7 +90,9 @@ export default defineCheck({
       const name = obj.metadata?.name;
       const template = obj.spec?.template;
       const replicas = obj.spec?.replicas ?? 1;
-      if (!name || !template || replicas === 0) return undefined;
+      // kube-system add-ons belong to the installer (kubeadm reverts edits) and drain their own way
+      // (CoreDNS lameduck): findings there would be noise nobody can act on.
+      if (!name || !template || replicas === 0 || obj.metadata?.namespace === 'kube-system') return undefined;
       return { kind, namespace: obj.metadata?.namespace ?? 'default', name, replicas, template };
     }
 

@@ -292,6 +292,10 @@ describe('graceful-termination', () => {
       ['a linkerd.io/inject: enabled template annotation', { Service: [storefrontSvc], Deployment: [deployment('storefront', { annotations: { 'linkerd.io/inject': 'enabled' }, containers: [web({ lifecycle: undefined })] })] }],
       ['a Recreate Deployment of 1 replica (a deliberate outage, no rolling update)', { Service: [storefrontSvc], Deployment: [deployment('storefront', { replicas: 1, strategy: { type: 'Recreate' }, containers: [web({ readinessProbe: undefined })] })] }],
       ['a Job whose pods carry the Service labels', { Service: [storefrontSvc], Job: [job], Deployment: [] }],
+      ['CoreDNS in kube-system (installer-managed, drains with lameduck)', {
+        Service: [service('kube-dns', { 'k8s-app': 'kube-dns' }, { namespace: 'kube-system', targetPort: 53 })],
+        Deployment: [deployment('coredns', { namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' }, containers: [{ name: 'coredns', image: 'registry.k8s.io/coredns/coredns:v1.11.3', ports: [{ name: 'dns', containerPort: 53, protocol: 'UDP' }] }] })],
+      }],
     ])('%s', async (_label, objects) => {
       const { result, findings } = await run(objects);
       expect(findings).toEqual([]);
