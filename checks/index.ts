@@ -8,6 +8,7 @@ import evictedPods from './evicted-pods/index.js';
 import gracefulTermination from './graceful-termination/index.js';
 import grpcLoadImbalance from './grpc-load-imbalance/index.js';
 import jvmContainerMemory from './jvm-container-memory/index.js';
+import kubeletGc from './kubelet-gc/index.js';
 import synBacklog from './syn-backlog/index.js';
 
 export const CHECKS: readonly CheckDefinition[] = [
@@ -18,5 +19,6 @@ export const CHECKS: readonly CheckDefinition[] = [
   gracefulTermination,
   grpcLoadImbalance,
   jvmContainerMemory,
+  kubeletGc,
   synBacklog,
 ];

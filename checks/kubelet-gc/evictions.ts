@@ -1,0 +1,65 @@
+// Pods the kubelet evicted, counted per node, so a disk finding can cite what the pressure already cost.
+// Only counters are kept, never the pods. Message formats: check-facts §5.1, §5.3.
+import type { V1Pod } from '@kubernetes/client-node';
+import { toMillis } from '../../src/kube/resources.js';
+
+export interface EvictionSummary {
+  count: number;
+  /** Evicted in the 24 hours before now. */
+  last24h: number;
+  /** Counts per starved resource ("ephemeral-storage", "memory", "nodefs", …). */
+  byResource: Record<string, number>;
+  newest: { pod: string; at: string | null; resource: string };
+}
+
+/** What an eviction message says ran out; "unknown" when it says nothing we recognise. */
+export function evictionResource(message: string | undefined): string {
+  const text = message ?? '';
+  const low = /The node was low on resource: ([\w.-]+)\./.exec(text);
+  if (low) return low[1]!;
+  if (/ephemeral local storage|local ephemeral storage|Usage of EmptyDir volume/.test(text)) return 'ephemeral-storage';
+  const cond = /The node had condition: \[(\w+)\]/.exec(text);
+  if (cond) return cond[1]!;
+  return 'unknown';
+}
+
+/** Resources that disk pressure evicts for (the kubelet names nodefs/imagefs pressure this way). */
+export const DISK_RESOURCES = new Set(['ephemeral-storage', 'nodefs', 'imagefs', 'inodes', 'DiskPressure']);
+
+/** The moment a pod was evicted, as near as the object tells: the latest condition or termination. */
+function evictedAt(pod: V1Pod): number | undefined {
+  const times: (number | undefined)[] = [];
+  for (const c of pod.status?.conditions ?? []) times.push(toMillis(c.lastTransitionTime));
+  for (const cs of pod.status?.containerStatuses ?? []) times.push(toMillis(cs.state?.terminated?.finishedAt));
+  const known = times.filter((t): t is number => t !== undefined);
+  if (known.length) return Math.max(...known);
+  return toMillis(pod.status?.startTime) ?? toMillis(pod.metadata?.creationTimestamp);
+}
+
+export class EvictionTally {
+  private readonly perNode = new Map<string, { count: number; last24h: number; byResource: Record<string, number>; newest?: { pod: string; t: number | undefined; resource: string } }>();
+
+  constructor(private readonly now: number) {}
+
+  add(pod: V1Pod): void {
+    const node = pod.spec?.nodeName;
+    if (!node || pod.status?.phase !== 'Failed' || pod.status.reason !== 'Evicted') return;
+    const resource = evictionResource(pod.status.message);
+    const t = evictedAt(pod);
+    const e = this.perNode.get(node) ?? { count: 0, last24h: 0, byResource: {} };
+    this.perNode.set(node, e);
+    e.count++;
+    if (t !== undefined && this.now - t <= 24 * 3600_000) e.last24h++;
+    e.byResource[resource] = (e.byResource[resource] ?? 0) + 1;
+    if (!e.newest || (t ?? -Infinity) > (e.newest.t ?? -Infinity)) {
+      e.newest = { pod: `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`, t, resource };
+    }
+  }
+
+  forNode(node: string): EvictionSummary | undefined {
+    const e = this.perNode.get(node);
+    if (!e?.newest) return undefined;
+    const at = e.newest.t === undefined ? null : new Date(e.newest.t).toISOString();
+    return { count: e.count, last24h: e.last24h, byResource: e.byResource, newest: { pod: e.newest.pod, at, resource: e.newest.resource } };
+  }
+}

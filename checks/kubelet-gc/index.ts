@@ -1,0 +1,124 @@
+// Upstream: https://kubernetes.io/docs/concepts/scheduling-eviction/node-pressure-eviction/ and https://kubernetes.io/docs/concepts/architecture/garbage-collection/#containers-images
+import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
+import { defineCheck, type NodeApiResults, type NodeProbeResults } from '../../src/engine/types.js';
+import { toMillis } from '../../src/kube/resources.js';
+import { resolveConfig } from './config.js';
+import { EvictionTally } from './evictions.js';
+import { evaluateNode, type NodeEvent } from './findings.js';
+import { fromDf, fromSummary, type NodeDisk } from './usage.js';
+
+/** Node events that tell GC or eviction is failing or acting (check-facts §4.1, §5.1). */
+const EVENT_REASONS = new Set(['ImageGCFailed', 'FreeDiskSpaceFailed', 'ContainerGCFailed', 'EvictionThresholdMet']);
+
+interface NodeState {
+  kubeletVersion?: string;
+  runtime?: string;
+  diskPressure?: { status: string; since?: string; message?: string };
+  api?: NodeApiResults['endpoints'];
+  probes?: NodeProbeResults['probes'];
+}
+
+export default defineCheck({
+  id: 'kubelet-gc',
+  title: 'Kubelet image GC and disk eviction keep nodes out of disk pressure',
+  severity: 'critical',
+  description:
+    'Reads each kubelet\'s effective image-GC and evictionHard settings (configz through the API server, else the config ' +
+    'file and flags over SSH) and its nodefs/imagefs usage (Summary API, else df). Flags image filesystems above the GC ' +
+    'high threshold while ImageGCFailed/FreeDiskSpaceFailed events say GC cannot reclaim, nodes in DiskPressure or within ' +
+    '5 points of an eviction threshold, evictionHard maps that set only some signals and so switch the others off, image ' +
+    'GC disabled (high threshold 100) and low ≥ high thresholds. Findings cite the pods already evicted on the node.',
+  needs: {
+    api: [
+      'Node',
+      { kind: 'Event', fieldSelector: 'involvedObject.kind=Node', optional: true },
+      { kind: 'Pod', fieldSelector: 'status.phase=Failed', optional: true },
+    ],
+    nodeApi: ['configz', 'stats/summary'],
+    probes: ['kubeletConfig', 'diskUsage'],
+    probesOptional: true,
+  },
+  create(ctx) {
+    const nodes = new Map<string, NodeState>();
+    const events = new Map<string, Map<string, NodeEvent>>();
+    const evictions = new EvictionTally(ctx.now.getTime());
+    /** Nodes the engine targeted (the kubelet endpoints were asked for): --nodes narrows this. */
+    const targeted = new Set<string>();
+
+    return {
+      Node(node: V1Node) {
+        const name = node.metadata?.name;
+        if (!name) return;
+        const cond = node.status?.conditions?.find((c) => c.type === 'DiskPressure');
+        nodes.set(name, {
+          kubeletVersion: node.status?.nodeInfo?.kubeletVersion,
+          runtime: node.status?.nodeInfo?.containerRuntimeVersion,
+          diskPressure: cond && { status: cond.status, since: cond.lastTransitionTime as unknown as string | undefined, message: cond.message },
+        });
+      },
+
+      Pod(pod: V1Pod) {
+        evictions.add(pod);
+      },
+
+      Event(ev: CoreV1Event) {
+        const obj = ev.involvedObject;
+        if (obj?.kind !== 'Node' || !obj.name || !ev.reason || !EVENT_REASONS.has(ev.reason)) return;
+        const perNode = events.get(obj.name) ?? new Map<string, NodeEvent>();
+        events.set(obj.name, perNode);
+        const t = toMillis(ev.series?.lastObservedTime as unknown as string) ?? toMillis(ev.lastTimestamp) ??
+          toMillis(ev.eventTime as unknown as string) ?? toMillis(ev.metadata?.creationTimestamp);
+        const count = ev.series?.count ?? ev.count ?? 1;
+        const seen = perNode.get(ev.reason);
+        if (!seen) {
+          perNode.set(ev.reason, { reason: ev.reason, count, last: t, message: (ev.message ?? '').slice(0, 300) });
+        } else {
+          seen.count += count;
+          if ((t ?? -Infinity) > (seen.last ?? -Infinity)) { seen.last = t; seen.message = (ev.message ?? '').slice(0, 300); }
+        }
+      },
+
+      NodeApi(results) {
+        targeted.add(results.node);
+        const s = nodes.get(results.node);
+        if (s) s.api = results.endpoints;
+      },
+
+      NodeProbes(results) {
+        targeted.add(results.node);
+        const s = nodes.get(results.node);
+        if (s) s.probes = results.probes;
+      },
+
+      finish() {
+        for (const [name, s] of nodes) {
+          if (!targeted.has(name)) continue;
+          const config = resolveConfig({ configz: s.api?.configz, file: s.probes?.kubeletConfig, kubeletVersion: s.kubeletVersion });
+          const { disk, notes } = nodeDisk(s);
+          evaluateNode(ctx, {
+            node: name, kubeletVersion: s.kubeletVersion, config, disk, diskNotes: notes,
+            diskPressure: s.diskPressure, events: events.get(name) ?? new Map(), evictions: evictions.forNode(name),
+          });
+        }
+      },
+    };
+  },
+});
+
+/** Summary API first (the eviction manager's own numbers), df over SSH second. */
+function nodeDisk(s: NodeState): { disk?: NodeDisk; notes: string[] } {
+  const notes: string[] = [];
+  const summary = s.api?.['stats/summary'];
+  if (summary?.ok) {
+    const disk = fromSummary(summary.value);
+    if (disk) return { disk, notes };
+    notes.push('stats/summary: no node filesystem in the response');
+  } else if (summary) notes.push(`stats/summary: ${summary.reason}`);
+  const df = s.probes?.diskUsage;
+  if (df?.ok) {
+    const disk = fromDf(df.value, s.runtime);
+    if (disk) return { disk, notes };
+    notes.push('df: /var/lib/kubelet not found on the node');
+  } else if (df) notes.push(`df: ${df.reason}`);
+  return { notes };
+}
