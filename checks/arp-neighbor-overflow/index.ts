@@ -26,7 +26,7 @@ export default defineCheck({
   description: 'Compares the global neighbour-table entry count of each node (/proc/net/stat/arp_cache and ndisc_cache, which include every ' +
     'pod namespace) with net.ipv4/ipv6.neigh.default.gc_thresh3, samples table_fulls twice for allocations refused now, and looks for ' +
     '"neighbor table overflow" kernel messages from the last hour. Large clusters still on the kernel defaults get sizing advice.',
-  needs: { api: ['Node'], probes: ['neighStats', 'sysctls', 'neighCounts', 'kernelLog', 'uname'] },
+  needs: { api: ['Node'], probes: ['neighStats', 'sysctls', 'neighCounts', 'kernelLog', 'uname'], essentialProbes: ['neighStats'] },
   create(ctx) {
     let nodeCount = 0;
     const onDefaults: string[] = [];

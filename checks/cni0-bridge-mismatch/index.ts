@@ -18,6 +18,7 @@ export default defineCheck({
   needs: {
     api: [{ kind: 'Node', optional: true }, { kind: 'Event', fieldSelector: 'reason=FailedCreatePodSandBox', optional: true }],
     probes: ['cni0Addrs', 'flannelSubnetEnv', 'cniConfig'],
+    essentialProbes: ['cni0Addrs'],
     probesOptional: true,
   },
   create(ctx) {

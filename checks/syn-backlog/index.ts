@@ -23,7 +23,7 @@ export default defineCheck({
   description: 'Samples the TCP listen-queue counters (ListenOverflows, ListenDrops, TCPReqQFullDrop, TCPReqQFullDoCookies) on each node twice, ' +
     '--sample-interval apart, and reports connections being dropped or answered with SYN cookies now; also listeners whose accept queue is ' +
     'nearly full, tcp_syncookies=0, and "Possible SYN flooding" kernel messages from the last hour.',
-  needs: { api: ['Node'], probes: ['netstat', 'sysctls', 'listeners', 'kernelLog'] },
+  needs: { api: ['Node'], probes: ['netstat', 'sysctls', 'listeners', 'kernelLog'], essentialProbes: ['netstat'] },
   create(ctx) {
     return {
       NodeProbes(results) {

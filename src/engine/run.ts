@@ -54,6 +54,8 @@ interface CheckState {
   error?: string;
   skip?: string;
   note?: string;
+  /** Essential probe → the failure reasons, one per reached node where it failed. */
+  missingEssential: Record<string, string[]>;
 }
 
 export async function runChecks(input: RunInput): Promise<RunOutput> {
@@ -65,7 +67,7 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
 
   const states = new Map<CheckId, CheckState>();
   for (const def of checks) {
-    const state: CheckState = { def, visitors: {}, findings: [], ms: 0 };
+    const state: CheckState = { def, visitors: {}, findings: [], ms: 0, missingEssential: {} };
     states.set(def.id, state);
     call(state, () => {
       state.visitors = def.create({
@@ -131,7 +133,13 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
         for (const [probe, outcome] of Object.entries(results.probes)) {
           if (!outcome.ok) gaps.push({ source: 'ssh', node: collection.node, probe, reason: outcome.reason });
         }
-        for (const s of probeStates) deliverProbes(s, results);
+        for (const s of probeStates) {
+          deliverProbes(s, results);
+          for (const probe of s.def.needs.essentialProbes ?? []) {
+            const outcome = results.probes[probe];
+            if (outcome && !outcome.ok) (s.missingEssential[probe] ??= []).push(outcome.reason);
+          }
+        }
       }
     }
     const note = !nodeTargets.length ? 'no nodes to probe'
@@ -139,9 +147,14 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
       : reached < nodeTargets.length ? `node data from ${reached} of ${nodeTargets.length} nodes (see gaps)`
       : undefined;
     for (const s of probeStates) {
-      if (!note) continue;
-      if (reached === 0 && plan.probeRequired.has(s.def.id)) s.skip ??= note;
-      else s.note = note;
+      if (note) {
+        if (reached === 0 && plan.probeRequired.has(s.def.id)) s.skip ??= note;
+        else s.note = note;
+      }
+      for (const [probe, reasons] of Object.entries(s.missingEssential)) {
+        if (reasons.length === reached && reached > 0 && plan.probeRequired.has(s.def.id)) s.skip ??= `${probe}: ${reasons[0]}`;
+        else s.note = [s.note, `no ${probe} data from ${reasons.length} of ${reached} reached nodes (see gaps)`].filter(Boolean).join('; ');
+      }
     }
   }
 

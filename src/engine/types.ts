@@ -70,6 +70,10 @@ export interface CheckNeeds {
   /** The check can decide from API data alone (e.g. events), so it runs even when no node was
    * reached; its result then says that node data was not collected. */
   probesOptional?: boolean;
+  /** Probes without which a node cannot be judged (e.g. the counters of a counter check). When one
+   * of them failed on every reached node the check is `skip` with that reason, never a silent pass;
+   * when it failed on some, the result says on how many. */
+  essentialProbes?: ProbeName[];
   /** Kubelet endpoints read through the API server's node proxy (GET /api/v1/nodes/<n>/proxy/<path>),
    * for every node, with or without SSH. Optional data: forbidden → a gap, the check falls back. */
   nodeApi?: NodeApiPath[];

@@ -122,6 +122,14 @@ describe('runChecks', () => {
       expect(out.results[0]!.status).toBe('pass');
     });
 
+    it('an essential probe that failed everywhere skips the check; failing somewhere is noted', async () => {
+      const strict = defineCheck({ ...probing(), needs: { api: ['Node'], probes: ['uname'], essentialProbes: ['uname'] } });
+      const all = await run([strict], nodes, { nodes: memoryNodeSource({ n1: { uname: 'x' }, n2: { uname: 'y' }, n3: { uname: 'z' } }) });
+      expect(all.results[0]).toMatchObject({ status: 'skip', reason: expect.stringMatching(/^uname: unexpected uname -r output/) });
+      const some = await run([strict], nodes, { nodes: memoryNodeSource({ n1: { uname: '4.19.1\n' }, n2: { uname: '6.1.0\n' }, n3: { uname: 'z' } }) });
+      expect(some.results[0]).toMatchObject({ status: 'fail', reason: 'no uname data from 1 of 3 reached nodes (see gaps)' });
+    });
+
     it('skips a check that needs node data when SSH is off, and says why', async () => {
       const out = await run([probing()], nodes, { noNodesReason: '--no-ssh' });
       expect(out.results[0]).toMatchObject({ status: 'skip', reason: 'node checks not evaluated: --no-ssh' });
