@@ -56,6 +56,8 @@ interface CheckState {
   note?: string;
   /** Essential probe → the failure reasons, one per reached node where it failed. */
   missingEssential: Record<string, string[]>;
+  /** Set when an essential probe failed on every reached node. */
+  essentialMissing?: string;
 }
 
 export async function runChecks(input: RunInput): Promise<RunOutput> {
@@ -152,7 +154,8 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
         else s.note = note;
       }
       for (const [probe, reasons] of Object.entries(s.missingEssential)) {
-        if (reasons.length === reached && reached > 0 && plan.probeRequired.has(s.def.id)) s.skip ??= `${probe}: ${reasons[0]}`;
+        // Skipped only if nothing else could be judged: findings from other probes still stand.
+        if (reasons.length === reached && reached > 0 && plan.probeRequired.has(s.def.id)) s.essentialMissing ??= `${probe}: ${reasons[0]}`;
         else s.note = [s.note, `no ${probe} data from ${reasons.length} of ${reached} reached nodes (see gaps)`].filter(Boolean).join('; ');
       }
     }
@@ -166,6 +169,10 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
   const results: CheckResult[] = [];
   const findings: Finding[] = [];
   for (const s of states.values()) {
+    if (s.essentialMissing) {
+      if (s.findings.length) s.note = [s.note, s.essentialMissing].filter(Boolean).join('; ');
+      else s.skip ??= s.essentialMissing;
+    }
     const status = s.error ? 'error' : s.skip ? 'skip' : s.findings.some((f) => f.severity !== 'info') ? 'fail' : 'pass';
     if (status === 'pass' || status === 'fail') findings.push(...s.findings);
     results.push({
