@@ -136,7 +136,7 @@ export default defineCheck({
       ctx.report({
         severity: 'critical',
         target: { kind: w.kind, name: w.name, namespace: w.namespace },
-        message: `Deployment ${w.namespace}/${w.name} may take all ${w.replicas} replica${w.replicas === 1 ? '' : 's'} down at once during a rollout ` +
+        message: `Deployment ${w.namespace}/${w.name} may take ${w.replicas === 1 ? 'its only replica' : `all ${w.replicas} replicas`} down at once during a rollout ` +
           `(${surgeText}, ${unavailableText}${r.surge === 0 && w.replicas === 1 ? '; with no surge pod the only replica is stopped before its replacement is ready' : ''})`,
         evidence: { replicas: w.replicas, maxSurge: maxSurge ?? '25%', maxUnavailable: maxUnavailable ?? '25%', resolvedSurge: r.surge, resolvedUnavailable: r.unavailable },
         expected: `at most ${Math.max(0, w.replicas - 1)} unavailable during a rollout (maxUnavailable 0, maxSurge ≥ 1)`,

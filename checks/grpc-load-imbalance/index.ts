@@ -103,7 +103,7 @@ export default defineCheck({
         severity: 'warning',
         target: { kind: 'Service', name: c.name, namespace: c.namespace },
         message: `Service ${c.namespace}/${c.name} carries HTTP/2 on port ${portList} and balances it per connection ` +
-          `across ${readyEndpoints} ready endpoints: each gRPC client pins to one pod` +
+          `across ${readyEndpoints} ready endpoints: each client pins to one pod` +
           (mesh === 'unknown' ? ' (mesh sidecars could not be checked: the backing pods could not be read)' : '') +
           (mesh === 'partial' ? ' (only some backing pods run a mesh sidecar)' : ''),
         evidence: {
