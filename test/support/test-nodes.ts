@@ -31,7 +31,8 @@ import type { NodeTarget } from '../../src/engine/source.js';
 
 export interface TestNodeSpec {
   name: string;
-  /** Files that exist only in this node's view (absolute path → content). */
+  /** Files that exist only in this node's view (absolute path → content; content starting with #! is
+   * made executable, e.g. to give a node its own kernel log where the real one is machine-wide). */
   files?: Record<string, string>;
   /** tmpfs mounts in this node's view, e.g. /var/lib/kubelet with a size to fill. */
   tmpfs?: { path: string; sizeMb: number }[];
@@ -507,7 +508,7 @@ function prepareFilesystem(spec: TestNodeSpec, nodeDir: string, inNode: (argv: s
   for (const [path, content] of Object.entries(spec.files ?? {})) {
     check(path);
     const staged = join(nodeDir, `file${k++}`);
-    writeFileSync(staged, content);
+    writeFileSync(staged, content, { mode: content.startsWith('#!') ? 0o755 : 0o644 });
     if (!isOwned(path) && existsSync(path) && statSync(path).isFile()) {
       inNode(['mount', '--bind', staged, path]); // shadows the host's file in this node only
       continue;
