@@ -9,6 +9,7 @@ import gracefulTermination from './graceful-termination/index.js';
 import grpcLoadImbalance from './grpc-load-imbalance/index.js';
 import jvmContainerMemory from './jvm-container-memory/index.js';
 import kubeletGc from './kubelet-gc/index.js';
+import missingProbes from './missing-probes/index.js';
 import synBacklog from './syn-backlog/index.js';
 
 export const CHECKS: readonly CheckDefinition[] = [
@@ -20,5 +21,6 @@ export const CHECKS: readonly CheckDefinition[] = [
   grpcLoadImbalance,
   jvmContainerMemory,
   kubeletGc,
+  missingProbes,
   synBacklog,
 ];

@@ -1,0 +1,242 @@
+// Upstream: https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/
+import type {
+  CoreV1Event, V1Container, V1DaemonSet, V1Deployment, V1Pod, V1PodTemplateSpec, V1ReplicaSet, V1Service, V1StatefulSet,
+} from '@kubernetes/client-node';
+import { defineCheck, type FindingInput } from '../../src/engine/types.js';
+import { OwnerIndex, controllerOf, describeWorkload, isMirrorPod, type WorkloadRef } from '../../src/kube/owners.js';
+import { toMillis } from '../../src/kube/resources.js';
+import { describeProbe, probedContainers, sameCheck, selects, suggestedPort, type ProbedContainer, type ServiceRef } from './containers.js';
+import { addLiveness, addReadiness, addStartup, calmLiveness, currentBudget, separateLiveness, type Subject } from './remediation.js';
+
+/** A liveness delay this long is a start budget in disguise (check-facts §6.3). */
+const SLOW_START_DELAY = 60;
+/** The default failureThreshold: liveness that fails as fast as readiness restarts on every blip. */
+const LOW_FAILURE_THRESHOLD = 3;
+const RUN_TO_COMPLETION = new Set(['Job', 'CronJob']);
+const MESH = new Set(['istio-proxy', 'linkerd-proxy']);
+const HOUR = 3_600_000;
+
+type Rule = 'readiness' | 'liveness' | 'identical' | 'slow-start' | 'liveness-restarts';
+interface Candidate { key: string; rule: Rule; finding: FindingInput }
+interface CrashLoop {
+  workload: WorkloadRef; container: string; pod: string; restartCount: number; state: string;
+  lastTermination?: { reason?: string; exitCode?: number; finishedAt?: string };
+  spec?: V1Container; subject: Subject;
+  unhealthy: number; killed: number; lastSeen: number; lastMessage?: string;
+}
+
+const workloadKey = (w: WorkloadRef) => `${w.namespace}/${w.kind}/${w.name}`;
+
+export default defineCheck({
+  id: 'missing-probes',
+  title: 'Serving containers have readiness and liveness probes that do different jobs',
+  severity: 'warning',
+  description:
+    'Reads the pod templates of Deployments, StatefulSets, DaemonSets, ownerless ReplicaSets and bare Pods (Jobs, ' +
+    'CronJobs, regular init containers and Istio/Linkerd proxies are skipped). Warns when a container a Service sends ' +
+    'traffic to has no readiness probe, when a serving container (ports or Service traffic) has no liveness probe, and ' +
+    'when liveness runs the same check as readiness; notes liveness delays of 60 s or more without a startupProbe. ' +
+    'Containers in CrashLoopBackOff with liveness Unhealthy events get those events as evidence.',
+  needs: {
+    api: ['Service', 'Deployment', { kind: 'StatefulSet', optional: true }, { kind: 'DaemonSet', optional: true },
+      { kind: 'ReplicaSet', optional: true }, 'Pod', { kind: 'Event', optional: true }],
+  },
+  create(ctx) {
+    const services = new Map<string, ServiceRef[]>();
+    const owners = new OwnerIndex();
+    const evaluated = new Set<string>();
+    const candidates: Candidate[] = [];
+    const crashes = new Map<string, CrashLoop>();
+
+    return {
+      Service(svc: V1Service) {
+        const selector = svc.spec?.selector;
+        if (!selector || !Object.keys(selector).length || !svc.metadata?.name) return;
+        const ns = svc.metadata.namespace ?? 'default';
+        const targetPorts = (svc.spec?.ports ?? []).map((p) => {
+          const t = p.targetPort ?? p.port;
+          return typeof t === 'string' && /^\d+$/.test(t) ? Number(t) : t;
+        });
+        services.set(ns, [...(services.get(ns) ?? []), { name: svc.metadata.name, selector, targetPorts }]);
+      },
+      Deployment(d: V1Deployment) { template(ref('Deployment', d.metadata), d.spec?.template); },
+      StatefulSet(s: V1StatefulSet) { template(ref('StatefulSet', s.metadata), s.spec?.template); },
+      DaemonSet(d: V1DaemonSet) { template(ref('DaemonSet', d.metadata), d.spec?.template); },
+      ReplicaSet(rs: V1ReplicaSet) {
+        owners.add('ReplicaSet', rs);
+        // Owned ReplicaSets are a Deployment's (or another controller's) revisions: the owner is the fix.
+        if (!controllerOf(rs.metadata)) template(ref('ReplicaSet', rs.metadata), rs.spec?.template);
+      },
+
+      Pod(pod: V1Pod) {
+        if (isMirrorPod(pod)) return;
+        const workload = owners.workloadOf(pod);
+        if (RUN_TO_COMPLETION.has(workload.kind)) return;
+        const phase = pod.status?.phase;
+        if (phase === 'Succeeded' || phase === 'Failed') return;
+        if (!evaluated.has(workloadKey(workload))) {
+          // Bare pods, and pods whose controller's template we did not see (a kind we do not list, or a
+          // list that failed): the pod's own spec is the template. Bare run-to-completion pods are like Jobs.
+          if (workload.kind === 'Pod' && (pod.spec?.restartPolicy ?? 'Always') !== 'Always') evaluated.add(workloadKey(workload));
+          else template(workload, { metadata: pod.metadata, spec: pod.spec });
+        }
+        trackCrashLoops(pod, workload);
+      },
+
+      Event(ev: CoreV1Event) {
+        const obj = ev.involvedObject;
+        if (obj?.kind !== 'Pod') return;
+        const container = /^spec\.(?:initC|c)ontainers\{(.+)\}$/.exec(obj.fieldPath ?? '')?.[1];
+        const crash = container ? crashes.get(`${obj.namespace}/${obj.name}/${container}`) : undefined;
+        if (!crash) return;
+        const count = ev.count ?? ev.series?.count ?? 1;
+        const seen = toMillis(ev.lastTimestamp) ?? toMillis(ev.series?.lastObservedTime) ?? toMillis(ev.eventTime) ?? 0;
+        if (ev.reason === 'Unhealthy' && /^Liveness probe (failed|errored)/.test(ev.message ?? '')) {
+          crash.unhealthy += count;
+          if (seen >= crash.lastSeen) { crash.lastSeen = seen; crash.lastMessage = (ev.message ?? '').slice(0, 300); }
+        } else if (ev.reason === 'Killing' && /failed liveness probe/.test(ev.message ?? '')) {
+          crash.killed += count;
+        }
+      },
+
+      finish() {
+        attachLivenessFailures();
+        for (const c of candidates) ctx.report(c.finding);
+      },
+    };
+
+    function ref(kind: string, meta: { name?: string; namespace?: string } | undefined): WorkloadRef {
+      return { kind, name: meta?.name ?? '', namespace: meta?.namespace ?? 'default' };
+    }
+
+    function template(workload: WorkloadRef, tmpl: V1PodTemplateSpec | undefined) {
+      evaluated.add(workloadKey(workload));
+      const spec = tmpl?.spec;
+      if (!spec?.containers) return;
+      const selecting = (services.get(workload.namespace) ?? []).filter((s) => selects(s.selector, tmpl?.metadata?.labels));
+      for (const pc of probedContainers(spec, selecting)) evaluate(workload, pc, selecting.filter((s) => pc.services.includes(s.name)));
+    }
+
+    function evaluate(workload: WorkloadRef, pc: ProbedContainer, served: ServiceRef[]) {
+      const c = pc.container;
+      const ports = (c.ports ?? []).map((p) => p.containerPort);
+      const subject: Subject = { workload, container: c.name, port: suggestedPort(c, served), services: pc.services };
+      const what = `${pc.nativeSidecar ? 'Native sidecar' : 'Container'} ${c.name} of ${describeWorkload(workload)}`;
+      const evidence = {
+        workload: describeWorkload(workload), container: c.name, ...(pc.nativeSidecar ? { nativeSidecar: true } : {}),
+        services: pc.services, ports,
+        probes: { liveness: !!c.livenessProbe, readiness: !!c.readinessProbe, startup: !!c.startupProbe },
+      };
+      const add = (rule: Rule, f: Omit<FindingInput, 'target'>) => candidates.push({
+        key: `${workloadKey(workload)}/${c.name}`, rule,
+        finding: { ...f, target: { kind: workload.kind, name: workload.name, namespace: workload.namespace, container: c.name } },
+      });
+      const services = pc.services.map((s) => `Service ${s}`).join(', ');
+
+      if (pc.services.length && !c.readinessProbe) {
+        add('readiness', {
+          severity: 'warning', evidence,
+          message: `${what} has no readiness probe, but ${services} ${pc.services.length > 1 ? 'send' : 'sends'} it traffic: ` +
+            'new pods get requests before they can serve, and hung pods keep getting them',
+          expected: 'a readinessProbe on a container behind a Service', actual: 'no readinessProbe',
+          remediation: addReadiness(subject),
+        });
+      }
+      if ((ports.length || pc.services.length) && !c.livenessProbe) {
+        add('liveness', {
+          severity: 'warning', evidence,
+          message: `${what} ${ports.length ? `serves on port ${ports.join(', ')}` : `serves ${services}`} but has no liveness probe: a hung process is never restarted`,
+          expected: 'a livenessProbe on a long-running serving container', actual: 'no livenessProbe',
+          remediation: addLiveness(subject),
+        });
+      }
+      const live = c.livenessProbe;
+      if (live && c.readinessProbe && sameCheck(live, c.readinessProbe, c) && (live.failureThreshold ?? 3) <= LOW_FAILURE_THRESHOLD) {
+        const shared = describeProbe(live, c);
+        add('identical', {
+          severity: 'warning',
+          evidence: { ...evidence, check: shared, livenessFailureThreshold: live.failureThreshold ?? 3, readinessFailureThreshold: c.readinessProbe.failureThreshold ?? 3 },
+          message: `${what} runs the same check for liveness and readiness (${shared}, failureThreshold ${live.failureThreshold ?? 3}): ` +
+            'when it fails — a slow dependency, a load spike — every replica is restarted instead of only leaving the Service',
+          expected: 'liveness cheaper than readiness (another check, or a much higher failureThreshold)', actual: `both probes: ${shared}`,
+          remediation: separateLiveness(subject, shared),
+        });
+      }
+      if (live && (live.initialDelaySeconds ?? 0) >= SLOW_START_DELAY && !c.startupProbe) {
+        add('slow-start', {
+          severity: 'info',
+          evidence: { ...evidence, initialDelaySeconds: live.initialDelaySeconds, periodSeconds: live.periodSeconds ?? 10, failureThreshold: live.failureThreshold ?? 3, startBudgetSeconds: currentBudget(live) },
+          message: `${what} waits ${live.initialDelaySeconds} s before its first liveness check and has no startupProbe: ` +
+            'a slower start gets it killed, and a faster one leaves it unchecked',
+          expected: 'a startupProbe sized to the slowest start, and no long liveness initialDelaySeconds',
+          actual: `livenessProbe.initialDelaySeconds: ${live.initialDelaySeconds}, no startupProbe`,
+          remediation: addStartup(subject, live),
+        });
+      }
+    }
+
+    function trackCrashLoops(pod: V1Pod, workload: WorkloadRef) {
+      const ns = pod.metadata?.namespace ?? 'default';
+      const name = pod.metadata?.name ?? '';
+      const sidecars = new Set((pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always').map((c) => c.name));
+      const statuses = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? []).filter((s) => sidecars.has(s.name))];
+      for (const s of statuses) {
+        if (MESH.has(s.name)) continue;
+        const last = s.lastState?.terminated;
+        const recent = (toMillis(last?.finishedAt) ?? 0) > ctx.now.getTime() - HOUR;
+        if (s.state?.waiting?.reason !== 'CrashLoopBackOff' && !(s.restartCount > 3 && recent)) continue;
+        const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((c) => c.name === s.name);
+        crashes.set(`${ns}/${name}/${s.name}`, {
+          workload, container: s.name, pod: name, restartCount: s.restartCount,
+          state: s.state?.waiting?.reason ?? (s.state?.running ? 'Running' : 'Terminated'),
+          ...(last ? { lastTermination: { reason: last.reason, exitCode: last.exitCode, finishedAt: last.finishedAt ? String(last.finishedAt) : undefined } } : {}),
+          spec,
+          subject: { workload, container: s.name, port: spec ? suggestedPort(spec, []) : { port: '<port>', grpc: false }, services: [] },
+          unhealthy: 0, killed: 0, lastSeen: 0,
+        });
+      }
+    }
+
+    /** Crash-looping containers whose liveness probe is failing: evidence for the liveness findings
+     * of that container, or a finding of its own when nothing else explains the restarts. */
+    function attachLivenessFailures() {
+      const byContainer = new Map<string, CrashLoop[]>();
+      for (const c of crashes.values()) {
+        if (!c.unhealthy) continue;
+        const key = `${workloadKey(c.workload)}/${c.container}`;
+        byContainer.set(key, [...(byContainer.get(key) ?? []), c]);
+      }
+      for (const [key, loops] of byContainer) {
+        const first = loops[0]!;
+        const livenessFailures = {
+          pods: loops.slice(0, 5).map((l) => ({ pod: l.pod, restartCount: l.restartCount, state: l.state, ...(l.lastTermination ? { lastTermination: l.lastTermination } : {}) })),
+          crashLoopingPods: loops.length,
+          unhealthyEvents: loops.reduce((n, l) => n + l.unhealthy, 0),
+          killedByLiveness: loops.reduce((n, l) => n + l.killed, 0),
+          lastSeen: new Date(Math.max(...loops.map((l) => l.lastSeen))).toISOString().replace('.000Z', 'Z'),
+          lastMessage: loops.reduce((a, b) => (b.lastSeen > a.lastSeen ? b : a)).lastMessage,
+        };
+        const related = candidates.filter((c) => c.key === key && (c.rule === 'identical' || c.rule === 'slow-start'));
+        for (const c of related) {
+          c.finding.evidence = { ...c.finding.evidence, livenessFailures };
+          c.finding.message += `; liveness failures are restarting it now (${loops.length} pod${loops.length > 1 ? 's' : ''} crash-looping)`;
+        }
+        if (related.some((c) => c.rule === 'identical')) continue;
+        const w = first.workload;
+        candidates.push({
+          key, rule: 'liveness-restarts',
+          finding: {
+            severity: 'warning',
+            target: { kind: w.kind, name: w.name, namespace: w.namespace, container: first.container },
+            message: `The liveness probe keeps restarting container ${first.container} of ${describeWorkload(w)}: ` +
+              `${livenessFailures.unhealthyEvents} liveness failures in recent events, ${loops.length} pod${loops.length > 1 ? 's' : ''} crash-looping`,
+            evidence: { workload: describeWorkload(w), container: first.container, ...(first.spec?.livenessProbe ? { liveness: describeProbe(first.spec.livenessProbe, first.spec) } : {}), livenessFailures },
+            expected: 'a liveness probe that fails only when the process is stuck',
+            actual: `restarted ${first.restartCount} times, ${first.state}`,
+            remediation: calmLiveness(first.subject, first.pod, first.spec?.livenessProbe),
+          },
+        });
+      }
+    }
+  },
+});
