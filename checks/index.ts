@@ -7,6 +7,7 @@ import cpuThrottlingKernel from './cpu-throttling-kernel/index.js';
 import evictedPods from './evicted-pods/index.js';
 import gracefulTermination from './graceful-termination/index.js';
 import grpcLoadImbalance from './grpc-load-imbalance/index.js';
+import hostpathLogGrowth from './hostpath-log-growth/index.js';
 import jvmContainerMemory from './jvm-container-memory/index.js';
 import kubeletGc from './kubelet-gc/index.js';
 import missingProbes from './missing-probes/index.js';
@@ -19,6 +20,7 @@ export const CHECKS: readonly CheckDefinition[] = [
   evictedPods,
   gracefulTermination,
   grpcLoadImbalance,
+  hostpathLogGrowth,
   jvmContainerMemory,
   kubeletGc,
   missingProbes,

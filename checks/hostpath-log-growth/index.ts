@@ -1,0 +1,118 @@
+// Upstream: https://kubernetes.io/docs/concepts/storage/volumes/#hostpath and https://kubernetes.io/docs/concepts/cluster-administration/logging/#log-rotation
+import type { V1Pod } from '@kubernetes/client-node';
+import { defineCheck, type NodeApiResults, type NodeProbeResults } from '../../src/engine/types.js';
+import { OwnerIndex, type WorkloadRef } from '../../src/kube/owners.js';
+import { resolveConfig } from '../kubelet-gc/config.js';
+import { reportGroups, type Measured, type Owner } from './findings.js';
+import { isNodeDirectory, validateHostPath } from './paths.js';
+
+/** Measured on every node that has hostPaths, for contrast: the logs the kubelet does rotate. */
+export const POD_LOGS = '/var/log/pods';
+/** Enough for any real node; a pathological spec cannot make the probe input unbounded. */
+export const MAX_PATHS_PER_NODE = 200;
+
+/** Types whose "size" means nothing (device nodes, sockets). */
+const UNMEASURABLE = new Set(['Socket', 'CharDevice', 'BlockDevice']);
+
+const ownerKey = (w: WorkloadRef) => `${w.namespace}/${w.kind}/${w.name}`;
+
+export default defineCheck({
+  id: 'hostpath-log-growth',
+  title: 'hostPath volumes do not fill their node\'s disk',
+  severity: 'critical',
+  description:
+    'Groups the hostPath volumes that pods mount writable by node, measures each directory on its node (du -skx under a ' +
+    'time bound, twice --sample-interval apart for growth) and the filesystem it is on, and reports the owning workload ' +
+    'when a hostPath takes more than 10% of its filesystem, grows faster than 100 MiB/h, would fill the filesystem ' +
+    'within 24 h, or sits on a filesystem 90% full. hostPath data is outside the kubelet\'s ephemeral-storage ' +
+    'accounting and log rotation. Paths are validated and sent to the node as data; invalid ones are reported, not sent.',
+  needs: {
+    api: ['Pod', { kind: 'ReplicaSet', optional: true }, { kind: 'Job', optional: true }],
+    nodeApi: ['configz'],
+    probes: ['hostpathUsage', 'kubeletConfig'],
+  },
+  create(ctx) {
+    const owners = new OwnerIndex();
+    /** node → path → owning workloads (with one pod and volume name each, for the evidence). */
+    const perNode = new Map<string, Map<string, Map<string, Owner>>>();
+    const invalid = new Map<string, { owner: WorkloadRef; node: string; raw: string; reason: string; pod: string; volume: string }>();
+    const api = new Map<string, NodeApiResults['endpoints']>();
+    const probes = new Map<string, NodeProbeResults['probes']>();
+
+    return {
+      ReplicaSet(rs) { owners.add('ReplicaSet', rs); },
+      Job(job) { owners.add('Job', job); },
+
+      Pod(pod: V1Pod) {
+        const node = pod.spec?.nodeName;
+        const volumes = (pod.spec?.volumes ?? []).filter((v) => v.hostPath);
+        if (!node || !volumes.length) return;
+        // A volume only read can be filled by the node, not by this pod.
+        const writable = new Set<string>();
+        for (const c of [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? []), ...(pod.spec?.ephemeralContainers ?? [])]) {
+          for (const m of c.volumeMounts ?? []) if (!m.readOnly) writable.add(m.name);
+        }
+        const owner = owners.workloadOf(pod);
+        const podName = `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+        for (const v of volumes) {
+          const raw = v.hostPath!.path;
+          const verdict = validateHostPath(raw);
+          if (!verdict.ok) {
+            const key = `${ownerKey(owner)}\u0000${String(raw)}`;
+            if (!invalid.has(key)) invalid.set(key, { owner, node, raw: String(raw), reason: verdict.reason, pod: podName, volume: v.name });
+            continue;
+          }
+          if (!writable.has(v.name) || UNMEASURABLE.has(v.hostPath!.type ?? '') || isNodeDirectory(verdict.path)) continue;
+          const paths = perNode.get(node) ?? new Map<string, Map<string, Owner>>();
+          perNode.set(node, paths);
+          const byOwner = paths.get(verdict.path) ?? new Map<string, Owner>();
+          paths.set(verdict.path, byOwner);
+          if (!byOwner.has(ownerKey(owner))) byOwner.set(ownerKey(owner), { ...owner, pod: podName, volume: v.name });
+        }
+      },
+
+      NodeApi(results) { api.set(results.node, results.endpoints); },
+
+      probeInputs(node) {
+        const paths = [...(perNode.get(node)?.keys() ?? [])].sort().slice(0, MAX_PATHS_PER_NODE);
+        return { hostpathUsage: paths.length ? [...paths, POD_LOGS] : [] };
+      },
+
+      NodeProbes(results) { probes.set(results.node, results.probes); },
+
+      finish() {
+        const measured: Measured[] = [];
+        for (const [node, paths] of perNode) {
+          const usage = probes.get(node)?.hostpathUsage;
+          if (!usage?.ok) continue; // not reached, or the probe failed: the run's gaps say why
+          const config = resolveConfig({ configz: api.get(node)?.configz, file: probes.get(node)?.kubeletConfig });
+          const podLogs = usage.value.paths[POD_LOGS];
+          for (const [path, byOwner] of paths) {
+            const m = usage.value.paths[path];
+            if (!m) continue; // over MAX_PATHS_PER_NODE
+            measured.push({ node, path, usage: m, owners: [...byOwner.values()], podLogs, config });
+          }
+        }
+        reportGroups(ctx, measured);
+        for (const x of invalid.values()) {
+          const shown = JSON.stringify(x.raw.length > 200 ? `${x.raw.slice(0, 200)}…` : x.raw);
+          ctx.report({
+            severity: 'warning',
+            target: { kind: x.owner.kind, name: x.owner.name, namespace: x.owner.namespace },
+            message: `hostPath ${shown} of pod ${x.pod} (volume ${x.volume}) was not measured on node ${x.node}: it ${x.reason}, so it was never sent to the node`,
+            evidence: { node: x.node, pod: x.pod, volume: x.volume, path: shown, reason: x.reason },
+            expected: 'a plain absolute hostPath (no control characters or "..")', actual: x.reason,
+            remediation: {
+              summary: `Find out who created pod ${x.pod} with this hostPath and why`,
+              steps: [
+                `Inspect it: kubectl -n ${x.owner.namespace} get pod ${x.pod.split('/')[1]} -o yaml`,
+                'A directory name with control characters or ".." is not something a workload needs; treat it as a possible attempt to inject commands into node tooling',
+                'Restrict hostPath with Pod Security (the baseline level forbids it) or an admission policy',
+              ],
+            },
+          });
+        }
+      },
+    };
+  },
+});
