@@ -2,7 +2,7 @@
 // what parts/*.mjs generate (people review the parts; the tool reads the jsonl).
 import { describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RESOURCES, type ApiKind, type KubeObject } from '../src/kube/resources.js';
 import { DEMO_DIR, demoNow, loadDemoObjects } from './support/demo-cluster.js';
@@ -83,6 +83,16 @@ describe('demo cluster', () => {
       const target = ref.kind === 'Node' ? find('Node', undefined, ref.name ?? '') : byUid.get(ref.uid)?.o;
       expect([ev.metadata.name, target?.metadata?.name]).toEqual([ev.metadata.name, ref.name]);
       expect(Date.parse(String(ev.lastTimestamp))).toBeLessThanOrEqual(now);
+    }
+  });
+
+  it('node probe output, where present, is one NodeCollection per existing node', () => {
+    const dir = join(DEMO_DIR, 'nodes');
+    const nodes = new Set((objects.Node ?? []).map((n) => n.metadata?.name));
+    for (const file of existsSync(dir) ? readdirSync(dir) : []) {
+      const c = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { node: string; reached: boolean; samples?: Record<string, { stdout: string; exitCode: number }[]> };
+      expect([file, nodes.has(c.node), typeof c.reached]).toEqual([`${c.node}.json`, true, 'boolean']);
+      for (const samples of Object.values(c.samples ?? {})) for (const x of samples) expect([typeof x.stdout, typeof x.exitCode]).toEqual(['string', 'number']);
     }
   });
 

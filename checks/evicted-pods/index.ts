@@ -152,7 +152,8 @@ export default defineCheck({
           causes: g.causes,
           ...(g.threshold ? { threshold: g.threshold.quantity, availableAtEviction: g.threshold.available } : {}),
           workloads: workloads.map((w) => ({ workload: describeWorkload(w.ref), evicted: w.count, ...(w.ref.inferred ? { inferred: true } : {}) })),
-          offenders: offenders.map((o) => ({ workload: describeWorkload(o.workload), scope: o.scope, name: o.name, usage: o.usage, request: o.request, limit: o.limit })),
+          offenders: offenders.map((o) => Object.fromEntries(Object.entries({ workload: describeWorkload(o.workload), scope: o.scope, name: o.name || undefined, usage: o.usage, request: o.request, limit: o.limit })
+            .filter(([, v]) => v !== undefined))),
           pods: pods.map(({ ms: _ms, ...p }) => p),
           ...(g.total > pods.length ? { podsShown: pods.length } : {}),
           ...(nodeConditions ? { nodeConditions } : {}),

@@ -42,7 +42,9 @@ export default defineCheck({
       { kind: 'ReplicaSet', optional: true }, 'Pod', { kind: 'Event', optional: true }],
   },
   create(ctx) {
-    const services = new Map<string, ServiceRef[]>();
+    // Services by namespace and by one of their selector pairs: a template only has to look at the
+    // Services that share a label with it, not at every Service in the namespace.
+    const services = new Map<string, Map<string, ServiceRef[]>>();
     const owners = new OwnerIndex();
     const evaluated = new Set<string>();
     const candidates: Candidate[] = [];
@@ -57,7 +59,12 @@ export default defineCheck({
           const t = p.targetPort ?? p.port;
           return typeof t === 'string' && /^\d+$/.test(t) ? Number(t) : t;
         });
-        services.set(ns, [...(services.get(ns) ?? []), { name: svc.metadata.name, selector, targetPorts }]);
+        const [k, v] = Object.entries(selector).sort(([a], [b]) => a.localeCompare(b))[0]!;
+        let byPair = services.get(ns);
+        if (!byPair) services.set(ns, (byPair = new Map()));
+        const pair = `${k}=${v}`;
+        if (!byPair.has(pair)) byPair.set(pair, []);
+        byPair.get(pair)!.push({ name: svc.metadata.name, selector, targetPorts });
       },
       Deployment(d: V1Deployment) { template(ref('Deployment', d.metadata), d.spec?.template); },
       StatefulSet(s: V1StatefulSet) { template(ref('StatefulSet', s.metadata), s.spec?.template); },
@@ -113,7 +120,9 @@ export default defineCheck({
       evaluated.add(workloadKey(workload));
       const spec = tmpl?.spec;
       if (!spec?.containers) return;
-      const selecting = (services.get(workload.namespace) ?? []).filter((s) => selects(s.selector, tmpl?.metadata?.labels));
+      const labels = tmpl?.metadata?.labels ?? {};
+      const byPair = services.get(workload.namespace);
+      const selecting = Object.entries(labels).flatMap(([k, v]) => byPair?.get(`${k}=${v}`) ?? []).filter((s) => selects(s.selector, labels));
       for (const pc of probedContainers(spec, selecting)) evaluate(workload, pc, selecting.filter((s) => pc.services.includes(s.name)));
     }
 
@@ -204,7 +213,8 @@ export default defineCheck({
       for (const c of crashes.values()) {
         if (!c.unhealthy) continue;
         const key = `${workloadKey(c.workload)}/${c.container}`;
-        byContainer.set(key, [...(byContainer.get(key) ?? []), c]);
+        if (!byContainer.has(key)) byContainer.set(key, []);
+        byContainer.get(key)!.push(c);
       }
       for (const [key, loops] of byContainer) {
         const first = loops[0]!;
