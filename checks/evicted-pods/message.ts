@@ -29,17 +29,20 @@ const CONDITION_RESOURCE: Record<string, string> = {
   MemoryPressure: 'memory', DiskPressure: 'ephemeral-storage', PIDPressure: 'pids',
 };
 
-// Quantities never contain spaces or commas; fragments end in ". " (or the end of the string).
-const Q = '([^\\s,]+?)';
+// Only well-formed quantities and names are taken from the message: they end up in suggested
+// commands, and a pod's status can be written by more than the kubelet.
+const Q = '(\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+|[KMGTPE]i|[mkMGTPE])?)';
+const NAME = '([a-z0-9](?:[-a-z0-9.]*[a-z0-9])?)';
+// Fragments end in ". " (or the end of the string).
 const END = '\\.(?=\\s|$)';
 const NODE_LOW = /The node was low on resource: ([\w./-]+)\./;
 const THRESHOLD = new RegExp(`Threshold quantity: ${Q}, available: ${Q}${END}`);
-const CONTAINER_NEW = new RegExp(`Container (\\S+) was using ${Q}, request is ${Q}, has larger consumption of [\\w./-]+${END}`, 'g');
-const CONTAINER_OLD = new RegExp(`Container (\\S+) was using ${Q}, which exceeds its request of ${Q}${END}`, 'g');
-const POD_USAGE = new RegExp(`Pod (\\S+) was using ${Q}, request is ${Q}, has larger consumption of [\\w./-]+${END}`, 'g');
+const CONTAINER_NEW = new RegExp(`Container ${NAME} was using ${Q}, request is ${Q}, has larger consumption of [\\w./-]+${END}`, 'g');
+const CONTAINER_OLD = new RegExp(`Container ${NAME} was using ${Q}, which exceeds its request of ${Q}${END}`, 'g');
+const POD_USAGE = new RegExp(`Pod ${NAME} was using ${Q}, request is ${Q}, has larger consumption of [\\w./-]+${END}`, 'g');
 const POD_OVER = new RegExp(`Pod ephemeral local storage usage exceeds the total limit of containers ${Q}${END}`);
-const CONTAINER_OVER = /Container (\S+) exceeded its local ephemeral storage limit "([^"]*)"\./g;
-const EMPTYDIR_OVER = /Usage of EmptyDir volume "([^"]*)" exceeds the limit "([^"]*)"\./g;
+const CONTAINER_OVER = new RegExp(`Container ${NAME} exceeded its local ephemeral storage limit "${Q}"\\.`, 'g');
+const EMPTYDIR_OVER = new RegExp(`Usage of EmptyDir volume "${NAME}" exceeds the limit "${Q}"\\.`, 'g');
 const CONDITION = /The node had condition: \[([^\]]*)\]/;
 
 export function parseEvictionMessage(message: string | undefined): EvictionInfo {

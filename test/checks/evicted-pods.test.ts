@@ -245,6 +245,9 @@ describe('parseEvictionMessage', () => {
     ['admission rejection under DiskPressure', 'Pod was rejected: The node had condition: [DiskPressure]. ', { resource: 'ephemeral-storage', cause: 'admission-rejected', offenders: [] }],
     ['admission rejection under two conditions', 'Pod was rejected: The node had condition: [MemoryPressure DiskPressure]. ', { resource: 'memory+ephemeral-storage', cause: 'admission-rejected', offenders: [] }],
     ['unrecognised', 'something else', { resource: 'unknown', cause: 'unknown', offenders: [] }],
+    ['a forged message: nothing that is not a quantity or a name is taken (it would land in a suggested command)',
+      'The node was low on resource: memory. Threshold quantity: $(id), available: 1Mi. Container app was using 1Gi;rm -rf /, request is 1Mi, has larger consumption of memory. Container A$B was using 2Gi, request is 1Gi, has larger consumption of memory. ',
+      { resource: 'memory', cause: 'node-pressure', offenders: [] }],
     ['missing', undefined, { resource: 'unknown', cause: 'unknown', offenders: [] }],
   ])('%s', (_, message, want) => {
     expect(parseEvictionMessage(message)).toEqual(want);
