@@ -38,6 +38,9 @@ interface Verdict {
 }
 
 const r1 = (n: number) => Math.round(n * 10) / 10;
+/** Two significant digits: 0.0019 h stays visible, 341.33 h reads 340. */
+const sig2 = (n: number) => Number(n.toPrecision(2));
+const duration = (hours: number) => (hours < 1 ? `${Math.max(1, Math.round(hours * 60))} min` : `${r1(hours)} h`);
 const RANK: Record<Severity, number> = { critical: 3, warning: 2, info: 1 };
 
 function judge(m: Measured): Verdict | undefined {
@@ -54,7 +57,7 @@ function judge(m: Measured): Verdict | undefined {
   if (sharePercent > SHARE_PERCENT) reasons.push(`${r1(sharePercent)}% of its filesystem`);
   if (growth !== undefined && growth >= FAST_BYTES_PER_HOUR) reasons.push(`growing ${formatBytes(growth)}/h`);
   const fillsSoon = hoursToFull !== undefined && hoursToFull < FILL_HOURS;
-  if (fillsSoon) reasons.push(`fills ${fs.mount} in about ${r1(hoursToFull!)} h`);
+  if (fillsSoon) reasons.push(`fills ${fs.mount} in about ${duration(hoursToFull!)}`);
   if (!reasons.length) return undefined;
   // A full filesystem makes a hostPath that already stands out urgent; a small one on it is not the cause.
   if (fsUsedPercent >= FULL_PERCENT) reasons.push(`${fs.mount} is ${r1(fsUsedPercent)}% full`);
@@ -70,7 +73,7 @@ function nodeEvidence(v: Verdict): Record<string, unknown> {
     sharePercent: r1(v.sharePercent),
     filesystem: { mount: fs.mount, device: fs.filesystem, capacityBytes: fs.capacityBytes, availableBytes: fs.availableBytes, usedPercent: r1(v.fsUsedPercent), dfUsePercent: fs.dfUsePercent },
     ...(v.growthBytesPerHour !== undefined ? { growthBytesPerHour: v.growthBytesPerHour, measuredOverSeconds: v.m.usage.measuredOverSeconds } : {}),
-    ...(v.hoursToFull !== undefined ? { hoursToFull: r1(v.hoursToFull) } : {}),
+    ...(v.hoursToFull !== undefined ? { hoursToFull: sig2(v.hoursToFull) } : {}),
   };
 }
 

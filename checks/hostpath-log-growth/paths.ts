@@ -47,7 +47,9 @@ export function isLogLike(path: string): boolean {
   return path.startsWith('/var/log/') || path.split('/').some((seg) => /(^|[._-])logs?($|[._-])/i.test(seg));
 }
 
-/** POSIX sh single-quoting: every character literal; a ' becomes '\'' (close, escaped quote, reopen). */
+/** POSIX sh single-quoting: every character literal; a ' becomes '\'' (close, escaped quote, reopen).
+ * Words made only of characters no shell treats specially stay as they are, for readability. */
 export function shQuote(s: string): string {
+  if (/^[A-Za-z0-9_/.,:+@%=-]+$/.test(s)) return s;
   return `'${s.replaceAll("'", "'\\''")}'`;
 }

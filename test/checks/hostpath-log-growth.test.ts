@@ -112,7 +112,7 @@ describe('hostpath-log-growth', () => {
         nodes: { 'node-a': { hostpathUsage: samples([{ path: '/data/spool', kib: 1024, fs: dataFs }, podLogs], 60, { '/data/spool': 2.5 * MiB }), kubeletConfig: noKubelet } },
       });
       expect(slowFill.findings).toHaveLength(1);
-      expect(slowFill.findings[0]).toMatchObject({ severity: 'warning', evidence: { growthBytesPerHour: 150 * MiB, measuredOverSeconds: 60, hoursToFull: 341.3 } });
+      expect(slowFill.findings[0]).toMatchObject({ severity: 'warning', evidence: { growthBytesPerHour: 150 * MiB, measuredOverSeconds: 60, hoursToFull: 340 } });
       expect(slowFill.findings[0]!.message).toContain('growing 150 MiB/h');
 
       const fastFill = await run({
@@ -120,7 +120,7 @@ describe('hostpath-log-growth', () => {
         // +50 MiB in 60 s = 2.9 GiB/h; 50 GiB left → 17 h
         nodes: { 'node-a': { hostpathUsage: samples([{ path: '/data/spool', kib: 1024, fs: dataFs }, podLogs], 60, { '/data/spool': 50 * MiB }), kubeletConfig: noKubelet } },
       });
-      expect(fastFill.findings[0]).toMatchObject({ severity: 'critical', evidence: { hoursToFull: 17.1 } });
+      expect(fastFill.findings[0]).toMatchObject({ severity: 'critical', evidence: { hoursToFull: 17 } });
       expect(fastFill.findings[0]!.message).toContain('fills /data in about 17.1 h');
     });
 
@@ -266,6 +266,13 @@ describe('hostpath-log-growth', () => {
       expect(isNodeDirectory('/system')).toBe(false);
       expect(['/var/log/app', '/data/app-logs', '/srv/nginx_log', '/opt/Logs'].every(isLogLike)).toBe(true);
       expect(['/data/catalog', '/srv/blogs', '/var/lib/app'].some(isLogLike)).toBe(false);
+    });
+
+    it('leaves plain paths readable and quotes the rest', () => {
+      expect(shQuote('/srv/app-logs/v1.2')).toBe('/srv/app-logs/v1.2');
+      expect(shQuote('/srv/my logs')).toBe("'/srv/my logs'");
+      expect(shQuote("/x/it's")).toBe("'/x/it'\\''s'");
+      expect(sshCommand('node-a', `sudo du -xsh ${shQuote('/srv/app-logs')}`)).toBe("ssh node-a 'sudo du -xsh /srv/app-logs'");
     });
 
     it('quotes paths in the commands it suggests so that pasting one runs nothing else', () => {

@@ -230,6 +230,17 @@ describe('hostpathUsage', () => {
   });
 });
 
+describe('du -skx output (real, from this machine)', () => {
+  it('the fragment keeps the leading KiB count of each du line', () => {
+    // The fragment prints ${s%%[!0-9]*} of du's output: everything before the first non-digit.
+    for (const line of fixture('hostpathUsage/du-skx.raw.txt').trimEnd().split('\n')) {
+      const kib = execFileSync('dash', ['-c', 's=$1; printf %s "${s%%[!0-9]*}"', 'sh', line], { encoding: 'utf8' });
+      expect(kib).toBe(line.split('\t')[0]);
+      expect(Number(kib)).toBeGreaterThan(0);
+    }
+  });
+});
+
 describe('the hostpathUsage fragment with hostile input, through real shells', () => {
   const shells = ['dash', 'bash'].filter((s) => { try { execFileSync('sh', ['-c', `command -v ${s}`]); return true; } catch { return false; } });
 
