@@ -113,7 +113,7 @@ describeReal('disk checks on real SSH nodes', { root: true, commands: ['sshd', '
       Pod: [pod('shipper-6b7c9d-a', 'log-node', ['/srv/app-logs', ...HOSTILE, NEWLINE])],
       Event: [gcFailed],
     };
-  }, 120_000);
+  }, 330_000); // startTestNodes waits up to 300 s for another suite's nodes
 
   afterAll(async () => {
     await t?.stop();
