@@ -42,8 +42,13 @@ export function buildReport(run: RunOutput, meta: { version: string; startedAt: 
     summary: { checks, findings, nodes: run.nodes },
     checks: run.results,
     findings: sorted,
-    gaps: run.gaps,
+    // Nodes are collected concurrently; a stable order makes reports comparable run to run.
+    gaps: [...run.gaps].sort((a, b) => gapKey(a).localeCompare(gapKey(b))),
   };
+}
+
+function gapKey(g: Gap): string {
+  return g.source === 'api' ? `api ${g.resource}` : `ssh ${g.node} ${g.probe ?? ''}`;
 }
 
 /** Exit-code rule (DESIGN §2.2): is there a finding at or above the --fail-on level? */
