@@ -35,7 +35,7 @@ export interface SignalState {
 
 const r1 = (n: number) => Math.round(n * 10) / 10;
 
-function signalStates(disk: NodeDisk | undefined, hard: Record<string, string>): SignalState[] {
+export function signalStates(disk: NodeDisk | undefined, hard: Record<string, string>): SignalState[] {
   if (!disk) return [];
   const out: SignalState[] = [];
   for (const signal of DISK_SIGNALS) {
@@ -226,7 +226,7 @@ export function evaluateNode(ctx: CheckContext, n: NodeInput): void {
   }
 }
 
-function fsEvidence(fs: FsStats | undefined): Record<string, unknown> | null {
+export function fsEvidence(fs: FsStats | undefined): Record<string, unknown> | null {
   if (!fs) return null;
   return {
     path: fs.path, ...(fs.mount ? { mount: fs.mount } : {}), ...(fs.device ? { device: fs.device } : {}),

@@ -345,3 +345,21 @@ describe('kubelet-gc', () => {
     expect(findings.find((f) => f.evidence?.bytesToFree !== undefined)!.severity).toBe('info');
   });
 });
+
+describe('nodeDiskEvidence (for the evicted-pods check)', () => {
+  it('summarises the node disk against the effective thresholds from the API alone', async () => {
+    const { nodeDiskEvidence } = await import('../../checks/kubelet-gc/evidence.js');
+    const ev = nodeDiskEvidence({
+      summary: { ok: true, value: summary({ capacity: 100 * GiB, available: 8 * GiB }) },
+      configz: { ok: true, value: configz({ evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '10%' } }) },
+      kubeletVersion: 'v1.31.0',
+    });
+    expect(ev).toMatchObject({
+      usageSource: 'stats/summary', thresholdsSource: expect.stringContaining('configz'), sameFilesystem: true,
+      nodefs: { usedPercent: 92, availableBytes: 8 * GiB },
+      signals: [{ signal: 'nodefs.available', threshold: '10%', availablePercent: 8, state: 'met' }],
+      notWatched: ['nodefs.inodesFree', 'imagefs.available'],
+    });
+    expect(nodeDiskEvidence({ summary: { ok: false, reason: 'nodes/proxy: forbidden' } })).toBeUndefined();
+  });
+});
