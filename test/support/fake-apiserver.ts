@@ -2,7 +2,7 @@
 // Table output for kubectl, Status errors, TLS with a bearer token — faithful enough that the real
 // kubectl works against it (toolchain §3). Read-only: every method but GET is refused and logged.
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -77,6 +77,20 @@ function loadSnapshot(dir: string): ObjectsByKind {
   return out;
 }
 
+/** The kubelet answers a snapshot recorded (nodes/<node>.api.json, the ones that succeeded): a live
+ * run against this server then sees what the snapshot's own run saw. */
+function loadSnapshotNodeProxy(dir: string): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  const nodesDir = join(dir, 'nodes');
+  if (!existsSync(nodesDir)) return out;
+  for (const file of readdirSync(nodesDir).filter((f) => f.endsWith('.api.json'))) {
+    const doc = JSON.parse(readFileSync(join(nodesDir, file), 'utf8')) as Record<string, { ok: boolean; value?: unknown }>;
+    const pages = Object.fromEntries(Object.entries(doc).filter(([, o]) => o.ok).map(([path, o]) => [path, o.value]));
+    if (Object.keys(pages).length) out[decodeURIComponent(file.slice(0, -'.api.json'.length))] = pages;
+  }
+  return out;
+}
+
 const keyOf = (o: Obj): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 const apiVersionOf = (s: Served): string => (s.group ? `${s.group}/${s.version}` : s.version);
 
@@ -143,6 +157,7 @@ interface Reply { code: number; body: object | string; headers?: Record<string, 
 export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promise<FakeApiServer> {
   if (opts.token && !opts.tls) throw new Error('fake API server: token needs tls (kubectl never sends a bearer token over http)');
   const objects = opts.snapshotDir ? loadSnapshot(opts.snapshotDir) : (opts.objects ?? {});
+  const proxyPages = opts.nodeProxy ?? (opts.snapshotDir ? loadSnapshotNodeProxy(opts.snapshotDir) : undefined);
   // etcd returns keys in order, so real lists come sorted by namespace, then name.
   const sorted = new Map<ApiKind, Obj[]>();
   for (const kind of API_KINDS) sorted.set(kind, [...((objects[kind] ?? []) as Obj[])].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0)));
@@ -215,7 +230,7 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
   }
 
   function nodeProxy(node: string, path: string): Reply {
-    const pages = opts.nodeProxy?.[node];
+    const pages = proxyPages?.[node];
     if (pages) {
       const page = pages[path];
       return page === undefined ? { code: 404, body: '404 page not found\n' } : { code: 200, body: page as object };
