@@ -27,10 +27,14 @@ export function buildReport(run: RunOutput, meta: { version: string; startedAt: 
   for (const r of run.results) checks[r.status]++;
   const findings = { critical: 0, warning: 0, info: 0 };
   for (const f of run.findings) findings[f.severity]++;
-  // Worst first, then grouped by check and target, so the first lines are the ones to act on.
+  // Grouped by check, the check with the worst finding first; within a check worst first, then by
+  // target: the first lines are the ones to act on, and each check's findings stay together.
+  const worst = new Map<string, number>();
+  for (const f of run.findings) worst.set(f.check, Math.min(worst.get(f.check) ?? 9, SEVERITY_ORDER[f.severity]));
   const sorted = [...run.findings].sort((a, b) =>
-    SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
+    worst.get(a.check)! - worst.get(b.check)! ||
     a.check.localeCompare(b.check) ||
+    SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
     `${a.target.namespace ?? ''}/${a.target.name}`.localeCompare(`${b.target.namespace ?? ''}/${b.target.name}`));
   return {
     apiVersion: 'checkup.k8s.io/v1',

@@ -59,7 +59,9 @@ function renderFinding(c: ChalkInstance, f: Finding): string[] {
   }
   if (f.evidence && Object.keys(f.evidence).length) {
     lines.push(c.dim('    evidence:'));
-    for (const [k, v] of Object.entries(f.evidence)) lines.push(...formatValue(k, v, 6).map((l) => c.dim(l)));
+    for (const [k, v] of Object.entries(f.evidence)) {
+      if (v !== undefined) lines.push(...formatValue(k, v, 6).map((l) => c.dim(l)));
+    }
   }
   lines.push(`    ${c.green('fix:')} ${sanitizeLine(f.remediation.summary)}`);
   (f.remediation.steps ?? []).forEach((step, i) => {
@@ -81,11 +83,11 @@ function formatValue(key: string, v: unknown, indent: number): string[] {
     if (v.every(scalar) && v.map(show).join(', ').length <= 100) return [`${pad}${key}: ${v.map(show).join(', ')}`];
     return [`${pad}${key}:`, ...v.flatMap((x) => (scalar(x) ? [`${pad}  - ${show(x)}`] : [`${pad}  - ${inline(x as object)}`]))];
   }
-  return [`${pad}${key}:`, ...Object.entries(v as object).flatMap(([k, x]) => formatValue(k, x, indent + 2))];
+  return [`${pad}${key}:`, ...Object.entries(v as object).filter(([, x]) => x !== undefined).flatMap(([k, x]) => formatValue(k, x, indent + 2))];
 }
 
 function inline(o: object): string {
-  return sanitizeLine(Object.entries(o).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' '));
+  return sanitizeLine(Object.entries(o).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' '));
 }
 
 function countBySeverity(findings: Finding[]): string {

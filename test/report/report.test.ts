@@ -27,6 +27,25 @@ const run: RunOutput = {
 const report = buildReport(run, { version: '0.1.0', startedAt: new Date('2026-11-25T10:00:00Z'), durationMs: 42 });
 
 describe('report model', () => {
+  it('groups findings by check, the check with the worst finding first', () => {
+    const mixed = buildReport({ ...run, findings: [
+      { check: 'missing-probes', severity: 'warning', target: { kind: 'Deployment', name: 'b' }, message: 'm', remediation: { summary: 's' } },
+      { check: 'evicted-pods', severity: 'info', target: { kind: 'Node', name: 'a' }, message: 'm', remediation: { summary: 's' } },
+      { check: 'missing-probes', severity: 'info', target: { kind: 'Deployment', name: 'a' }, message: 'm', remediation: { summary: 's' } },
+      { check: 'evicted-pods', severity: 'critical', target: { kind: 'Node', name: 'z' }, message: 'm', remediation: { summary: 's' } },
+    ] }, { version: '0.1.0', startedAt: new Date(0), durationMs: 1 });
+    expect(mixed.findings.map((f) => `${f.check}:${f.severity}:${f.target.name}`)).toEqual([
+      'evicted-pods:critical:z', 'evicted-pods:info:a', 'missing-probes:warning:b', 'missing-probes:info:a',
+    ]);
+  });
+
+  it('leaves out evidence that is undefined', () => {
+    const r = buildReport({ ...run, findings: [{ check: 'evicted-pods', severity: 'info', target: { kind: 'Node', name: 'a' }, message: 'm', remediation: { summary: 's' }, evidence: { gone: undefined, nested: { x: undefined, y: 1 } } }] }, { version: '0.1.0', startedAt: new Date(0), durationMs: 1 });
+    const text = renderText(r, { colorLevel: 0 });
+    expect(text).not.toContain('undefined');
+    expect(text).toContain('y: 1');
+  });
+
   it('counts, orders worst first, and keeps the contract fields', () => {
     expect(report.summary).toEqual({ checks: { pass: 0, fail: 1, skip: 1, error: 0 }, findings: { critical: 1, warning: 1, info: 0 }, nodes: { total: 2, reached: 1 } });
     expect(report.findings.map((f) => f.severity)).toEqual(['critical', 'warning']);
