@@ -213,8 +213,9 @@ export function evaluateNode(ctx: CheckContext, n: NodeInput): void {
   if (!reported && n.evictions && n.evictions.last24h && diskEvictions) {
     ctx.report({
       severity: 'info', target,
-      message: `${node}: ${diskEvictions} pod(s) were evicted for disk (${Object.keys(n.evictions.byResource).filter((r) => DISK_RESOURCES.has(r)).join(', ')}); its filesystems are now clear of the thresholds`,
-      evidence: withEvictions({ signals: states }),
+      message: `${node}: ${diskEvictions} pod(s) were evicted for disk (${Object.keys(n.evictions.byResource).filter((r) => DISK_RESOURCES.has(r)).join(', ')})` +
+        (n.disk ? '; its filesystems are now clear of the thresholds' : `; its current disk usage could not be read (DiskPressure ${n.diskPressure?.status ?? 'unknown'})`),
+      evidence: withEvictions(states.length ? { signals: states } : {}),
       remediation: {
         summary: `Find what filled the disk of ${node} before it happens again`,
         steps: [

@@ -330,6 +330,12 @@ describe('kubelet-gc', () => {
     expect(result.status).toBe('pass');
     expect(findings).toHaveLength(1);
     expect(findings[0]).toMatchObject({ severity: 'info', evidence: { evictions: { count: 1, last24h: 1 } } });
+    expect(findings[0]!.message).toBe('node-a: 1 pod(s) were evicted for disk (ephemeral-storage); its filesystems are now clear of the thresholds');
+    const blind = await run({
+      objects: { Node: [node('node-a')], Pod: [evicted('web-1', 'node-a', 'The node was low on resource: ephemeral-storage. ', '2026-11-25T09:00:00Z')] },
+      nodeProxy: 'forbidden',
+    });
+    expect(blind.findings[0]!.message).toBe('node-a: 1 pod(s) were evicted for disk (ephemeral-storage); its current disk usage could not be read (DiskPressure False)');
   });
 
   it('ignores memory-only evictions and events about other objects on a healthy node', async () => {
