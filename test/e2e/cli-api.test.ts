@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
-import { runCli, ROOT } from '../support/cli.js';
+import { BIN, runCli, ROOT } from '../support/cli.js';
 import { startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
 import type { Report } from '../../src/report/model.js';
 
@@ -129,6 +129,25 @@ describe('when the cluster cannot be used', () => {
     const unknown = await runCli(['--checks', 'does-not-exist', '--snapshot', DEMO]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown check "does-not-exist"/);
+  });
+});
+
+describe('interrupted', () => {
+  it('Ctrl-C exits 130', async () => {
+    const slow = await startFakeApiServer({ snapshotDir: DEMO, tls: true, token: 't', now: collectedAt, delayMs: 5000 });
+    try {
+      const cfg = join(tmp, 'slow');
+      slow.writeKubeconfig(cfg, { context: 'slow' });
+      const { execa } = await import('execa');
+      const child = execa(BIN, ['--kubeconfig', cfg, '--no-ssh'], { reject: false, env: { NO_COLOR: '1' } });
+      await new Promise((r) => setTimeout(r, 1500));
+      child.kill('SIGINT');
+      const r = await child;
+      expect(r.exitCode).toBe(130);
+      expect(String(r.stderr)).toContain('interrupted');
+    } finally {
+      await slow.close();
+    }
   });
 });
 
