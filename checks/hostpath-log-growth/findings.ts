@@ -5,7 +5,7 @@ import { formatBytes } from '../../src/kube/quantity.js';
 import { describeWorkload, type WorkloadRef } from '../../src/kube/owners.js';
 import type { PathUsage } from '../../src/node/probes/hostpathUsage.js';
 import { DU_TIMEOUT_SECONDS } from '../../src/node/probes/hostpathUsage.js';
-import type { EffectiveConfig } from '../kubelet-gc/config.js';
+import type { EffectiveConfig } from '../../src/node/kubelet-config.js';
 import { isLogLike, shQuote } from './paths.js';
 
 export const SHARE_PERCENT = 10;

@@ -2,7 +2,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { defineCheck, type NodeApiResults, type NodeProbeResults } from '../../src/engine/types.js';
 import { OwnerIndex, type WorkloadRef } from '../../src/kube/owners.js';
-import { resolveConfig } from '../kubelet-gc/config.js';
+import { resolveConfig } from '../../src/node/kubelet-config.js';
 import { reportGroups, type Measured, type Owner } from './findings.js';
 import { isNodeDirectory, validateHostPath } from './paths.js';
 

@@ -1,9 +1,11 @@
 // The decisions of kubelet-gc for one node, from what index.ts gathered. Thresholds: check-facts §4.3.
 import type { CheckContext, FindingInput, Severity } from '../../src/engine/types.js';
 import { formatBytes } from '../../src/kube/quantity.js';
-import { defaultEvictionHard, DISK_SIGNALS, parseKubeletVersion, thresholdPercent, type DiskSignal, type EffectiveConfig } from './config.js';
+import { defaultEvictionHard, parseKubeletVersion, type EffectiveConfig } from '../../src/node/kubelet-config.js';
 import { DISK_RESOURCES, type EvictionSummary } from './evictions.js';
-import { usedPercent, type FsStats, type NodeDisk } from './usage.js';
+import { fsEvidence, NEAR_POINTS, signalStates, usedPercent, type FsStats, type NodeDisk, type SignalState } from '../../src/node/node-disk.js';
+
+const r1 = (n: number) => Math.round(n * 10) / 10;
 
 export interface NodeEvent { reason: string; count: number; last: number | undefined; message: string }
 
@@ -16,44 +18,6 @@ export interface NodeInput {
   diskPressure?: { status: string; since?: string; message?: string };
   events: Map<string, NodeEvent>;
   evictions?: EvictionSummary;
-}
-
-/** Points of headroom below which an eviction threshold counts as imminent. */
-export const NEAR_POINTS = 5;
-
-export interface SignalState {
-  signal: DiskSignal;
-  filesystem: string;
-  threshold: string;
-  thresholdPercent: number;
-  availablePercent: number;
-  available: number;
-  capacity: number;
-  unit: 'bytes' | 'inodes';
-  state: 'met' | 'near' | 'ok';
-}
-
-const r1 = (n: number) => Math.round(n * 10) / 10;
-
-export function signalStates(disk: NodeDisk | undefined, hard: Record<string, string>): SignalState[] {
-  if (!disk) return [];
-  const out: SignalState[] = [];
-  for (const signal of DISK_SIGNALS) {
-    const raw = hard[signal];
-    const fs = signal.startsWith('imagefs') ? disk.imagefs : disk.nodefs;
-    if (raw === undefined || !fs) continue;
-    const inodes = signal.endsWith('inodesFree');
-    const capacity = inodes ? fs.inodes : fs.capacityBytes;
-    const available = inodes ? fs.inodesFree : fs.availableBytes;
-    if (!capacity || available === undefined) continue;
-    const t = thresholdPercent(raw, capacity);
-    if (t === undefined || t <= 0) continue; // 0 switches the signal off on purpose
-    const availablePercent = (available * 100) / capacity;
-    const state = availablePercent < t ? 'met' : availablePercent - t < NEAR_POINTS ? 'near' : 'ok';
-    out.push({ signal, filesystem: fs.mount ?? fs.path, threshold: raw, thresholdPercent: r1(t), availablePercent: r1(availablePercent),
-      available, capacity, unit: inodes ? 'inodes' : 'bytes', state });
-  }
-  return out;
 }
 
 function describeSignal(s: SignalState): string {
@@ -225,16 +189,6 @@ export function evaluateNode(ctx: CheckContext, n: NodeInput): void {
       },
     });
   }
-}
-
-export function fsEvidence(fs: FsStats | undefined): Record<string, unknown> | null {
-  if (!fs) return null;
-  return {
-    path: fs.path, ...(fs.mount ? { mount: fs.mount } : {}), ...(fs.device ? { device: fs.device } : {}),
-    capacityBytes: fs.capacityBytes, availableBytes: fs.availableBytes, usedPercent: r1(usedPercent(fs)),
-    ...(fs.dfUsePercent !== undefined ? { dfUsePercent: fs.dfUsePercent } : {}),
-    ...(fs.inodes !== undefined ? { inodes: fs.inodes, inodesFree: fs.inodesFree } : {}),
-  };
 }
 
 function eventEvidence(e: NodeEvent): Record<string, unknown> {

@@ -2,10 +2,10 @@
 import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
 import { defineCheck, type NodeApiResults, type NodeProbeResults } from '../../src/engine/types.js';
 import { toMillis } from '../../src/kube/resources.js';
-import { resolveConfig } from './config.js';
+import { resolveConfig } from '../../src/node/kubelet-config.js';
 import { EvictionTally } from './evictions.js';
 import { evaluateNode, type NodeEvent } from './findings.js';
-import { fromDf, fromSummary, type NodeDisk } from './usage.js';
+import { fromDf, fromSummary, type NodeDisk } from '../../src/node/node-disk.js';
 
 /** Node events that tell GC or eviction is failing or acting (check-facts §4.1, §5.1). */
 const EVENT_REASONS = new Set(['ImageGCFailed', 'FreeDiskSpaceFailed', 'ContainerGCFailed', 'EvictionThresholdMet']);

@@ -354,7 +354,7 @@ describe('kubelet-gc', () => {
 
 describe('nodeDiskEvidence (for the evicted-pods check)', () => {
   it('summarises the node disk against the effective thresholds from the API alone', async () => {
-    const { nodeDiskEvidence } = await import('../../checks/kubelet-gc/evidence.js');
+    const { nodeDiskEvidence } = await import('../../src/node/node-disk.js');
     const ev = nodeDiskEvidence({
       summary: { ok: true, value: summary({ capacity: 100 * GiB, available: 8 * GiB }) },
       configz: { ok: true, value: configz({ evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '10%' } }) },

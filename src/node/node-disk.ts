@@ -1,6 +1,8 @@
 // nodefs / imagefs capacity, availability and inodes: from the Summary API (the numbers the eviction
 // manager itself uses) or, without nodes/proxy, from df over SSH. check-facts §4.2, §4.4.
-import type { DiskUsage, PathDisk } from '../../src/node/probes/diskUsage.js';
+import type { DiskUsage, PathDisk } from './probes/diskUsage.js';
+import type { ProbeOutcome } from '../engine/types.js';
+import { DISK_SIGNALS, resolveConfig, thresholdPercent, type DiskSignal } from './kubelet-config.js';
 
 export interface FsStats {
   /** What a person would look at: the directory (df) or the filesystem role (summary). */
@@ -85,4 +87,80 @@ export function fromDf(usage: DiskUsage, runtimeVersion: string | undefined): No
   }
   const same = !!imagefs && imagefs.mount === nodefs.mount && imagefs.device === nodefs.device;
   return { source: 'df', nodefs, imagefs, sameFilesystem: same };
+}
+
+// What a node's disk looks like to the eviction manager: each disk signal against the kubelet's
+// effective evictionHard threshold, and plain evidence of it that any check can cite (kubelet-gc for
+// its findings, evicted-pods for pods evicted for ephemeral-storage / nodefs / imagefs). API-only.
+/** Points of headroom below which an eviction threshold counts as imminent. */
+export const NEAR_POINTS = 5;
+
+export interface SignalState {
+  signal: DiskSignal;
+  filesystem: string;
+  threshold: string;
+  thresholdPercent: number;
+  availablePercent: number;
+  available: number;
+  capacity: number;
+  unit: 'bytes' | 'inodes';
+  state: 'met' | 'near' | 'ok';
+}
+
+const r1 = (n: number) => Math.round(n * 10) / 10;
+
+export function signalStates(disk: NodeDisk | undefined, hard: Record<string, string>): SignalState[] {
+  if (!disk) return [];
+  const out: SignalState[] = [];
+  for (const signal of DISK_SIGNALS) {
+    const raw = hard[signal];
+    const fs = signal.startsWith('imagefs') ? disk.imagefs : disk.nodefs;
+    if (raw === undefined || !fs) continue;
+    const inodes = signal.endsWith('inodesFree');
+    const capacity = inodes ? fs.inodes : fs.capacityBytes;
+    const available = inodes ? fs.inodesFree : fs.availableBytes;
+    if (!capacity || available === undefined) continue;
+    const t = thresholdPercent(raw, capacity);
+    if (t === undefined || t <= 0) continue; // 0 switches the signal off on purpose
+    const availablePercent = (available * 100) / capacity;
+    const state = availablePercent < t ? 'met' : availablePercent - t < NEAR_POINTS ? 'near' : 'ok';
+    out.push({ signal, filesystem: fs.mount ?? fs.path, threshold: raw, thresholdPercent: r1(t), availablePercent: r1(availablePercent),
+      available, capacity, unit: inodes ? 'inodes' : 'bytes', state });
+  }
+  return out;
+}
+
+export function fsEvidence(fs: FsStats | undefined): Record<string, unknown> | null {
+  if (!fs) return null;
+  return {
+    path: fs.path, ...(fs.mount ? { mount: fs.mount } : {}), ...(fs.device ? { device: fs.device } : {}),
+    capacityBytes: fs.capacityBytes, availableBytes: fs.availableBytes, usedPercent: r1(usedPercent(fs)),
+    ...(fs.dfUsePercent !== undefined ? { dfUsePercent: fs.dfUsePercent } : {}),
+    ...(fs.inodes !== undefined ? { inodes: fs.inodes, inodesFree: fs.inodesFree } : {}),
+  };
+}
+
+export interface DiskEvidenceInput {
+  /** NodeApiResults.endpoints['stats/summary'] */
+  summary?: ProbeOutcome<unknown>;
+  /** NodeApiResults.endpoints.configz */
+  configz?: ProbeOutcome<unknown>;
+  /** node.status.nodeInfo.kubeletVersion (decides the default evictionHard) */
+  kubeletVersion?: string;
+}
+
+/** Undefined when the Summary API gave nothing usable (forbidden, or no node filesystem). */
+export function nodeDiskEvidence(input: DiskEvidenceInput): Record<string, unknown> | undefined {
+  const disk = input.summary?.ok ? fromSummary(input.summary.value) : undefined;
+  if (!disk) return undefined;
+  const config = resolveConfig({ configz: input.configz, kubeletVersion: input.kubeletVersion });
+  return {
+    usageSource: disk.source,
+    thresholdsSource: config.sourceDetail,
+    nodefs: fsEvidence(disk.nodefs),
+    imagefs: fsEvidence(disk.imagefs),
+    sameFilesystem: disk.sameFilesystem,
+    signals: signalStates(disk, config.evictionHard).map(({ signal, threshold, availablePercent, state }) => ({ signal, threshold, availablePercent, state })),
+    ...(config.missingSignals.length && config.source !== 'defaults' ? { notWatched: config.missingSignals } : {}),
+  };
 }
