@@ -1,6 +1,7 @@
 // Upstream: https://kubernetes.io/docs/concepts/scheduling-eviction/node-pressure-eviction/
 import type { V1Job, V1Node, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
-import { defineCheck, type Severity } from '../../src/engine/types.js';
+import { defineCheck, type NodeApiResults, type Severity } from '../../src/engine/types.js';
+import { nodeDiskEvidence } from '../../src/node/node-disk.js';
 import { OwnerIndex, describeWorkload, type WorkloadRef } from '../../src/kube/owners.js';
 import { toMillis } from '../../src/kube/resources.js';
 import { parseEvictionMessage, type EvictionCause } from './message.js';
@@ -16,6 +17,8 @@ const REPEATED = 3;
 const CLUTTER = 100;
 const PODS_SHOWN = 10;
 const PRESSURE = ['MemoryPressure', 'DiskPressure', 'PIDPressure'];
+/** Starved resources that are about the node's disks: their findings cite the node's disk state. */
+const DISK = /^(ephemeral-storage|nodefs|imagefs|DiskPressure)/;
 
 interface PodSeen { namespace: string; name: string; workload: string; evictedAt: string | null; timeSource: string; ms: number; message: string }
 interface Group {
@@ -44,11 +47,15 @@ export default defineCheck({
       { kind: 'Job', optional: true },
       { kind: 'Pod', fieldSelector: 'status.phase=Failed' },
     ],
+    // For disk evictions, the node's filesystems against its eviction thresholds (optional evidence).
+    nodeApi: ['configz', 'stats/summary'],
   },
   create(ctx) {
     const now = ctx.now.getTime();
     const owners = new OwnerIndex();
     const conditions = new Map<string, { type: string; status: string; since: string | null }[]>();
+    const kubeletVersions = new Map<string, string>();
+    const diskEvidence = new Map<string, Record<string, unknown>>();
     const groups = new Map<string, Group>();
     const lastHourByNode = new Map<string, number>();
     const lastDayByWorkload = new Map<string, { ref: WorkloadRef; count: number }>();
@@ -61,6 +68,7 @@ export default defineCheck({
         if (!name) return;
         conditions.set(name, (node.status?.conditions ?? []).filter((c) => PRESSURE.includes(c.type))
           .map((c) => ({ type: c.type, status: c.status, since: c.lastTransitionTime ? String(c.lastTransitionTime) : null })));
+        if (node.status?.nodeInfo?.kubeletVersion) kubeletVersions.set(name, node.status.nodeInfo.kubeletVersion);
       },
       ReplicaSet(rs: V1ReplicaSet) { owners.add('ReplicaSet', rs); },
       Job(job: V1Job) { owners.add('Job', job); },
@@ -111,6 +119,14 @@ export default defineCheck({
         if (g.pods.length > PODS_SHOWN) { g.pods.sort((a, b) => b.ms - a.ms); g.pods.length = PODS_SHOWN; }
       },
 
+      // Runs after all pods: only nodes with recent disk evictions keep their (small) disk evidence.
+      NodeApi({ node, endpoints }: NodeApiResults) {
+        const recentDisk = [...groups.values()].some((g) => g.node === node && g.lastDay > 0 && DISK.test(g.resource));
+        if (!recentDisk) return;
+        const evidence = nodeDiskEvidence({ summary: endpoints['stats/summary'], configz: endpoints.configz, kubeletVersion: kubeletVersions.get(node) });
+        if (evidence) diskEvidence.set(node, evidence);
+      },
+
       finish() {
         const sorted = [...groups.values()].sort((a, b) => (a.node === b.node ? a.resource.localeCompare(b.resource) : a.node.localeCompare(b.node)));
         for (const g of sorted) if (g.lastDay > 0) reportGroup(g);
@@ -157,6 +173,10 @@ export default defineCheck({
           pods: pods.map(({ ms: _ms, ...p }) => p),
           ...(g.total > pods.length ? { podsShown: pods.length } : {}),
           ...(nodeConditions ? { nodeConditions } : {}),
+          ...(DISK.test(g.resource) ? {
+            nodeDisk: diskEvidence.get(g.node) ?? 'not collected (nodes/proxy stats/summary unavailable)',
+            seeAlso: `kubectl checkup --checks kubelet-gc,hostpath-log-growth --nodes ${g.node}`,
+          } : {}),
         },
         expected: `no pods evicted from ${g.node} in the last 24 h`,
         actual: `${g.lastDay} evicted ${what} (${g.lastHour} in the last hour)`,

@@ -311,3 +311,36 @@ describeReal('evicted-pods cleanup command (real sh, jq and xargs; kubectl faked
     expect(runCleanup([list.items[2], list.items[3]]).deleted).toEqual([]);
   });
 });
+
+describe('evicted-pods: correlation with the node\'s disks (issue 4)', () => {
+  const GiB = 1024 ** 3;
+  const fs = (capacity: number, available: number) => ({ time: '2026-11-25T11:59:50Z', capacityBytes: capacity, availableBytes: available, usedBytes: capacity - available, inodes: 6553600, inodesFree: 6000000, inodesUsed: 553600 });
+  const stats = { node: { nodeName: 'node-1', fs: fs(100 * GiB, 8 * GiB), runtime: { imageFs: fs(100 * GiB, 8 * GiB) } }, pods: [] };
+  const config = { kubeletconfig: { evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '10%', 'nodefs.inodesFree': '5%', 'imagefs.available': '15%' } } };
+
+  it('a disk eviction cites the node\'s filesystems against its eviction thresholds; a memory one does not', async () => {
+    const { findings } = await runCheck(check, {
+      objects: { Pod: [pod({ name: 'a', rs: 'web-5c8b', message: DISK }), pod({ name: 'b', node: 'node-2', rs: 'web-5c8b' })], ReplicaSet: [rs('web-5c8b', 'web')], Node: [node('node-1'), node('node-2')] },
+      now: NOW,
+      nodeProxy: { 'node-1': { configz: config, 'stats/summary': stats }, 'node-2': { configz: config, 'stats/summary': stats } },
+    });
+    const disk = findings.find((f) => f.target.name === 'node-1')!;
+    expect(disk.evidence?.nodeDisk).toMatchObject({
+      usageSource: 'stats/summary',
+      nodefs: { capacityBytes: 100 * GiB, availableBytes: 8 * GiB },
+      signals: expect.arrayContaining([expect.objectContaining({ signal: 'nodefs.available', threshold: '10%', state: 'met' })]),
+    });
+    expect(disk.evidence?.seeAlso).toBe('kubectl checkup --checks kubelet-gc,hostpath-log-growth --nodes node-1');
+    const memory = findings.find((f) => f.target.name === 'node-2')!;
+    expect(memory.evidence?.nodeDisk).toBeUndefined();
+  });
+
+  it('says so when the node proxy could not be read', async () => {
+    const { findings, result } = await runCheck(check, {
+      objects: { Pod: [pod({ name: 'a', rs: 'web-5c8b', message: DISK })], ReplicaSet: [rs('web-5c8b', 'web')], Node: [node('node-1')] },
+      now: NOW, nodeProxy: 'forbidden',
+    });
+    expect(result.status).toBe('fail');
+    expect(findings[0]!.evidence?.nodeDisk).toBe('not collected (nodes/proxy stats/summary unavailable)');
+  });
+});
