@@ -124,11 +124,16 @@ export class KubeApiClient implements ApiSource {
       throw new ResourceUnavailable('nodes/proxy', err instanceof RequestFailed ? err.reason : String(err));
     }
     if (res.status !== 200) throw new ResourceUnavailable('nodes/proxy', statusReason(res));
+    let value: unknown;
     try {
-      return JSON.parse(res.body) as unknown;
+      value = JSON.parse(res.body) as unknown;
     } catch {
       throw new ResourceUnavailable('nodes/proxy', `the kubelet's ${path} answer is not JSON`);
     }
+    // The one kubelet setting that can hold credentials never goes further (report, snapshot).
+    const config = (value as { kubeletconfig?: Record<string, unknown> } | null)?.kubeletconfig;
+    if (path === 'configz' && config && 'staticPodURLHeader' in config) config.staticPodURLHeader = {};
+    return value;
   }
 
   /** GET with retries on 429/5xx (honouring Retry-After, capped) and on dropped connections. */

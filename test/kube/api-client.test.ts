@@ -110,8 +110,8 @@ describe('KubeApiClient', () => {
   });
 
   it('reads kubelet endpoints through the node proxy, and a forbidden proxy is a gap', async () => {
-    const c = await client({ nodeProxy: { n1: { configz: { kubeletconfig: { imageGCHighThresholdPercent: 85 } } } } });
-    expect(await c.getNodeProxy('n1', 'configz')).toEqual({ kubeletconfig: { imageGCHighThresholdPercent: 85 } });
+    const c = await client({ nodeProxy: { n1: { configz: { kubeletconfig: { imageGCHighThresholdPercent: 85, staticPodURLHeader: { Authorization: ['Bearer x'] } } } } } });
+    expect(await c.getNodeProxy('n1', 'configz')).toEqual({ kubeletconfig: { imageGCHighThresholdPercent: 85, staticPodURLHeader: {} } });
     await server!.close();
     const denied = await client({ forbid: ['nodes/proxy'], nodeProxy: { n1: { configz: {} } } });
     await expect(denied.getNodeProxy('n1', 'configz')).rejects.toMatchObject({ resource: 'nodes/proxy', reason: 'forbidden' });

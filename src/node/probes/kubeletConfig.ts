@@ -47,6 +47,17 @@ export const CONFIG_CANDIDATES = [
 
 const MAX_BYTES = 262144;
 
+// staticPodURLHeader is the one KubeletConfiguration field that can hold credentials (headers sent
+// when fetching static pods from a URL). It is blanked on the node, in YAML block or flow style and in
+// JSON, so it never reaches the report, a snapshot or a log. Its values are string arrays: the first
+// "}" after the key closes the map.
+export const REDACT_AWK = String.raw`
+j { if (index($0, "}")) { j = 0; print ($0 ~ /},/ ? "\"staticPodURLHeader\": {}," : "\"staticPodURLHeader\": {}") } next }
+y { if ($0 ~ /^[ \t-]/) next; y = 0 }
+/^staticPodURLHeader[ \t]*:/ { print "staticPodURLHeader: {}"; y = 1; next }
+/"staticPodURLHeader"[ \t]*:/ { if (index($0, "}")) { gsub(/"staticPodURLHeader"[ \t]*:[ \t]*\{[^}]*\}/, "\"staticPodURLHeader\": {}"); print } else j = 1; next }
+{ print }`;
+
 export const kubeletConfig = defineProbe<KubeletConfigFile>({
   // comm is at most 15 characters and is exactly "kubelet" for the kubelet binary. The awk filter keeps
   // only the flags above (and the value after a flag given as "--flag value").
@@ -73,7 +84,7 @@ export const kubeletConfig = defineProbe<KubeletConfigFile>({
     'for f in "$@"; do',
     '  [ -f "$f" ] || continue',
     '  if [ -r "$f" ]; then',
-    `    echo "@@ file $f"; head -c ${MAX_BYTES} -- "$f" </dev/null; echo; echo "@@ endfile"`,
+    `    echo "@@ file $f"; head -c ${MAX_BYTES} -- "$f" </dev/null | awk '${REDACT_AWK}'; echo; echo "@@ endfile"`,
     '  else echo "@@ unreadable $f"; fi',
     '  found=1; break',
     'done',
