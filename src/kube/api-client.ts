@@ -119,7 +119,9 @@ export class KubeApiClient implements ApiSource {
   async getNodeProxy(node: string, path: NodeApiPath): Promise<unknown> {
     let res: Response;
     try {
-      res = await this.getWithRetries(`/api/v1/nodes/${encodeURIComponent(node)}/proxy/${path}`);
+      // A 5xx here is the kubelet not answering the API server's proxy, not the API server being
+      // busy: retrying it would only multiply the wait by the number of nodes.
+      res = await this.getWithRetries(`/api/v1/nodes/${encodeURIComponent(node)}/proxy/${path}`, new Set([429]));
     } catch (err) {
       throw new ResourceUnavailable('nodes/proxy', err instanceof RequestFailed ? err.reason : String(err));
     }
@@ -137,11 +139,11 @@ export class KubeApiClient implements ApiSource {
   }
 
   /** GET with retries on 429/5xx (honouring Retry-After, capped) and on dropped connections. */
-  private async getWithRetries(path: string): Promise<Response> {
+  private async getWithRetries(path: string, retryable: ReadonlySet<number> = RETRYABLE_STATUS): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
       try {
         const res = await this.get(path);
-        if (!RETRYABLE_STATUS.has(res.status) || attempt >= this.retries) return res;
+        if (!retryable.has(res.status) || attempt >= this.retries) return res;
         const retryAfter = Number(res.headers['retry-after']);
         await sleep(Number.isFinite(retryAfter) ? Math.min(retryAfter * 1000, 10_000) : backoff(attempt));
       } catch (err) {
