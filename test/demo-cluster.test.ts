@@ -1,11 +1,17 @@
 // The bundled demo cluster must look like what a real API server returns, and its jsonl files must be
 // what parts/*.mjs generate (people review the parts; the tool reads the jsonl).
-import { describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { CHECKS } from '../checks/index.js';
+import type { Finding } from '../src/engine/types.js';
 import { RESOURCES, type ApiKind, type KubeObject } from '../src/kube/resources.js';
-import { DEMO_DIR, demoNow, loadDemoObjects } from './support/demo-cluster.js';
+import { parseNodeCollection } from '../src/node/parse-collection.js';
+import { PROBES, type ProbeName } from '../src/node/probes.js';
+import type { NodeCollection } from '../src/engine/source.js';
+import { DEMO_DIR, demoNow, loadDemoNodes, loadDemoObjects, runDemo } from './support/demo-cluster.js';
 
 const objects = loadDemoObjects();
 const all = (Object.entries(objects) as [ApiKind, KubeObject[]][]).flatMap(([kind, list]) => list.map((o) => ({ kind, o })));
@@ -89,7 +95,7 @@ describe('demo cluster', () => {
   it('node probe output, where present, is one NodeCollection per existing node', () => {
     const dir = join(DEMO_DIR, 'nodes');
     const nodes = new Set((objects.Node ?? []).map((n) => n.metadata?.name));
-    for (const file of existsSync(dir) ? readdirSync(dir) : []) {
+    for (const file of existsSync(dir) ? readdirSync(dir).filter((f) => !f.endsWith('.api.json')) : []) {
       const c = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { node: string; reached: boolean; samples?: Record<string, { stdout: string; exitCode: number }[]> };
       expect([file, nodes.has(c.node), typeof c.reached]).toEqual([`${c.node}.json`, true, 'boolean']);
       for (const samples of Object.values(c.samples ?? {})) for (const x of samples) expect([typeof x.stdout, typeof x.exitCode]).toEqual(['string', 'number']);
@@ -100,3 +106,178 @@ describe('demo cluster', () => {
     expect((objects.Lease ?? []).map((l) => l.metadata?.name).sort()).toEqual((objects.Node ?? []).map((n) => n.metadata?.name).sort());
   });
 });
+
+// ---- node data ----------------------------------------------------------------------------------------
+const demoNodes = loadDemoNodes();
+const reachedCollection = (node: string) => demoNodes.get(node)?.collection as Extract<NodeCollection, { reached: true }>;
+const nodeObj = (name: string) => find('Node', undefined, name) as V1Node;
+const runningPodsOn = (node: string) => (objects.Pod as V1Pod[]).filter((p) => p.spec?.nodeName === node && ['Running', 'Pending'].includes(p.status?.phase ?? ''));
+const KiB = 1024;
+
+describe('demo cluster node data (nodes/*.json, nodes/*.api.json)', () => {
+  const names = (objects.Node ?? []).map((n) => n.metadata!.name!).sort();
+
+  it('every node was reached: every probe, two samples for sampled ones 5 s apart, all of them parseable', () => {
+    expect([...demoNodes.keys()].sort()).toEqual(names);
+    for (const node of names) {
+      const c = reachedCollection(node);
+      expect([node, c.reached, c.intervalSeconds]).toEqual([node, true, 5]);
+      expect(Object.keys(c.samples).sort()).toEqual(Object.keys(PROBES).sort());
+      for (const [probe, samples] of Object.entries(c.samples) as [ProbeName, { exitCode: number }[]][]) {
+        expect([node, probe, samples.length, samples.every((x) => x.exitCode === 0)]).toEqual([node, probe, PROBES[probe].sampled ? 2 : 1, true]);
+      }
+      const parsed = parseNodeCollection(c, Object.keys(PROBES) as ProbeName[]);
+      for (const [probe, outcome] of Object.entries(parsed.probes)) expect([node, probe, outcome.ok ? 'ok' : outcome.reason]).toEqual([node, probe, 'ok']);
+    }
+  });
+
+  it('says what the API says: kernel, flannel lease, pod cgroups of the pods on the node', () => {
+    for (const node of names) {
+      const c = reachedCollection(node);
+      const parsed = parseNodeCollection(c, Object.keys(PROBES) as ProbeName[]).probes;
+      const n = nodeObj(node);
+      expect([node, parsed.uname!.ok && parsed.uname!.value.release]).toEqual([node, n.status!.nodeInfo!.kernelVersion]);
+      const env = parsed.flannelSubnetEnv!.ok ? parsed.flannelSubnetEnv!.value : undefined;
+      expect([node, env?.present && env.vars.FLANNEL_SUBNET]).toEqual([node, n.spec!.podCIDR!.replace(/\.0\/24$/, '.1/24')]);
+      const cg = parsed.cgroupCpuStat!.ok ? parsed.cgroupCpuStat!.value : undefined;
+      expect([node, cg?.pods.map((p) => p.podUid).sort()]).toEqual([node, runningPodsOn(node).map((p) => p.metadata!.uid).sort()]);
+    }
+  });
+
+  it('has the kubelet endpoints of every node: configz and stats/summary agreeing with df, except demo-worker-3 (forbidden)', () => {
+    for (const node of names) {
+      const api = demoNodes.get(node)!.api!;
+      const disk = parseNodeCollection(reachedCollection(node), ['diskUsage']).probes.diskUsage!;
+      const df = disk.ok && disk.value.paths['/var/lib/kubelet']?.state === 'ok' ? disk.value.paths['/var/lib/kubelet'].df : undefined;
+      // the node's ephemeral-storage capacity is its nodefs size
+      expect([node, df!.capacityBytes]).toEqual([node, Number(nodeObj(node).status!.capacity!['ephemeral-storage']!.replace('Ki', '')) * KiB]);
+      if (node === 'demo-worker-3') {
+        expect(api).toEqual({ configz: { ok: false, reason: 'nodes/proxy: forbidden' }, 'stats/summary': { ok: false, reason: 'nodes/proxy: forbidden' } });
+        continue;
+      }
+      const config = (api.configz as { ok: true; value: { kubeletconfig: Record<string, unknown> } }).value.kubeletconfig;
+      expect([node, config.imageGCHighThresholdPercent, config.cgroupDriver, Object.keys(config.evictionHard as object).length]).toEqual([node, 85, 'systemd', 4]);
+      const summary = (api['stats/summary'] as { ok: true; value: { node: { nodeName: string; fs: { capacityBytes: number; availableBytes: number }; runtime: { imageFs: { capacityBytes: number } } } } }).value.node;
+      expect([summary.nodeName, summary.fs.capacityBytes, summary.runtime.imageFs.capacityBytes]).toEqual([node, df!.capacityBytes, df!.capacityBytes]);
+      // read a few seconds apart: the same filesystem within a few MiB
+      expect([node, Math.abs(summary.fs.availableBytes - df!.availableBytes) < 8 * 1024 * KiB]).toEqual([node, true]);
+    }
+  });
+});
+
+// ---- every check, offline, through the engine ------------------------------------------------------------
+const brief = (f: Finding) => `${f.check} ${f.severity} ${f.target.kind}/${f.target.namespace ? `${f.target.namespace}/` : ''}${f.target.name}${f.target.container ? `[${f.target.container}]` : ''}`;
+
+describe('kubectl-checkup --snapshot fixtures/demo-cluster (every check, the README story)', () => {
+  let run: Awaited<ReturnType<typeof runDemo>>;
+  const of = (check: string) => run.findings.filter((f) => f.check === check);
+
+  beforeAll(async () => { run = await runDemo(); });
+
+  it('runs every registered check on data from all 4 nodes: none is skipped or errors, every one shows a problem', () => {
+    expect(run.nodes).toEqual({ total: 4, reached: 4 });
+    expect(run.results.map((r) => [r.id, r.status, r.reason])).toEqual(CHECKS.map((c) => [c.id, 'fail', null]));
+    // demo-worker-3's kubelet endpoints are forbidden: one gap per endpoint, the SSH fallback fills in
+    expect(run.gaps).toEqual([
+      { source: 'api', resource: 'nodes/proxy', reason: 'forbidden' },
+      { source: 'api', resource: 'nodes/proxy', reason: 'forbidden' },
+    ]);
+  });
+
+  it('reports exactly the findings of the story', () => {
+    expect(run.findings.map(brief).sort()).toEqual([
+      'arp-neighbor-overflow critical Node/demo-worker-1',
+      'cni0-bridge-mismatch critical Node/demo-worker-1',
+      'cpu-throttling-kernel critical Node/demo-worker-3',
+      'evicted-pods critical Node/demo-worker-2',
+      'evicted-pods warning Node/demo-worker-3',
+      'graceful-termination critical Deployment/shop/checkout',
+      'graceful-termination critical Deployment/shop/search[search]',
+      'graceful-termination warning Deployment/observability/grafana[grafana]',
+      'graceful-termination warning Deployment/shop/cart[cart]',
+      'graceful-termination warning Deployment/shop/cart[cart]',
+      'graceful-termination warning Deployment/shop/catalog[catalog]',
+      'graceful-termination warning Deployment/shop/edge-gateway[edge-gateway]',
+      'graceful-termination warning Deployment/shop/recommendations[recommendations]',
+      'grpc-load-imbalance warning Service/shop/ratings',
+      'grpc-load-imbalance warning Service/shop/recommendations',
+      'hostpath-log-growth critical DaemonSet/observability/log-collector',
+      'jvm-container-memory critical Deployment/payments/ledger-api[ledger-api]',
+      'jvm-container-memory info Deployment/shop/catalog[catalog]',
+      'jvm-container-memory warning Deployment/shop/inventory[inventory]',
+      'kubelet-gc critical Node/demo-worker-3',
+      'missing-probes info Deployment/kube-system/coredns[coredns]',
+      'missing-probes info Deployment/observability/grafana[grafana]',
+      'missing-probes info Deployment/shop/catalog[catalog]',
+      'missing-probes warning Deployment/shop/cart[cart]',
+      'missing-probes warning Deployment/shop/cart[cart]',
+      'missing-probes warning Deployment/shop/catalog[catalog]',
+      'missing-probes warning Pod/default/echo-server[echo]',
+      'missing-probes warning ReplicaSet/default/legacy-api[legacy-api]',
+      'syn-backlog critical Node/demo-worker-2',
+    ]);
+  });
+
+  it('flags none of the healthy look-alikes', () => {
+    const targets = new Set(run.findings.map((f) => f.target.name));
+    for (const healthy of [
+      // the control plane is healthy for every node check
+      'demo-control-plane',
+      // rollouts: LB health check covered by preStop, 99% unavailable of 3 is 2, preStop + readiness everywhere, no Service
+      'edge-admin', 'pricing', 'order-api', 'license-check', 'report-worker', 'frontend',
+      // JVM: heap at 75 %, Elasticsearch sizes its own heap, an exporter is not Java
+      'reviews', 'logs-es', 'kafka-exporter',
+      // gRPC: the mesh balances per request, headless Services let clients balance, one endpoint has nothing to balance
+      'fraud-scoring', 'recommendations-headless',
+      // CFS: a Guaranteed pod on the old kernel that is not throttled; the host-network ingress (its own probes, no limits)
+      'tagger', 'ingress-nginx-controller', 'kube-flannel-ds', 'kube-proxy', 'node-exporter',
+    ]) expect([healthy, targets.has(healthy)]).toEqual([healthy, false]);
+    // node findings name only the story's node
+    const nodeTargets = (check: string) => [...new Set(of(check).map((f) => f.target.name))];
+    expect(['arp-neighbor-overflow', 'cni0-bridge-mismatch', 'syn-backlog', 'kubelet-gc', 'cpu-throttling-kernel'].map((c) => [c, nodeTargets(c)])).toEqual([
+      ['arp-neighbor-overflow', ['demo-worker-1']], ['cni0-bridge-mismatch', ['demo-worker-1']], ['syn-backlog', ['demo-worker-2']],
+      ['kubelet-gc', ['demo-worker-3']], ['cpu-throttling-kernel', ['demo-worker-3']],
+    ]);
+  });
+
+  it('node findings carry the node data: the bridge, the neighbour table, the accept queues', () => {
+    const [cni0] = of('cni0-bridge-mismatch');
+    expect(cni0!.evidence).toMatchObject({ cni0: ['10.244.4.1/24', '10.244.1.1/24', expect.stringMatching(/^fe80::/)], conflicting: ['10.244.4.1/24'], flannelSubnet: '10.244.1.1/24', events: { sandboxFailures: 16 } });
+    const [arp] = of('arp-neighbor-overflow');
+    expect(arp!.evidence).toMatchObject({ family: 'ipv4', entries: 1942, gcThresh3: 2048, tableFulls: { delta: 37 }, hostNamespaceEntries: 1917, suppressedCallbacks: 473 });
+    const [syn] = of('syn-backlog');
+    expect(syn!.evidence).toMatchObject({
+      intervalSeconds: 5, counters: { ListenOverflows: { delta: 385 }, TCPReqQFullDoCookies: { delta: 97 }, PassiveOpens: { delta: 5160 } },
+      nearlyFullListeners: [{ address: '0.0.0.0', port: 443, recvQ: 4097, sendQ: 4096 }, { address: '0.0.0.0', port: 443, recvQ: 3968, sendQ: 4096 }],
+      kernelLog: ['TCP: request_sock_TCP: Possible SYN flooding on port 443. Sending cookies.  Check SNMP counters.'],
+    });
+  });
+
+  it('demo-worker-3: the CFS bug on order-api only, image GC failing (read over SSH: the node proxy is forbidden), fluent-bit\'s buffer filling the disk', () => {
+    const [cpu] = of('cpu-throttling-kernel');
+    const cg = (cpu!.evidence as { cgroup: { version: number; podsMeasured: number; throttledAtLowUsage: { pod: string; throttledPercent: number; usagePercentOfQuota: number; quotaCores: number; window: string }[] } }).cgroup;
+    expect(cg.version).toBe(1);
+    expect(cg.throttledAtLowUsage).toEqual([expect.objectContaining({ pod: expect.stringMatching(/^shop\/order-api-/), throttledPercent: 60, usagePercentOfQuota: 5, quotaCores: 4, window: 'sample interval' })]);
+    expect(cpu!.evidence).toMatchObject({ kernel: '4.15.0-72-generic', kernelSource: 'uname -r' });
+    const [gc] = of('kubelet-gc');
+    expect(gc!.evidence).toMatchObject({
+      configSource: '/var/lib/kubelet/config.yaml over SSH', usageSource: 'df', imageGCHighThresholdPercent: 75, imageGCLowThresholdPercent: 65, usedPercent: 79.6,
+      notCollected: ['configz: nodes/proxy: forbidden', 'stats/summary: nodes/proxy: forbidden'],
+      events: [expect.objectContaining({ reason: 'FreeDiskSpaceFailed', count: 58 }), expect.objectContaining({ reason: 'ImageGCFailed', count: 57 })],
+      evictions: { last24h: 3 },
+    });
+    const [hp] = of('hostpath-log-growth');
+    expect(hp!.evidence).toMatchObject({ node: 'demo-worker-3', path: '/var/log/flb-storage', sharePercent: 12.6, logLike: true, filesystem: { mount: '/', usedPercent: 79.6 } });
+    expect((hp!.evidence as { hoursToFull: number }).hoursToFull).toBeLessThan(24);
+    // the same buffer on the other nodes is small and flushed: not in the finding
+    expect((hp!.evidence as { nodes?: unknown }).nodes).toBeUndefined();
+  });
+
+  it('each node measured exactly the hostPaths hostpath-log-growth asked for', () => {
+    for (const [node, inputs] of run.inputs) {
+      const measured = reachedCollection(node).samples.hostpathUsage!.map((s) => s.stdout.split('\n').filter((l) => l.startsWith('P ')).map((l) => l.slice(2)));
+      expect([node, measured]).toEqual([node, [inputs.hostpathUsage, inputs.hostpathUsage]]);
+    }
+  });
+});
+
