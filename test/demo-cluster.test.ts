@@ -140,7 +140,9 @@ describe('demo cluster node data (nodes/*.json, nodes/*.api.json)', () => {
       const env = parsed.flannelSubnetEnv!.ok ? parsed.flannelSubnetEnv!.value : undefined;
       expect([node, env?.present && env.vars.FLANNEL_SUBNET]).toEqual([node, n.spec!.podCIDR!.replace(/\.0\/24$/, '.1/24')]);
       const cg = parsed.cgroupCpuStat!.ok ? parsed.cgroupCpuStat!.value : undefined;
-      expect([node, cg?.pods.map((p) => p.podUid).sort()]).toEqual([node, runningPodsOn(node).map((p) => p.metadata!.uid).sort()]);
+      // static pods' cgroups are named after their config hash, not their mirror pod's uid
+      const kubeletUid = (p: V1Pod) => p.metadata?.annotations?.['kubernetes.io/config.mirror'] ?? p.metadata!.uid;
+      expect([node, cg?.pods.map((p) => p.podUid).sort()]).toEqual([node, runningPodsOn(node).map(kubeletUid).sort()]);
     }
   });
 
