@@ -179,10 +179,9 @@ describe('kubectl-checkup --snapshot fixtures/demo-cluster (every check, the REA
   it('runs every registered check on data from all 4 nodes: none is skipped or errors, every one shows a problem', () => {
     expect(run.nodes).toEqual({ total: 4, reached: 4 });
     expect(run.results.map((r) => [r.id, r.status, r.reason])).toEqual(CHECKS.map((c) => [c.id, 'fail', null]));
-    // demo-worker-3's kubelet endpoints are forbidden: one gap per endpoint, the SSH fallback fills in
+    // demo-worker-3's kubelet endpoints are forbidden (RBAC per node): one gap naming it; SSH fills in
     expect(run.gaps).toEqual([
-      { source: 'api', resource: 'nodes/proxy', reason: 'forbidden' },
-      { source: 'api', resource: 'nodes/proxy', reason: 'forbidden' },
+      { source: 'api', resource: 'nodes/proxy (node demo-worker-3)', reason: 'forbidden' },
     ]);
   });
 

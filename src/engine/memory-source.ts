@@ -10,8 +10,10 @@ export type ObjectsByKind = { [K in ApiKind]?: KubeObject[] };
 
 export function memoryApiSource(objects: ObjectsByKind, opts: {
   now?: Date; cluster?: Partial<ClusterInfo>; unavailable?: { [K in ApiKind]?: string }; pageSize?: number;
-  /** Kubelet endpoints per node, or one reason (e.g. 'forbidden') for all of them. */
-  nodeProxy?: string | Record<string, { [P in NodeApiPath]?: unknown }>;
+  /** Kubelet endpoints per node, or a reason (e.g. 'forbidden') for one node or for all of them. */
+  nodeProxy?: string | Record<string, string | { [P in NodeApiPath]?: unknown }>;
+  /** Counts node proxy requests (tests). */
+  onNodeProxy?: (node: string, path: NodeApiPath) => void;
 } = {}): ApiSource {
   const pageSize = opts.pageSize ?? 500;
   return {
@@ -25,8 +27,11 @@ export function memoryApiSource(objects: ObjectsByKind, opts: {
       for (let i = 0; i < all.length; i += pageSize) yield all.slice(i, i + pageSize);
     },
     async getNodeProxy(node: string, path: NodeApiPath) {
+      opts.onNodeProxy?.(node, path);
       if (typeof opts.nodeProxy === 'string') throw new ResourceUnavailable('nodes/proxy', opts.nodeProxy);
-      const value = opts.nodeProxy?.[node]?.[path];
+      const pages = opts.nodeProxy?.[node];
+      if (typeof pages === 'string') throw new ResourceUnavailable('nodes/proxy', pages);
+      const value = pages?.[path];
       if (value === undefined) throw new ResourceUnavailable('nodes/proxy', 'not found (404)');
       return value;
     },

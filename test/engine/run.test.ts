@@ -168,6 +168,29 @@ describe('runChecks', () => {
       expect(out.gaps).toEqual([{ source: 'api', resource: 'nodes/proxy (node n2)', reason: 'not found (404)' }]);
     });
 
+    it('RBAC per node: a node whose proxy is refused is named in the gap, the others are read', async () => {
+      const seen: string[] = [];
+      const out = await runChecks({
+        checks: [gc(seen)], api: memoryApiSource(nodes, { nodeProxy: { n1: { configz: { a: 1 } }, n2: 'forbidden' } }),
+        scope: {}, settings: { sampleIntervalSeconds: 0 },
+      });
+      expect(seen.sort()).toEqual(['n1:{"a":1}', 'n2:nodes/proxy: forbidden']);
+      expect(out.gaps).toEqual([{ source: 'api', resource: 'nodes/proxy (node n2)', reason: 'forbidden' }]);
+    });
+
+    it('stops asking once the refusal is plainly cluster-wide', async () => {
+      const many = { Node: Array.from({ length: 30 }, (_, i) => node(`n${i}`)) };
+      let requests = 0;
+      const seen: string[] = [];
+      const out = await runChecks({
+        checks: [gc(seen)], api: memoryApiSource(many, { nodeProxy: 'forbidden', onNodeProxy: () => { requests++; } }),
+        scope: {}, settings: { sampleIntervalSeconds: 0 },
+      });
+      expect(requests).toBeLessThanOrEqual(16);
+      expect(seen).toHaveLength(30);
+      expect(out.gaps).toEqual([{ source: 'api', resource: 'nodes/proxy', reason: 'forbidden' }]);
+    });
+
     it('a forbidden node proxy is one gap, and the check still runs', async () => {
       const seen: string[] = [];
       const out = await runChecks({

@@ -77,15 +77,19 @@ function loadSnapshot(dir: string): ObjectsByKind {
   return out;
 }
 
-/** The kubelet answers a snapshot recorded (nodes/<node>.api.json, the ones that succeeded): a live
- * run against this server then sees what the snapshot's own run saw. */
+/** The kubelet answers a snapshot recorded (nodes/<node>.api.json): pages that succeeded are served,
+ * and a node whose proxy was refused is refused again (RBAC can name single nodes), so a live run
+ * against this server sees what the snapshot's own run saw. */
+const REFUSED = Symbol('refused');
 function loadSnapshotNodeProxy(dir: string): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
   const nodesDir = join(dir, 'nodes');
   if (!existsSync(nodesDir)) return out;
   for (const file of readdirSync(nodesDir).filter((f) => f.endsWith('.api.json'))) {
-    const doc = JSON.parse(readFileSync(join(nodesDir, file), 'utf8')) as Record<string, { ok: boolean; value?: unknown }>;
-    const pages = Object.fromEntries(Object.entries(doc).filter(([, o]) => o.ok).map(([path, o]) => [path, o.value]));
+    const doc = JSON.parse(readFileSync(join(nodesDir, file), 'utf8')) as Record<string, { ok: boolean; value?: unknown; reason?: string }>;
+    const pages = Object.fromEntries(Object.entries(doc)
+      .filter(([, o]) => o.ok || o.reason?.endsWith('forbidden'))
+      .map(([path, o]) => [path, o.ok ? o.value : REFUSED]));
     if (Object.keys(pages).length) out[decodeURIComponent(file.slice(0, -'.api.json'.length))] = pages;
   }
   return out;
@@ -233,6 +237,7 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
     const pages = proxyPages?.[node];
     if (pages) {
       const page = pages[path];
+      if (page === REFUSED) return S.forbidden(user, 'get', SERVED.find((x) => x.name === 'nodes')!, { name: node, subresource: 'proxy' });
       return page === undefined ? { code: 404, body: '404 page not found\n' } : { code: 200, body: page as object };
     }
     const n = sorted.get('Node')!.find((x) => x.metadata?.name === node);
