@@ -199,4 +199,5 @@ function changeEvidence(c: CounterChange) {
 
 const rank = (s: Severity) => ({ info: 0, warning: 1, critical: 2 })[s];
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
-const pct = (r: number) => Math.round(r * 100);
+// Rounded down to a tenth, so 94.8 % never reads as the 95 % critical line.
+const pct = (r: number) => Math.floor(r * 1000) / 10;

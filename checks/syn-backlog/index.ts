@@ -62,7 +62,9 @@ function evaluateNode(ctx: CheckContext, node: string, d: NodeData): void {
     kernelLog: floods.length ? floods.map((f) => f.text) : undefined,
     kernelLogSource: d.kernelLog?.source,
   };
-  const remediation = remedy(node, d.sysctls, floods, [...full, ...(ctxEvidence.smallBacklogListeners ?? [])]);
+  // The listeners seen full are the suspects; small backlogs only when no listener was caught full
+  // (an idle sshd with backlog 128 is not a suspect next to a full :443).
+  const remediation = remedy(node, d.sysctls, floods, full.length ? full : (ctxEvidence.smallBacklogListeners ?? []));
 
   const now = counters && interval > 0 ? currentOverflow(counters, interval, syncookies) : undefined;
   if (now && counters) {

@@ -69,7 +69,7 @@ describe('arp-neighbor-overflow', () => {
       severity: 'warning', target: { kind: 'Node', name: 'node-1' },
       evidence: { family: 'ipv4', entries: 302, gcThresh3: 320, ratio: 0.944, hostNamespaceEntries: 1 },
     });
-    expect(warn.findings[0]!.message).toContain('302 of 320 entries in use (94 % of gc_thresh3)');
+    expect(warn.findings[0]!.message).toContain('302 of 320 entries in use (94.3 % of gc_thresh3)');
     expect(warn.findings[0]!.message).toContain('the host namespace itself holds 1, pod namespaces the other 301');
     const crit = await run({ 'node-1': node({ neighStats: [real, real], sysctls: [sysctls([128, 256, 310])] }) });
     expect(crit.findings.map((f) => f.severity)).toEqual(['critical']);
