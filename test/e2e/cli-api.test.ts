@@ -62,6 +62,29 @@ describe('kubectl-checkup against a live API server', () => {
     expect(live.checks.find((c) => c.id === 'missing-probes')?.status).toBe('fail');
   });
 
+  it.each([
+    ['graceful-termination', 'critical', 'Deployment', 'shop/checkout'],
+    ['graceful-termination', 'warning', 'Deployment', 'shop/edge-gateway'],
+    ['jvm-container-memory', 'critical', 'Deployment', 'payments/ledger-api'],
+    ['jvm-container-memory', 'warning', 'Deployment', 'shop/inventory'],
+    ['grpc-load-imbalance', 'warning', 'Service', 'shop/ratings'],
+    ['cpu-throttling-kernel', 'warning', 'Node', '/demo-worker-3'],
+    ['evicted-pods', 'critical', 'Node', '/demo-worker-2'],
+    ['missing-probes', 'warning', 'Deployment', 'shop/cart'],
+  ])('%s: %s on %s %s, through the API alone', (check, severity, kind, name) => {
+    const found = live.findings.filter((f) => f.check === check && f.target.kind === kind && `${f.target.namespace ?? ''}/${f.target.name}` === name);
+    expect(found.map((f) => f.severity)).toContain(severity);
+  });
+
+  it('does not flag the healthy look-alikes', () => {
+    const targets = new Set(live.findings.map((f) => `${f.check} ${f.target.namespace ?? ''}/${f.target.name}`));
+    for (const healthy of ['graceful-termination shop/frontend', 'graceful-termination shop/pricing', 'jvm-container-memory shop/reviews',
+      'jvm-container-memory observability/kafka-exporter', 'grpc-load-imbalance payments/fraud-scoring', 'grpc-load-imbalance default/license-check',
+      'missing-probes shop/frontend', 'missing-probes payments/payments-worker']) {
+      expect(targets).not.toContain(healthy);
+    }
+  });
+
   it.each(['critical', 'warning', 'info', 'none'] as const)('--fail-on %s exits 1 exactly when a finding is at or above it', async (level) => {
     const order = { critical: 0, warning: 1, info: 2 };
     const expected = level !== 'none' && live.findings.some((f) => order[f.severity] <= order[level]) ? 1 : 0;
