@@ -12,14 +12,16 @@ export function listChecks(format: 'text' | 'json'): string {
     severity: c.severity,
     needs: {
       api: (c.needs.api ?? []).map((n) => (typeof n === 'string' ? n : n.kind)),
-      nodes: c.needs.probes?.length ? (c.needs.probesOptional ? 'optional' : 'required') : 'no',
+      nodes: (c.needs.probes?.length ? (c.needs.probesOptional ? 'optional' : 'required') : 'no') as 'no' | 'optional' | 'required',
     },
   }));
   if (format === 'json') return JSON.stringify(rows, null, 2) + '\n';
   const w = Math.max(...rows.map((r) => r.id.length));
-  const lines = rows.map((r) => `${r.id.padEnd(w)}  ${r.severity.padEnd(8)}  ${r.needs.nodes === 'no' ? 'api ' : 'ssh '}  ${r.title}`);
-  return [`${'ID'.padEnd(w)}  SEVERITY  DATA  TITLE`, ...lines, '',
-    'DATA: api = Kubernetes API only; ssh = also reads the nodes over SSH.',
+  const data = { no: 'api', optional: 'api+ssh', required: 'ssh' } as const;
+  const lines = rows.map((r) => `${r.id.padEnd(w)}  ${r.severity.padEnd(8)}  ${data[r.needs.nodes].padEnd(7)}  ${r.title}`);
+  return [`${'ID'.padEnd(w)}  SEVERITY  DATA     TITLE`, ...lines, '',
+    'DATA: api = Kubernetes API only; ssh = reads the nodes over SSH (skipped with --no-ssh);',
+    '      api+ssh = decides from the API, and adds node evidence when SSH is available.',
     'Run `kubectl checkup explain <id>` for details.', ''].join('\n');
 }
 
