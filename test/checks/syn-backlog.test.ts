@@ -179,6 +179,22 @@ describe('syn-backlog', () => {
     ]));
   });
 
+  // An idle sshd with the default backlog of 128 is not the listener that overflowed when :443 sits full.
+  it.each([
+    ['a full :443 next to an idle sshd names 443 only', ['LISTEN 4097 4096 0.0.0.0:443 0.0.0.0:*', 'LISTEN 0 128 0.0.0.0:22 0.0.0.0:*'], '(suspect port 443)', ':443'],
+    ['no listener caught full falls back to the small backlog', ['LISTEN 3 4096 0.0.0.0:443 0.0.0.0:*', 'LISTEN 0 128 0.0.0.0:22 0.0.0.0:*'], '(suspect port 22)', undefined],
+  ] as const)('remediation suspects: %s', async (_, rows, suspects, fullListener) => {
+    const { findings } = await run({
+      'node-1': quietNode({ netstat: [netstat({}), netstat({ ListenOverflows: 90, ListenDrops: 90, PassiveOpens: 5000 })], listeners: [ss(...rows), ss(...rows)] }),
+    });
+    expect(findings.map((f) => f.severity)).toEqual(['critical']);
+    const first = findings[0]!.remediation.steps![0]!;
+    expect(first).toContain(suspects);
+    expect(first).not.toMatch(/suspect ports/);
+    expect(findings[0]!.evidence).toMatchObject({ smallBacklogListeners: [{ port: 22, sendQ: 128 }] });
+    expect((findings[0]!.evidence!.nearlyFullListeners as { port: number }[] | undefined)?.map((l) => `:${l.port}`)[0]).toBe(fullListener);
+  });
+
   it('evaluates each node on its own numbers', async () => {
     const { findings } = await run({
       'node-1': quietNode(),
