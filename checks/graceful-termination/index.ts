@@ -4,6 +4,7 @@ import { defineCheck, type FindingInput } from '../../src/engine/types.js';
 import { lbHealthCheck, type LbHealthCheck } from './load-balancer.js';
 import { preStopOf, type PreStop } from './prestop.js';
 import { resolveDeploymentRollout, resolveStatefulSetUnavailable } from './rollout.js';
+import { MESH_SIDECARS } from '../../src/kube/mesh.js';
 
 /** What the check keeps of a Service: enough to match pods and judge the drain. */
 interface ServiceInfo {
@@ -23,7 +24,6 @@ interface Workload {
 }
 
 const DEFAULT_GRACE = 30;
-const MESH_CONTAINERS = new Set(['istio-proxy', 'linkerd-proxy']);
 /** Suggested preStop delay when nothing asks for more (check-facts §8.4: 5–15 s). */
 const DEFAULT_SLEEP = 10;
 /** Room left after the preStop delay for the app to finish in-flight work, in suggestions. */
@@ -124,7 +124,7 @@ export default defineCheck({
       if (flag('sidecar.istio.io/inject') === 'false' || flag('linkerd.io/inject') === 'disabled') return false;
       const spec = w.template.spec;
       const containers = [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])];
-      return containers.some((c) => MESH_CONTAINERS.has(c.name)) || flag('sidecar.istio.io/inject') === 'true'
+      return containers.some((c) => MESH_SIDECARS.has(c.name)) || flag('sidecar.istio.io/inject') === 'true'
         || flag('linkerd.io/inject') === 'enabled' || meshNamespaces.has(w.namespace);
     }
 
@@ -277,7 +277,7 @@ export default defineCheck({
 
 /** Containers a Service sends traffic to; when ports are not declared, every non-mesh container. */
 function servingContainers(containers: V1Container[], backing: ServiceInfo[]): V1Container[] {
-  const app = containers.filter((c) => !MESH_CONTAINERS.has(c.name));
+  const app = containers.filter((c) => !MESH_SIDECARS.has(c.name));
   const targets = backing.flatMap((s) => s.targetPorts);
   const matched = app.filter((c) => (c.ports ?? []).some((p) => targets.includes(p.containerPort) || (p.name !== undefined && targets.includes(p.name))));
   return matched.length ? matched : app;

@@ -2,6 +2,7 @@
 import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
 import { defineCheck } from '../../src/engine/types.js';
 import { grpcPort, type GrpcPort } from './protocol.js';
+import { MESH_SIDECARS } from '../../src/kube/mesh.js';
 
 /** A ClusterIP Service with at least one HTTP/2 port: only what the decision needs. */
 interface Candidate {
@@ -16,7 +17,6 @@ interface Candidate {
   pods: Map<string, boolean | undefined>;
 }
 
-const MESH_CONTAINERS = new Set(['istio-proxy', 'linkerd-proxy']);
 
 export default defineCheck({
   id: 'grpc-load-imbalance',
@@ -143,7 +143,7 @@ function hasMeshSidecar(pod: V1Pod): boolean {
   const spec = pod.spec;
   // Istio ≥1.19 may inject istio-proxy as a native sidecar (an init container with restartPolicy Always).
   const containers = [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])];
-  if (containers.some((c) => MESH_CONTAINERS.has(c.name))) return true;
+  if (containers.some((c) => MESH_SIDECARS.has(c.name))) return true;
   const meta = pod.metadata;
   const flag = (key: string) => meta?.annotations?.[key] ?? meta?.labels?.[key];
   return flag('sidecar.istio.io/inject') === 'true' || flag('linkerd.io/inject') === 'enabled';

@@ -1,9 +1,9 @@
 // What missing-probes needs to know about a pod template's containers: which ones can have probes,
 // which ones a Service sends traffic to, and whether two probes run the same check.
 import type { V1Container, V1PodSpec, V1Probe } from '@kubernetes/client-node';
+import { MESH_SIDECARS } from '../../src/kube/mesh.js';
 
 /** Service-mesh proxies inject and probe themselves; their probes are the mesh's business. */
-const MESH_SIDECARS = new Set(['istio-proxy', 'linkerd-proxy']);
 
 export interface ServiceRef {
   name: string;

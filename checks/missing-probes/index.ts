@@ -7,13 +7,13 @@ import { OwnerIndex, controllerOf, describeWorkload, isMirrorPod, type WorkloadR
 import { toMillis } from '../../src/kube/resources.js';
 import { describeProbe, probedContainers, sameCheck, selects, suggestedPort, type ProbedContainer, type ServiceRef } from './containers.js';
 import { addLiveness, addReadiness, addStartup, calmLiveness, currentBudget, separateLiveness, type Subject } from './remediation.js';
+import { MESH_SIDECARS } from '../../src/kube/mesh.js';
 
 /** A liveness delay this long is a start budget in disguise (check-facts §6.3). */
 const SLOW_START_DELAY = 60;
 /** The default failureThreshold: liveness that fails as fast as readiness restarts on every blip. */
 const LOW_FAILURE_THRESHOLD = 3;
 const RUN_TO_COMPLETION = new Set(['Job', 'CronJob']);
-const MESH = new Set(['istio-proxy', 'linkerd-proxy']);
 const HOUR = 3_600_000;
 
 type Rule = 'readiness' | 'liveness' | 'identical' | 'slow-start' | 'liveness-restarts';
@@ -190,7 +190,7 @@ export default defineCheck({
       const sidecars = new Set((pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always').map((c) => c.name));
       const statuses = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? []).filter((s) => sidecars.has(s.name))];
       for (const s of statuses) {
-        if (MESH.has(s.name)) continue;
+        if (MESH_SIDECARS.has(s.name)) continue;
         const last = s.lastState?.terminated;
         const recent = (toMillis(last?.finishedAt) ?? 0) > ctx.now.getTime() - HOUR;
         if (s.state?.waiting?.reason !== 'CrashLoopBackOff' && !(s.restartCount > 3 && recent)) continue;
