@@ -1,5 +1,5 @@
 // Upstream: https://github.com/kubernetes/kubernetes/issues/67577 (fix: Linux de53fd7aedb1, CVE-2019-19922)
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Container, V1Node, V1Pod } from '@kubernetes/client-node';
 import { defineCheck, type NodeProbeResults } from '../../src/engine/types.js';
 import { quantityMilliValue } from '../../src/kube/quantity.js';
 import type { CgroupCpu, CpuCounters } from '../../src/node/probes/cgroup-cpu-stat.js';
@@ -8,8 +8,17 @@ import { formatKernel, hasMainlineCfsFix, parseKernelRelease, type KernelRelease
 interface LimitedPod {
   namespace: string;
   name: string;
-  /** Every container has a CPU limit, so the kubelet puts a CFS quota on the pod cgroup. */
+  /** Every container, init containers and native sidecars included, has a CPU limit: the kubelet must put a CFS quota on the pod cgroup. */
   podQuota: boolean;
+  /** Containers (init ones included) without a CPU limit: the reason the pod cgroup may have no quota. */
+  unlimited: string[];
+}
+
+/** A pod with CPU limits whose pod cgroup has no quota, so the pod cgroup cannot show the bug. */
+interface NotJudged {
+  pod: string;
+  containersWithoutCpuLimit: string[];
+  cgroup: string;
 }
 
 interface NodeState {
@@ -34,9 +43,14 @@ interface Throttled {
 
 interface Measurement {
   cgroupVersion: 1 | 2;
+  /** Pods whose pod cgroup has a CFS quota: the ones judged. */
   podsMeasured: number;
-  /** Pods with a full CPU limit whose cgroup has no quota: the kubelet does not enforce limits. */
+  /** Pods with a CPU limit on every container whose cgroup has no quota: the kubelet does not enforce limits. */
   unenforced: number;
+  /** Pods with some CPU limits but no pod-level quota: only their containers' cgroups are limited, and those are not read. */
+  notJudged: NotJudged[];
+  /** Pods with CPU limits for which no pod cgroup was found (started after the probe, or an unknown cgroup name). */
+  notFound: number;
   throttledAtLowUsage: Throttled[];
   worstThrottledPercent: number;
 }
@@ -74,10 +88,15 @@ export default defineCheck({
         if (!node || node.windows || pod.status?.phase !== 'Running') return;
         const k = parseKernelRelease(node.nodeInfoKernel);
         if (k && hasMainlineCfsFix(k)) return; // keep pods only for nodes that may be affected
-        const limits = (pod.spec?.containers ?? []).map((c) => quantityMilliValue(c.resources?.limits?.cpu) ?? 0);
-        if (!limits.some((m) => m > 0)) return;
-        node.limitedPods.set(pod.metadata?.uid ?? `${pod.metadata?.namespace}/${pod.metadata?.name}`, {
-          namespace: pod.metadata?.namespace ?? 'default', name: pod.metadata?.name ?? '', podQuota: limits.every((m) => m > 0),
+        const regular = pod.spec?.containers ?? [];
+        const init = pod.spec?.initContainers ?? [];
+        // A finished init container's limit throttles nothing now: only containers that keep running count.
+        const running = [...regular, ...init.filter((c) => c.restartPolicy === 'Always')];
+        const podLevel = (quantityMilliValue(pod.spec?.resources?.limits?.cpu) ?? 0) > 0;
+        if (!podLevel && !running.some(hasCpuLimit)) return;
+        const unlimited = [...regular, ...init].filter((c) => !hasCpuLimit(c)).map((c) => c.name);
+        node.limitedPods.set(cgroupKey(pod), {
+          namespace: pod.metadata?.namespace ?? 'default', name: pod.metadata?.name ?? '', podQuota: unlimited.length === 0, unlimited,
         });
       },
 
@@ -101,7 +120,8 @@ export default defineCheck({
       const k = parseKernelRelease(kernelText);
       if (!k || hasMainlineCfsFix(k) || !node.limitedPods.size) return;
       const m = node.measured;
-      if (m && m.unenforced > 0 && m.unenforced === m.podsMeasured) return; // cpuCFSQuota: false — no quota, no bug
+      // cpuCFSQuota: false — pods that must have a quota have none, and no pod cgroup has one: no quota, no bug.
+      if (m && m.unenforced > 0 && m.podsMeasured === 0) return;
       const pods = [...node.limitedPods.values()];
       const evidence = {
         kernel: k.raw,
@@ -109,7 +129,7 @@ export default defineCheck({
         ...(k.vendor ? { vendor: k.vendor } : {}),
         podsWithCpuLimits: pods.length,
         examplePods: pods.slice(0, EXAMPLES).map((p) => `${p.namespace}/${p.name}`),
-        ...(m ? { cgroup: { version: m.cgroupVersion, podsMeasured: m.podsMeasured, worstThrottledPercent: m.worstThrottledPercent, throttledAtLowUsage: m.throttledAtLowUsage.slice(0, EXAMPLES) } } : {}),
+        ...(m ? { cgroup: cgroupEvidence(m) } : {}),
       };
       const fix = `de53fd7aedb1 (CVE-2019-19922, mainline 5.4)`;
       if (m?.throttledAtLowUsage.length) {
@@ -123,7 +143,7 @@ export default defineCheck({
           evidence,
           expected: `throttled periods ≤ ${THROTTLED_RATIO * 100}% while usage is under ${LOW_USAGE_RATIO * 100}% of the quota (kernel ≥ 5.4 or a patched vendor kernel)`,
           actual: `${worst.throttledPercent}% of periods throttled at ${worst.usagePercentOfQuota}% of the quota (${worst.window})`,
-          remediation: remediation(node.name, k, true, worst),
+          remediation: remediation(node.name, k, true, m, worst),
         });
         return;
       }
@@ -132,23 +152,54 @@ export default defineCheck({
         target: { kind: 'Node', name: node.name },
         message: `Node ${node.name} runs kernel ${formatKernel(k)}, older than 5.4 which has the CFS quota throttling fix ${fix}, and ${pods.length} ` +
           `running pod${pods.length === 1 ? '' : 's'} with CPU limits: possibly affected; verify the vendor backport` +
-          (m ? ` (no pod is throttled at low usage right now: worst ${m.worstThrottledPercent}% of periods throttled)` : ''),
+          (m ? ` (${measuredSummary(m)})` : ''),
         evidence,
         expected: 'kernel ≥ 5.4, or a vendor kernel with the CVE-2019-19922 backport',
         actual: k.raw,
-        remediation: remediation(node.name, k, false),
+        remediation: remediation(node.name, k, false, m),
       });
     }
   },
 });
 
+function hasCpuLimit(c: V1Container): boolean {
+  return (quantityMilliValue(c.resources?.limits?.cpu) ?? 0) > 0;
+}
+
+/**
+ * The UID the kubelet names the pod cgroup after. A static pod's is the hash of its manifest
+ * (kubelet pkg/kubelet/config/common.go applyDefaults sets UID and kubernetes.io/config.hash to it);
+ * its mirror pod in the API (kubernetes.io/config.mirror, same hash) has a UID of its own.
+ */
+function cgroupKey(pod: V1Pod): string {
+  const a = pod.metadata?.annotations ?? {};
+  const mirror = a['kubernetes.io/config.mirror'];
+  const uid = mirror !== undefined ? a['kubernetes.io/config.hash'] || mirror : pod.metadata?.uid;
+  return uid ? uid.toLowerCase() : `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+}
+
 function measure(node: NodeState, version: 1 | 2, cgroups: CgroupCpu[]): Measurement {
-  const out: Measurement = { cgroupVersion: version, podsMeasured: 0, unenforced: 0, throttledAtLowUsage: [], worstThrottledPercent: 0 };
+  const out: Measurement = { cgroupVersion: version, podsMeasured: 0, unenforced: 0, notJudged: [], notFound: 0, throttledAtLowUsage: [], worstThrottledPercent: 0 };
+  const seen = new Set<string>();
   for (const cg of cgroups) {
     const pod = cg.podUid ? node.limitedPods.get(cg.podUid) : undefined;
     if (!pod) continue;
+    seen.add(cg.podUid!);
+    // Only the pod cgroup is read. The kubelet gives it a quota only when every container, init containers
+    // and native sidecars included, has a CPU limit (ResourceConfigForPod, pkg/kubelet/cm/helpers_linux.go;
+    // init containers counted since kubernetes#103107, merged June 2021 for v1.22). Otherwise the limited containers are throttled
+    // in their own cgroups, which this probe does not read: such a pod cannot be judged here, and its missing
+    // quota says nothing about cpuCFSQuota. A pod cgroup that does have a quota is judged by it whatever the
+    // spec suggests: kubelets before 1.22 ignored init containers, sidecar-aware ones (component-helpers
+    // AggregateContainerLimits) count an init container together with the limits of the sidecars before it,
+    // and pod-level resources (spec.resources) set the quota on their own.
+    if (cg.quotaCores === null) {
+      if (pod.podQuota) out.unenforced++;
+      else out.notJudged.push({ pod: `${pod.namespace}/${pod.name}`, containersWithoutCpuLimit: pod.unlimited, cgroup: cg.path });
+      continue;
+    }
+    if (cg.quotaCores === undefined) continue;
     out.podsMeasured++;
-    if (cg.quotaCores === null && pod.podQuota) out.unenforced++;
     const window = cg.delta && cg.delta.periods >= MIN_PERIODS ? { c: cg.delta, name: 'sample interval' as const }
       : cg.total.periods >= MIN_PERIODS ? { c: cg.total, name: 'since the pod started' as const } : undefined;
     if (!window || !cg.quotaCores || !cg.periodSeconds) continue;
@@ -161,8 +212,32 @@ function measure(node: NodeState, version: 1 | 2, cgroups: CgroupCpu[]): Measure
       quotaCores: cg.quotaCores, periods: window.c.periods, window: window.name, cgroup: cg.path,
     });
   }
+  out.notFound = [...node.limitedPods.keys()].filter((k) => !seen.has(k)).length;
   out.throttledAtLowUsage.sort((a, b) => b.throttledPercent - a.throttledPercent);
   return out;
+}
+
+function cgroupEvidence(m: Measurement) {
+  return {
+    version: m.cgroupVersion, podsMeasured: m.podsMeasured, worstThrottledPercent: m.worstThrottledPercent, throttledAtLowUsage: m.throttledAtLowUsage.slice(0, EXAMPLES),
+    ...(m.notJudged.length ? {
+      podsWithoutPodQuota: m.notJudged.length,
+      podsWithoutPodQuotaExamples: m.notJudged.slice(0, EXAMPLES),
+      podsWithoutPodQuotaNote: 'not every container (init containers and sidecars included) has a CPU limit, so the kubelet sets no quota on the pod cgroup; ' +
+        'the limited containers are throttled in their own cgroups, which are not read: these pods are not judged',
+    } : {}),
+    ...(m.unenforced ? { podsWithUnenforcedLimits: m.unenforced } : {}),
+    ...(m.notFound ? { podsWithoutCgroup: m.notFound } : {}),
+  };
+}
+
+function measuredSummary(m: Measurement): string {
+  const notJudged = m.notJudged.length
+    ? `${m.notJudged.length} pod${m.notJudged.length === 1 ? ' has' : 's have'} no quota on the pod cgroup (a container without a CPU limit) and ${m.notJudged.length === 1 ? 'was' : 'were'} not judged`
+    : '';
+  if (!m.podsMeasured) return `no pod cgroup with a CFS quota was measured${notJudged ? `: ${notJudged}` : ''}`;
+  return `no pod is throttled at low usage right now: worst ${m.worstThrottledPercent}% of periods throttled in ${m.podsMeasured} pod cgroup${m.podsMeasured === 1 ? '' : 's'}` +
+    (notJudged ? `; ${notJudged}` : '');
 }
 
 /** CPU used per active period against the quota of one period. */
@@ -172,15 +247,16 @@ function usageRatio(c: CpuCounters, quotaCores: number, periodSeconds: number): 
 }
 
 /** /sys/fs/cgroup/cpu is the cpu hierarchy on v1 whether or not cpuacct is mounted with it. */
-function cgroupFile(t: Throttled): string {
-  return t.cgroupVersion === 2 ? `/sys/fs/cgroup/${t.cgroup}/cpu.stat` : `/sys/fs/cgroup/cpu/${t.cgroup}/cpu.stat`;
+function cgroupFile(version: 1 | 2, cgroup: string): string {
+  return version === 2 ? `/sys/fs/cgroup/${cgroup}/cpu.stat` : `/sys/fs/cgroup/cpu/${cgroup}/cpu.stat`;
 }
 
 function percent(ratio: number): number {
   return Math.round(ratio * 1000) / 10;
 }
 
-function remediation(node: string, k: KernelRelease, measured: boolean, worst?: Throttled) {
+function remediation(node: string, k: KernelRelease, measured: boolean, m?: Measurement, worst?: Throttled) {
+  const unjudged = m?.notJudged[0];
   const advisory = k.vendor ? `${k.vendor}'s advisory for CVE-2019-19922` : 'your distribution\'s advisory for CVE-2019-19922';
   return {
     summary: measured
@@ -188,8 +264,10 @@ function remediation(node: string, k: KernelRelease, measured: boolean, worst?: 
       : `Check whether kernel ${k.raw} on ${node} carries the CFS quota fix (CVE-2019-19922); if not, upgrade it`,
     steps: [
       `Look up ${k.raw} in ${advisory} (e.g. Ubuntu USN-4226-1, Debian DLA-2068-1, Oracle ELSA-2020-5845): a kernel that lists it is fixed.`,
-      ...(worst ? [`On the node, watch ${worst.pod}: cat ${cgroupFile(worst)} (nr_throttled / nr_periods, twice a few seconds apart)`] :
+      ...(worst ? [`On the node, watch ${worst.pod}: cat ${cgroupFile(worst.cgroupVersion, worst.cgroup)} (nr_throttled / nr_periods, twice a few seconds apart)`] :
         [`Measure it: kubectl checkup --checks cpu-throttling-kernel --nodes ${node} --sample-interval 10 (needs SSH to the node)`]),
+      ...(unjudged ? [`${unjudged.pod}${m!.notJudged.length > 1 ? ` and ${m!.notJudged.length - 1} more pod${m!.notJudged.length > 2 ? 's' : ''}` : ''} ` +
+        `have no pod-level quota; read the containers' own counters on the node: cat ${cgroupFile(m!.cgroupVersion, `${unjudged.cgroup}/*`)} (nr_throttled / nr_periods, twice a few seconds apart).`] : []),
       `Upgrade: kubectl cordon ${node} && kubectl drain ${node} --ignore-daemonsets --delete-emptydir-data, install a kernel ≥ 5.4 (or the patched vendor kernel), reboot, kubectl uncordon ${node}.`,
       'Until then, remove resources.limits.cpu from latency-sensitive pods on this node (keep requests.cpu), or run them as Guaranteed pods with the kubelet\'s static CPU manager policy.',
     ],

@@ -46,6 +46,36 @@ function pod(name: string, nodeName: string, uid: string, cpuLimits: (string | u
   };
 }
 
+interface Group { path: string; quotaUs: number; at: [periods: number, throttled: number, usageNs: number][] }
+/** cgroupCpuStat output (v1, two samples) for the given pod cgroups, as the probe fragment prints it. */
+function v1Samples(groups: Group[]): RawSample[] {
+  return [0, 1].map((i) => ({
+    exitCode: 0,
+    stdout: '@@ cgroup 1\n@@ group kubepods\nnr_periods 0\nnr_throttled 0\nthrottled_time 0\ncfs_quota_us -1\ncfs_period_us 100000\nusage_ns 90418833018877\n' +
+      groups.map((g) => {
+        const [periods, throttled, usage] = g.at[i]!;
+        return `@@ group ${g.path}\nnr_periods ${periods}\nnr_throttled ${throttled}\nthrottled_time ${throttled * 90_000_000}\n` +
+          `cfs_quota_us ${g.quotaUs}\ncfs_period_us 100000\nusage_ns ${usage}\n`;
+      }).join('') + '@@ end\n',
+  }));
+}
+/** 30 of 50 periods throttled while using 5 % of a 4-CPU quota (1 s of CPU over 50 periods of 0.4 s). */
+const lowUsageThrottled = (path: string, quotaUs = 400_000): Group => ({ path, quotaUs, at: [[1000, 10, 5e9], [1050, 40, 6e9]] });
+const noQuota = (path: string): Group => ({ path, quotaUs: -1, at: [[0, 0, 5e9], [0, 0, 6e9]] });
+
+type ContainerSpec = { name: string; cpu?: string; sidecar?: boolean };
+function podWith(name: string, uid: string, containers: ContainerSpec[], init: ContainerSpec[] = [], extra: Partial<V1Pod['metadata']> = {}): V1Pod {
+  const c = (x: ContainerSpec) => ({
+    name: x.name, image: 'registry.example/checkout/api:4.2', ...(x.sidecar ? { restartPolicy: 'Always' } : {}),
+    resources: { requests: { cpu: '100m' }, ...(x.cpu ? { limits: { cpu: x.cpu } } : {}) },
+  });
+  return {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'checkout', uid, ...extra },
+    spec: { nodeName: 'node-a', containers: containers.map(c), ...(init.length ? { initContainers: init.map(c) } : {}) },
+    status: { phase: 'Running' },
+  };
+}
+
 describe('kernel releases', () => {
   it.each<[string, number, number, number, string | undefined, boolean]>([
     ['3.10.0-1160.el7.x86_64', 3, 10, 0, 'Red Hat Enterprise Linux / CentOS', false],
@@ -241,6 +271,107 @@ describe('cpu-throttling-kernel', () => {
       nodes: { 'node-a': 'connection timed out after 10s' },
     });
     expect(findings.map((f) => f.severity)).toEqual(['warning']);
+  });
+
+  describe('which pods have a pod-level CFS quota (init containers and native sidecars count)', () => {
+    const oldNode = node('node-a', '4.15.0-1050-aws');
+    const run = (pods: V1Pod[], groups: Group[]) => runCheck(check, { objects: { Node: [oldNode], Pod: pods }, nodes: { 'node-a': { cgroupCpuStat: v1Samples(groups) } } });
+
+    it.each<[string, ContainerSpec[], string[]]>([
+      ['a native sidecar without a CPU limit', [{ name: 'mesh-proxy', sidecar: true }], ['mesh-proxy']],
+      ['an init container without a CPU limit', [{ name: 'migrate' }], ['migrate']],
+      ['both, next to a limited sidecar', [{ name: 'migrate' }, { name: 'log-shipper', cpu: '100m', sidecar: true }, { name: 'mesh-proxy', sidecar: true }], ['migrate', 'mesh-proxy']],
+    ])('%s: no pod quota is expected, so its missing quota is not "limits not enforced" — the pod is reported as not judged', async (_label, init, unlimited) => {
+      const { findings } = await run([podWith('api-7c9f-x2x4q', BUSY, [{ name: 'api', cpu: '4' }], init)], [noQuota(`kubepods/burstable/pod${BUSY}`)]);
+      expect(findings).toHaveLength(1);
+      expect(findings[0]).toMatchObject({
+        severity: 'warning',
+        evidence: {
+          podsWithCpuLimits: 1,
+          cgroup: {
+            podsMeasured: 0, podsWithoutPodQuota: 1,
+            podsWithoutPodQuotaExamples: [{ pod: 'checkout/api-7c9f-x2x4q', containersWithoutCpuLimit: unlimited, cgroup: `kubepods/burstable/pod${BUSY}` }],
+          },
+        },
+      });
+      expect(findings[0]!.evidence!.cgroup).not.toHaveProperty('podsWithUnenforcedLimits');
+      expect(findings[0]!.message).toContain('no pod cgroup with a CFS quota was measured: 1 pod has no quota on the pod cgroup (a container without a CPU limit) and was not judged');
+      expect(findings[0]!.remediation.steps).toContain(`checkout/api-7c9f-x2x4q have no pod-level quota; read the containers' own counters on the node: ` +
+        `cat /sys/fs/cgroup/cpu/kubepods/burstable/pod${BUSY}/*/cpu.stat (nr_throttled / nr_periods, twice a few seconds apart).`);
+    });
+
+    it('every container limited, init container and sidecar included: the pod cgroup quota is judged (critical at low usage)', async () => {
+      const { findings } = await run(
+        [podWith('api-7c9f-x2x4q', BUSY, [{ name: 'api', cpu: '3500m' }], [{ name: 'migrate', cpu: '1' }, { name: 'mesh-proxy', cpu: '500m', sidecar: true }])],
+        [lowUsageThrottled(`kubepods/burstable/pod${BUSY}`)],
+      );
+      expect(findings).toHaveLength(1);
+      expect(findings[0]).toMatchObject({
+        severity: 'critical',
+        evidence: { cgroup: { podsMeasured: 1, throttledAtLowUsage: [{ pod: 'checkout/api-7c9f-x2x4q', throttledPercent: 60, usagePercentOfQuota: 5, quotaCores: 4 }] } },
+      });
+      expect(findings[0]!.evidence!.cgroup).not.toHaveProperty('podsWithoutPodQuota');
+    });
+
+    it('every container limited, init container and sidecar included, and no quota on the pod cgroup: limits not enforced, no finding', async () => {
+      const { findings } = await run(
+        [podWith('api-7c9f-x2x4q', BUSY, [{ name: 'api', cpu: '4' }], [{ name: 'migrate', cpu: '1' }, { name: 'mesh-proxy', cpu: '500m', sidecar: true }]),
+          podWith('worker-5d8-abcde', IDLE, [{ name: 'worker', cpu: '2' }], [{ name: 'mesh-proxy', sidecar: true }])],
+        [noQuota(`kubepods/burstable/pod${BUSY}`), noQuota(`kubepods/burstable/pod${IDLE}`)],
+      );
+      expect(findings).toEqual([]);
+    });
+
+    it('a pod cgroup that has a quota anyway (an older kubelet that ignored init containers) is judged by it', async () => {
+      const { findings } = await run([podWith('api-7c9f-x2x4q', BUSY, [{ name: 'api', cpu: '4' }], [{ name: 'migrate' }])], [lowUsageThrottled(`kubepods/burstable/pod${BUSY}`)]);
+      expect(findings[0]).toMatchObject({ severity: 'critical', evidence: { cgroup: { podsMeasured: 1, throttledAtLowUsage: [{ pod: 'checkout/api-7c9f-x2x4q' }] } } });
+    });
+
+    it('a limit on a finished init container only limits nothing now: not a pod with CPU limits', async () => {
+      const { findings } = await run([podWith('api-7c9f-x2x4q', BUSY, [{ name: 'api' }], [{ name: 'migrate', cpu: '1' }])], [noQuota(`kubepods/burstable/pod${BUSY}`)]);
+      expect(findings).toEqual([]);
+    });
+
+    it('counts a pod-level CPU limit (spec.resources) as a CPU limit and judges its pod cgroup', async () => {
+      const pod = podWith('api-7c9f-x2x4q', BUSY, [{ name: 'api' }, { name: 'mesh-proxy' }]);
+      pod.spec!.resources = { limits: { cpu: '4' } };
+      const { findings } = await run([pod], [lowUsageThrottled(`kubepods/burstable/pod${BUSY}`)]);
+      expect(findings[0]).toMatchObject({ severity: 'critical', evidence: { podsWithCpuLimits: 1, cgroup: { podsMeasured: 1 } } });
+    });
+  });
+
+  describe('static pods: the cgroup is named after the config hash, not the mirror pod\'s uid', () => {
+    const HASH = '5f0c8a2d9e7b41c3a6d8e2f1b0c9a7d4';
+    const MIRROR_UID = '7d3e9f1a-2b4c-4d5e-8f6a-9b0c1d2e3f4a';
+    const staticPod = podWith('haproxy-node-a', MIRROR_UID, [{ name: 'haproxy', cpu: '4' }], [], {
+      namespace: 'kube-system', annotations: { 'kubernetes.io/config.hash': HASH, 'kubernetes.io/config.mirror': HASH, 'kubernetes.io/config.source': 'file' },
+    });
+
+    it.each<[string, string]>([
+      ['cgroupfs', `kubepods/pod${HASH}`],
+      ['systemd', `kubepods.slice/kubepods-pod${HASH}.slice`],
+    ])('finds the mirror pod\'s cgroup by its config hash (%s driver)', async (_driver, path) => {
+      const { findings } = await runCheck(check, {
+        objects: { Node: [node('node-a', '4.15.0-1050-aws')], Pod: [staticPod] },
+        nodes: { 'node-a': { cgroupCpuStat: v1Samples([lowUsageThrottled(path), lowUsageThrottled(`kubepods/pod${MIRROR_UID}`, 100_000)]) } },
+      });
+      expect(findings).toHaveLength(1);
+      expect(findings[0]).toMatchObject({
+        severity: 'critical',
+        evidence: { cgroup: { podsMeasured: 1, throttledAtLowUsage: [{ pod: 'kube-system/haproxy-node-a', quotaCores: 4, cgroup: path }] } },
+      });
+      expect(findings[0]!.evidence!.cgroup).not.toHaveProperty('podsWithoutCgroup');
+    });
+
+    it('an ordinary pod is still found by its uid, and a pod with no cgroup is counted as not found', async () => {
+      const { findings } = await runCheck(check, {
+        objects: { Node: [node('node-a', '4.15.0-1050-aws')], Pod: [staticPod, pod('api-7c9f-x2x4q', 'node-a', BUSY, ['4'])] },
+        nodes: { 'node-a': { cgroupCpuStat: v1Samples([lowUsageThrottled(`kubepods/burstable/pod${BUSY}`)]) } },
+      });
+      expect(findings[0]).toMatchObject({
+        severity: 'critical', evidence: { podsWithCpuLimits: 2, cgroup: { podsMeasured: 1, podsWithoutCgroup: 1, throttledAtLowUsage: [{ pod: 'checkout/api-7c9f-x2x4q' }] } },
+      });
+    });
   });
 
   describe('passes', () => {
