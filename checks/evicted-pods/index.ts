@@ -3,8 +3,7 @@ import type { V1Job, V1Node, V1Pod, V1ReplicaSet } from '@kubernetes/client-node
 import { defineCheck, type NodeApiResults, type Severity } from '../../src/engine/types.js';
 import { nodeDiskEvidence } from '../../src/node/node-disk.js';
 import { OwnerIndex, describeWorkload, type WorkloadRef } from '../../src/kube/owners.js';
-import { toMillis } from '../../src/kube/resources.js';
-import { parseEvictionMessage, type EvictionCause } from './message.js';
+import { evictionTime, isDiskResource, parseEvictionMessage, type EvictionCause } from '../../src/kube/eviction.js';
 import { cleanupCommand, remediation, type OffenderSeen } from './remediation.js';
 
 const HOUR = 3_600_000;
@@ -17,8 +16,6 @@ const REPEATED = 3;
 const CLUTTER = 100;
 const PODS_SHOWN = 10;
 const PRESSURE = ['MemoryPressure', 'DiskPressure', 'PIDPressure'];
-/** Starved resources that are about the node's disks: their findings cite the node's disk state. */
-const DISK = /^(ephemeral-storage|nodefs|imagefs|DiskPressure)/;
 
 interface PodSeen { namespace: string; name: string; workload: string; evictedAt: string | null; timeSource: string; ms: number; message: string }
 interface Group {
@@ -121,7 +118,7 @@ export default defineCheck({
 
       // Runs after all pods: only nodes with recent disk evictions keep their (small) disk evidence.
       NodeApi({ node, endpoints }: NodeApiResults) {
-        const recentDisk = [...groups.values()].some((g) => g.node === node && g.lastDay > 0 && DISK.test(g.resource));
+        const recentDisk = [...groups.values()].some((g) => g.node === node && g.lastDay > 0 && isDiskResource(g.resource));
         if (!recentDisk) return;
         const evidence = nodeDiskEvidence({ summary: endpoints['stats/summary'], configz: endpoints.configz, kubeletVersion: kubeletVersions.get(node) });
         if (evidence) diskEvidence.set(node, evidence);
@@ -173,7 +170,7 @@ export default defineCheck({
           pods: pods.map(({ ms: _ms, ...p }) => p),
           ...(g.total > pods.length ? { podsShown: pods.length } : {}),
           ...(nodeConditions ? { nodeConditions } : {}),
-          ...(DISK.test(g.resource) ? {
+          ...(isDiskResource(g.resource) ? {
             nodeDisk: diskEvidence.get(g.node) ?? 'not collected (nodes/proxy stats/summary unavailable)',
             seeAlso: `kubectl checkup --checks kubelet-gc,hostpath-log-growth --nodes ${g.node}`,
           } : {}),
@@ -204,21 +201,6 @@ export default defineCheck({
     }
   },
 });
-
-/** When the kubelet evicted the pod, from the most to the least precise record. */
-function evictionTime(pod: V1Pod): { ms: number; source: string } | undefined {
-  const disruption = pod.status?.conditions?.find((c) => c.type === 'DisruptionTarget' && c.status === 'True');
-  const t = toMillis(disruption?.lastTransitionTime);
-  if (t !== undefined) return { ms: t, source: 'DisruptionTarget condition' };
-  const finished = (pod.status?.containerStatuses ?? []).map((c) => toMillis(c.state?.terminated?.finishedAt)).filter((x): x is number => x !== undefined);
-  if (finished.length) return { ms: Math.max(...finished), source: 'containers finishedAt' };
-  // An admission rejection happens as the pod starts; for a pod that ran, startTime is only a lower bound.
-  const start = toMillis(pod.status?.startTime);
-  if (start !== undefined) return { ms: start, source: 'startTime (evicted at or after)' };
-  const created = toMillis(pod.metadata?.creationTimestamp);
-  if (created !== undefined) return { ms: created, source: 'creationTimestamp (evicted after)' };
-  return undefined;
-}
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 

@@ -2,7 +2,7 @@
 // and the quantities the kubelet wrote into the eviction messages.
 import type { Remediation } from '../../src/engine/types.js';
 import type { WorkloadRef } from '../../src/kube/owners.js';
-import type { EvictionCause, Offender } from './message.js';
+import type { EvictionCause, Offender } from '../../src/kube/eviction.js';
 
 export interface OffenderSeen extends Offender {
   workload: WorkloadRef;

@@ -1,7 +1,7 @@
 // Pods the kubelet evicted, counted per node, so a disk finding can cite what the pressure already cost.
 // Only counters are kept, never the pods. Message formats: check-facts §5.1, §5.3.
 import type { V1Pod } from '@kubernetes/client-node';
-import { toMillis } from '../../src/kube/resources.js';
+import { evictionTime, parseEvictionMessage } from '../../src/kube/eviction.js';
 
 export interface EvictionSummary {
   count: number;
@@ -12,29 +12,6 @@ export interface EvictionSummary {
   newest: { pod: string; at: string | null; resource: string };
 }
 
-/** What an eviction message says ran out; "unknown" when it says nothing we recognise. */
-export function evictionResource(message: string | undefined): string {
-  const text = message ?? '';
-  const low = /The node was low on resource: ([\w.-]+)\./.exec(text);
-  if (low) return low[1]!;
-  if (/ephemeral local storage|local ephemeral storage|Usage of EmptyDir volume/.test(text)) return 'ephemeral-storage';
-  const cond = /The node had condition: \[(\w+)\]/.exec(text);
-  if (cond) return cond[1]!;
-  return 'unknown';
-}
-
-/** Resources that disk pressure evicts for (the kubelet names nodefs/imagefs pressure this way). */
-export const DISK_RESOURCES = new Set(['ephemeral-storage', 'nodefs', 'imagefs', 'inodes', 'DiskPressure']);
-
-/** The moment a pod was evicted, as near as the object tells: the latest condition or termination. */
-function evictedAt(pod: V1Pod): number | undefined {
-  const times: (number | undefined)[] = [];
-  for (const c of pod.status?.conditions ?? []) times.push(toMillis(c.lastTransitionTime));
-  for (const cs of pod.status?.containerStatuses ?? []) times.push(toMillis(cs.state?.terminated?.finishedAt));
-  const known = times.filter((t): t is number => t !== undefined);
-  if (known.length) return Math.max(...known);
-  return toMillis(pod.status?.startTime) ?? toMillis(pod.metadata?.creationTimestamp);
-}
 
 export class EvictionTally {
   private readonly perNode = new Map<string, { count: number; last24h: number; byResource: Record<string, number>; newest?: { pod: string; t: number | undefined; resource: string } }>();
@@ -44,8 +21,8 @@ export class EvictionTally {
   add(pod: V1Pod): void {
     const node = pod.spec?.nodeName;
     if (!node || pod.status?.phase !== 'Failed' || pod.status.reason !== 'Evicted') return;
-    const resource = evictionResource(pod.status.message);
-    const t = evictedAt(pod);
+    const resource = parseEvictionMessage(pod.status.message).resource;
+    const t = evictionTime(pod)?.ms;
     const e = this.perNode.get(node) ?? { count: 0, last24h: 0, byResource: {} };
     this.perNode.set(node, e);
     e.count++;

@@ -2,7 +2,8 @@
 import type { CheckContext, FindingInput, Severity } from '../../src/engine/types.js';
 import { formatBytes } from '../../src/kube/quantity.js';
 import { defaultEvictionHard, parseKubeletVersion, type EffectiveConfig } from '../../src/node/kubelet-config.js';
-import { DISK_RESOURCES, type EvictionSummary } from './evictions.js';
+import type { EvictionSummary } from './evictions.js';
+import { isDiskResource } from '../../src/kube/eviction.js';
 import { fsEvidence, NEAR_POINTS, signalStates, usedPercent, type FsStats, type NodeDisk, type SignalState } from '../../src/node/node-disk.js';
 
 const r1 = (n: number) => Math.round(n * 10) / 10;
@@ -173,11 +174,11 @@ export function evaluateNode(ctx: CheckContext, n: NodeInput): void {
   }
 
   // 7. Nothing wrong now, but the node evicted for disk recently: context for the evicted-pods check.
-  const diskEvictions = n.evictions ? Object.entries(n.evictions.byResource).filter(([r]) => DISK_RESOURCES.has(r)).reduce((a, [, c]) => a + c, 0) : 0;
+  const diskEvictions = n.evictions ? Object.entries(n.evictions.byResource).filter(([r]) => isDiskResource(r)).reduce((a, [, c]) => a + c, 0) : 0;
   if (!reported && n.evictions && n.evictions.last24h && diskEvictions) {
     ctx.report({
       severity: 'info', target,
-      message: `${node}: ${diskEvictions} pod(s) were evicted for disk (${Object.keys(n.evictions.byResource).filter((r) => DISK_RESOURCES.has(r)).join(', ')})` +
+      message: `${node}: ${diskEvictions} pod(s) were evicted for disk (${Object.keys(n.evictions.byResource).filter((r) => isDiskResource(r)).join(', ')})` +
         (n.disk ? '; its filesystems are now clear of the thresholds' : `; its current disk usage could not be read (DiskPressure ${n.diskPressure?.status ?? 'unknown'})`),
       evidence: withEvictions(states.length ? { signals: states } : {}),
       remediation: {

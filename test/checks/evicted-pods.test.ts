@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Job, V1Node, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import check from '../../checks/evicted-pods/index.js';
-import { parseEvictionMessage } from '../../checks/evicted-pods/message.js';
+import { isDiskResource, parseEvictionMessage } from '../../src/kube/eviction.js';
 import { cleanupCommand } from '../../checks/evicted-pods/remediation.js';
 import type { Finding } from '../../src/engine/types.js';
 import { runCheck } from '../support/check-tester.js';
@@ -342,5 +342,14 @@ describe('evicted-pods: correlation with the node\'s disks (issue 4)', () => {
     });
     expect(result.status).toBe('fail');
     expect(findings[0]!.evidence?.nodeDisk).toBe('not collected (nodes/proxy stats/summary unavailable)');
+  });
+});
+
+describe('isDiskResource', () => {
+  it.each([
+    ['ephemeral-storage', true], ['nodefs.available', true], ['imagefs.inodesFree', true], ['inodes', true],
+    ['memory+ephemeral-storage', true], ['memory', false], ['pids', false], ['unknown', false],
+  ])('%s → %s', (resource, expected) => {
+    expect(isDiskResource(resource)).toBe(expected);
   });
 });

@@ -1,9 +1,15 @@
+// What an evicted pod says about its eviction: what ran out and when. Shared by evicted-pods and
+// kubelet-gc (which cites the evictions on its node).
+//
 // Reads an evicted pod's status.message. The kubelet builds it from fixed fragments
 // (pkg/kubelet/eviction/helpers.go), each ending in ". ": node pressure ("The node was low on
 // resource: X." then, since ~1.20, "Threshold quantity: Q, available: A." and per-container usage),
 // local-storage limits (the pod's own limit, a container's, an emptyDir's sizeLimit), or an
 // admission rejection while the node had a pressure condition ("Pod was rejected: The node had
 // condition: [DiskPressure].").
+
+import type { V1Pod } from '@kubernetes/client-node';
+import { toMillis } from './resources.js';
 
 export type EvictionCause = 'node-pressure' | 'over-limit' | 'admission-rejected' | 'unknown';
 
@@ -69,3 +75,24 @@ export function parseEvictionMessage(message: string | undefined): EvictionInfo 
   }
   return { resource: 'unknown', cause: 'unknown', offenders: [] };
 }
+
+/** Resources that disk pressure evicts for (several may be joined by '+'). */
+export function isDiskResource(resource: string): boolean {
+  return resource.split('+').some((r) => /^(ephemeral-storage|nodefs|imagefs|inodes)/.test(r));
+}
+
+/** When the kubelet evicted the pod, from the most to the least precise record. */
+export function evictionTime(pod: V1Pod): { ms: number; source: string } | undefined {
+  const disruption = pod.status?.conditions?.find((c) => c.type === 'DisruptionTarget' && c.status === 'True');
+  const t = toMillis(disruption?.lastTransitionTime);
+  if (t !== undefined) return { ms: t, source: 'DisruptionTarget condition' };
+  const finished = (pod.status?.containerStatuses ?? []).map((c) => toMillis(c.state?.terminated?.finishedAt)).filter((x): x is number => x !== undefined);
+  if (finished.length) return { ms: Math.max(...finished), source: 'containers finishedAt' };
+  // An admission rejection happens as the pod starts; for a pod that ran, startTime is only a lower bound.
+  const start = toMillis(pod.status?.startTime);
+  if (start !== undefined) return { ms: start, source: 'startTime (evicted at or after)' };
+  const created = toMillis(pod.metadata?.creationTimestamp);
+  if (created !== undefined) return { ms: created, source: 'creationTimestamp (evicted after)' };
+  return undefined;
+}
+
