@@ -2,6 +2,7 @@
 import type { V1ConfigMap, V1Container, V1DaemonSet, V1Deployment, V1Pod, V1PodSpec, V1ReplicaSet, V1StatefulSet } from '@kubernetes/client-node';
 import { defineCheck, type Target } from '../../src/engine/types.js';
 import { toMillis } from '../../src/kube/resources.js';
+import { OwnerIndex, controllerOf } from '../../src/kube/owners.js';
 import { formatBytes, quantityValue } from '../../src/kube/quantity.js';
 import { javaSignal } from './java.js';
 import { DEFAULT_MAX_RAM_PERCENTAGE, jvmTokens, maxHeap, type JvmSettings, type Setting } from './jvm-flags.js';
@@ -44,7 +45,7 @@ export default defineCheck({
     /** Namespaces in which ConfigMaps were listed: every namespace has kube-root-ca.crt since 1.20. */
     const listed = new Set<string>();
     /** ReplicaSet → the Deployment that owns it (or the ReplicaSet itself when it has no owner). */
-    const replicaSets = new Map<string, Target>();
+    const owners = new OwnerIndex();
     const entries = new Map<string, Entry>();
 
     return {
@@ -59,24 +60,15 @@ export default defineCheck({
       StatefulSet: (s: V1StatefulSet) => addTemplate('StatefulSet', s),
       DaemonSet: (d: V1DaemonSet) => addTemplate('DaemonSet', d),
       ReplicaSet(rs: V1ReplicaSet) {
-        const ns = rs.metadata?.namespace ?? 'default';
-        const owner = controllerOf(rs.metadata?.ownerReferences);
-        if (owner?.kind === 'Deployment') replicaSets.set(`${ns}/${rs.metadata?.name}`, { kind: 'Deployment', name: owner.name, namespace: ns });
-        else if (!owner) {
-          replicaSets.set(`${ns}/${rs.metadata?.name}`, { kind: 'ReplicaSet', name: rs.metadata?.name ?? '', namespace: ns });
-          addTemplate('ReplicaSet', rs);
-        }
+        owners.add('ReplicaSet', rs);
+        if (!controllerOf(rs.metadata)) addTemplate('ReplicaSet', rs);
       },
       Pod(pod: V1Pod) {
-        const ns = pod.metadata?.namespace ?? 'default';
-        const owner = controllerOf(pod.metadata?.ownerReferences);
-        let target: Target | undefined;
-        if (!owner) {
-          target = { kind: 'Pod', name: pod.metadata?.name ?? '', namespace: ns };
-          addSpec(target, pod.spec);
-        } else if (owner.kind === 'ReplicaSet') target = replicaSets.get(`${ns}/${owner.name}`);
-        else if (owner.kind === 'StatefulSet' || owner.kind === 'DaemonSet') target = { kind: owner.kind, name: owner.name, namespace: ns };
-        if (target) recordPod(target, pod);
+        const { kind, name, namespace } = owners.workloadOf(pod);
+        const target: Target = { kind, name, namespace };
+        if (target.kind === 'Job' || target.kind === 'CronJob') return; // batch JVMs are not judged
+        if (target.kind === 'Pod') addSpec(target, pod.spec);
+        recordPod(target, pod);
       },
       finish() {
         for (const e of entries.values()) evaluate(e);
@@ -245,10 +237,6 @@ export default defineCheck({
 
 function key(t: Target, container: string): string {
   return `${t.kind}/${t.namespace}/${t.name}/${container}`;
-}
-
-function controllerOf(refs: { kind: string; name: string; controller?: boolean }[] | undefined) {
-  return refs?.find((r) => r.controller) ?? undefined;
 }
 
 function ref(e: Entry): string {
