@@ -5,6 +5,7 @@ import { lbHealthCheck, type LbHealthCheck } from './load-balancer.js';
 import { preStopOf, type PreStop } from './prestop.js';
 import { resolveDeploymentRollout, resolveStatefulSetUnavailable } from './rollout.js';
 import { MESH_SIDECARS } from '../../src/kube/mesh.js';
+import { serviceSelects } from '../../src/kube/selectors.js';
 
 /** What the check keeps of a Service: enough to match pods and judge the drain. */
 interface ServiceInfo {
@@ -99,7 +100,7 @@ export default defineCheck({
     /** Per-container findings; returns false when no Service sends traffic to the workload. */
     function evaluate(w: Workload, rolling: boolean): boolean {
       const labels = w.template.metadata?.labels ?? {};
-      const backing = (services.get(w.namespace) ?? []).filter((s) => Object.entries(s.selector).every(([k, v]) => labels[k] === v));
+      const backing = (services.get(w.namespace) ?? []).filter((s) => serviceSelects(s.selector, labels));
       if (!backing.length) return false;
       const spec = w.template.spec!;
       const grace = spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE;

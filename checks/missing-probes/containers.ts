@@ -20,12 +20,6 @@ export interface ProbedContainer {
   services: string[];
 }
 
-/** A Service selects pods when its selector is non-empty and every pair is in the pod's labels. */
-export function selects(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
-  const entries = Object.entries(selector ?? {});
-  return entries.length > 0 && entries.every(([k, v]) => labels?.[k] === v);
-}
-
 const declares = (c: V1Container, target: number | string) =>
   (c.ports ?? []).some((p) => (typeof target === 'number' ? p.containerPort === target : p.name === target));
 

@@ -5,7 +5,8 @@ import type {
 import { defineCheck, type FindingInput } from '../../src/engine/types.js';
 import { OwnerIndex, controllerOf, describeWorkload, isMirrorPod, type WorkloadRef } from '../../src/kube/owners.js';
 import { toMillis } from '../../src/kube/resources.js';
-import { describeProbe, probedContainers, sameCheck, selects, suggestedPort, type ProbedContainer, type ServiceRef } from './containers.js';
+import { describeProbe, probedContainers, sameCheck, suggestedPort, type ProbedContainer, type ServiceRef } from './containers.js';
+import { serviceSelects } from '../../src/kube/selectors.js';
 import { addLiveness, addReadiness, addStartup, calmLiveness, currentBudget, separateLiveness, type Subject } from './remediation.js';
 import { MESH_SIDECARS } from '../../src/kube/mesh.js';
 
@@ -122,7 +123,7 @@ export default defineCheck({
       if (!spec?.containers) return;
       const labels = tmpl?.metadata?.labels ?? {};
       const byPair = services.get(workload.namespace);
-      const selecting = Object.entries(labels).flatMap(([k, v]) => byPair?.get(`${k}=${v}`) ?? []).filter((s) => selects(s.selector, labels));
+      const selecting = Object.entries(labels).flatMap(([k, v]) => byPair?.get(`${k}=${v}`) ?? []).filter((s) => serviceSelects(s.selector, labels));
       for (const pc of probedContainers(spec, selecting)) evaluate(workload, pc, selecting.filter((s) => pc.services.includes(s.name)));
     }
 

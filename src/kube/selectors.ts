@@ -6,6 +6,13 @@ export type ObjectMatcher = (obj: unknown) => boolean;
 
 type Requirement = (labels: Record<string, string>) => boolean;
 
+/** A Service selects pods when its selector is non-empty and every pair is in the pod's labels
+ * (an empty selector selects nothing: such a Service has manually managed endpoints). */
+export function serviceSelects(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
+  const entries = Object.entries(selector ?? {});
+  return entries.length > 0 && entries.every(([k, v]) => labels?.[k] === v);
+}
+
 /** Parses a label selector (`a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`). */
 export function parseLabelSelector(selector: string): ObjectMatcher {
   const reqs: Requirement[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseFieldSelector, parseLabelSelector } from '../../src/kube/selectors.js';
+import { parseFieldSelector, parseLabelSelector, serviceSelects } from '../../src/kube/selectors.js';
 
 const obj = (labels: Record<string, string>) => ({ metadata: { labels }, status: { phase: 'Failed' } });
 
@@ -28,5 +28,14 @@ describe('parseFieldSelector', () => {
     expect(parseFieldSelector('status.phase=Failed')(obj({}))).toBe(true);
     expect(parseFieldSelector('status.phase!=Failed')(obj({}))).toBe(false);
     expect(parseFieldSelector('status.phase==Failed,metadata.name=x')(obj({}))).toBe(false);
+  });
+});
+
+describe('serviceSelects', () => {
+  it('needs a non-empty selector whose every pair is in the labels', () => {
+    expect(serviceSelects({ app: 'web' }, { app: 'web', tier: 'x' })).toBe(true);
+    expect(serviceSelects({ app: 'web', tier: 'y' }, { app: 'web', tier: 'x' })).toBe(false);
+    expect(serviceSelects({}, { app: 'web' })).toBe(false);
+    expect(serviceSelects(undefined, { app: 'web' })).toBe(false);
   });
 });
