@@ -2,7 +2,7 @@
 import type { V1Container, V1Node, V1Pod } from '@kubernetes/client-node';
 import { defineCheck, type NodeProbeResults } from '../../src/engine/types.js';
 import { quantityMilliValue } from '../../src/kube/quantity.js';
-import type { CgroupCpu, CpuCounters } from '../../src/node/probes/cgroup-cpu-stat.js';
+import type { CgroupCpu, CpuCounters } from '../../src/node/probes/cgroupCpuStat.js';
 import { formatKernel, hasMainlineCfsFix, parseKernelRelease, type KernelRelease } from './kernel.js';
 
 interface LimitedPod {

@@ -7,7 +7,7 @@ import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import check from '../../checks/cpu-throttling-kernel/index.js';
 import { hasMainlineCfsFix, parseKernelRelease } from '../../checks/cpu-throttling-kernel/kernel.js';
 import { ProbeError, type RawSample } from '../../src/node/probe-types.js';
-import { cgroupCpuStat, podUid } from '../../src/node/probes/cgroup-cpu-stat.js';
+import { cgroupCpuStat, podUid } from '../../src/node/probes/cgroupCpuStat.js';
 import { runCheck } from '../support/check-tester.js';
 import { describeReal } from '../support/real.js';
 
