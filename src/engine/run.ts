@@ -4,11 +4,12 @@ import { performance } from 'node:perf_hooks';
 import type { ApiKind, KubeObject } from '../kube/resources.js';
 import type { V1Node } from '@kubernetes/client-node';
 import { parseNodeCollection } from '../node/parse-collection.js';
+import { collectNodeApi } from './node-api.js';
 import { planCollection } from './plan.js';
 import { ResourceUnavailable, type ApiSource, type ClusterInfo, type NodeSource, type NodeTarget, type ProbeInputs, type Recorder } from './source.js';
 import type { ProbeName } from '../node/probes.js';
 import type {
-  CheckDefinition, CheckId, CheckResult, CheckSettings, Finding, Gap, NodeApiPath, NodeApiResults, NodeProbeResults, ProbeOutcome, Visitors,
+  CheckDefinition, CheckId, CheckResult, CheckSettings, Finding, Gap, NodeApiResults, NodeProbeResults, Visitors,
 } from './types.js';
 
 export interface RunScope {
@@ -111,7 +112,13 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
   }
 
   if (plan.nodeApi.length && nodeTargets.length) {
-    await collectNodeApi(api, plan.nodeApi, nodeTargets, [...states.values()], gaps, input.recorder);
+    const deliver = (results: NodeApiResults) => {
+      for (const s of states.values()) {
+        const fn = s.visitors.NodeApi;
+        if (fn && !s.error) call(s, () => fn(results));
+      }
+    };
+    gaps.push(...await collectNodeApi(api, plan.nodeApi, nodeTargets, deliver, input.recorder));
   }
 
   let reached = 0;
@@ -184,69 +191,6 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
     });
   }
   return { cluster, now, results, findings, gaps, nodes: { total: nodeTotal, reached } };
-}
-
-/** Kubelet endpoints through the API server's node proxy, a few nodes at a time. RBAC can allow the
- * proxy per node (resourceNames), so every node is asked — until the answer is plainly cluster-wide:
- * after PRESUMED_FORBIDDEN refusals and no success, the rest count as refused without a request.
- * Refusals are summed up in one gap per reason; other failures are one gap per node. */
-const PRESUMED_FORBIDDEN = 8;
-
-async function collectNodeApi(api: ApiSource, paths: NodeApiPath[], targets: NodeTarget[], states: CheckState[],
-  gaps: Gap[], recorder: Recorder | undefined): Promise<void> {
-  const refused = new Map<string, Set<string>>(); // "resource\0reason" → nodes
-  let answered = 0;
-  let refusals = 0;
-  const queue = [...targets];
-  const ask = async (node: string, path: NodeApiPath): Promise<ProbeOutcome<unknown>> => {
-    if (refusals >= PRESUMED_FORBIDDEN && answered === 0) return { ok: false, reason: 'nodes/proxy: forbidden' };
-    try {
-      const value = await api.getNodeProxy(node, path);
-      answered++;
-      return { ok: true, value };
-    } catch (err) {
-      if (!(err instanceof ResourceUnavailable)) throw err;
-      if (err.reason === 'forbidden') refusals++;
-      return { ok: false, reason: `${err.resource}: ${err.reason}` };
-    }
-  };
-  const worker = async () => {
-    for (let t = queue.shift(); t; t = queue.shift()) {
-      const endpoints: NodeApiResults['endpoints'] = {};
-      for (const path of paths) {
-        const outcome = await ask(t.name, path);
-        endpoints[path] = outcome;
-        if (!outcome.ok) {
-          const [resource, reason] = splitReason(outcome.reason);
-          if (reason === 'forbidden' || reason === 'not in the snapshot') {
-            const key = `${resource}\0${reason}`;
-            refused.set(key, (refused.get(key) ?? new Set()).add(t.name));
-          } else if (!gaps.some((g) => g.source === 'api' && g.resource === `${resource} (node ${t!.name})`)) {
-            gaps.push({ source: 'api', resource: `${resource} (node ${t.name})`, reason });
-          }
-        }
-        await recorder?.nodeApi(t.name, path, outcome);
-      }
-      for (const s of states) {
-        const fn = s.visitors.NodeApi;
-        if (fn && !s.error) call(s, () => fn({ node: t!.name, endpoints }));
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(8, targets.length) }, worker));
-  for (const [key, nodes] of refused) {
-    const [resource, reason] = key.split('\0') as [string, string];
-    const names = [...nodes].sort();
-    gaps.push(nodes.size === targets.length
-      ? { source: 'api', resource, reason }
-      : { source: 'api', resource: `${resource} (${names.length === 1 ? 'node' : 'nodes'} ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''})`, reason });
-  }
-}
-
-/** "nodes/proxy: forbidden" → ["nodes/proxy", "forbidden"]. */
-function splitReason(reason: string): [string, string] {
-  const at = reason.indexOf(': ');
-  return at < 0 ? ['nodes/proxy', reason] : [reason.slice(0, at), reason.slice(at + 2)];
 }
 
 /** The union of what the checks want probes to receive on one node, without duplicates. */

@@ -1,0 +1,66 @@
+// Kubelet endpoints (configz, stats/summary) through the API server's node proxy, for every node,
+// after the API lists and before SSH. Optional data: failures become gaps and checks fall back.
+import { ResourceUnavailable, type ApiSource, type NodeTarget, type Recorder } from './source.js';
+import type { Gap, NodeApiPath, NodeApiResults, ProbeOutcome } from './types.js';
+
+/** Kubelet endpoints through the API server's node proxy, a few nodes at a time. RBAC can allow the
+ * proxy per node (resourceNames), so every node is asked — until the answer is plainly cluster-wide:
+ * after PRESUMED_FORBIDDEN refusals and no success, the rest count as refused without a request.
+ * Refusals are summed up in one gap per reason; other failures are one gap per node. */
+const PRESUMED_FORBIDDEN = 8;
+
+export async function collectNodeApi(api: ApiSource, paths: NodeApiPath[], targets: NodeTarget[],
+  deliver: (results: NodeApiResults) => void, recorder: Recorder | undefined): Promise<Gap[]> {
+  const gaps: Gap[] = [];
+  const refused = new Map<string, Set<string>>(); // "resource\0reason" → nodes
+  let answered = 0;
+  let refusals = 0;
+  const queue = [...targets];
+  const ask = async (node: string, path: NodeApiPath): Promise<ProbeOutcome<unknown>> => {
+    if (refusals >= PRESUMED_FORBIDDEN && answered === 0) return { ok: false, reason: 'nodes/proxy: forbidden' };
+    try {
+      const value = await api.getNodeProxy(node, path);
+      answered++;
+      return { ok: true, value };
+    } catch (err) {
+      if (!(err instanceof ResourceUnavailable)) throw err;
+      if (err.reason === 'forbidden') refusals++;
+      return { ok: false, reason: `${err.resource}: ${err.reason}` };
+    }
+  };
+  const worker = async () => {
+    for (let t = queue.shift(); t; t = queue.shift()) {
+      const endpoints: NodeApiResults['endpoints'] = {};
+      for (const path of paths) {
+        const outcome = await ask(t.name, path);
+        endpoints[path] = outcome;
+        if (!outcome.ok) {
+          const [resource, reason] = splitReason(outcome.reason);
+          if (reason === 'forbidden' || reason === 'not in the snapshot') {
+            const key = `${resource}\0${reason}`;
+            refused.set(key, (refused.get(key) ?? new Set()).add(t.name));
+          } else if (!gaps.some((g) => g.source === 'api' && g.resource === `${resource} (node ${t!.name})`)) {
+            gaps.push({ source: 'api', resource: `${resource} (node ${t.name})`, reason });
+          }
+        }
+        await recorder?.nodeApi(t.name, path, outcome);
+      }
+      deliver({ node: t.name, endpoints });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, targets.length) }, worker));
+  for (const [key, nodes] of refused) {
+    const [resource, reason] = key.split('\0') as [string, string];
+    const names = [...nodes].sort();
+    gaps.push(nodes.size === targets.length
+      ? { source: 'api', resource, reason }
+      : { source: 'api', resource: `${resource} (${names.length === 1 ? 'node' : 'nodes'} ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''})`, reason });
+  }
+  return gaps;
+}
+
+/** "nodes/proxy: forbidden" → ["nodes/proxy", "forbidden"]. */
+function splitReason(reason: string): [string, string] {
+  const at = reason.indexOf(': ');
+  return at < 0 ? ['nodes/proxy', reason] : [reason.slice(0, at), reason.slice(at + 2)];
+}
