@@ -151,7 +151,7 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
         }
       }
     }
-    const note = !nodeTargets.length ? 'no nodes to probe'
+    const note = !nodeTargets.length ? (scope.nodeFilter ? 'no node matches --nodes' : 'no nodes to probe')
       : !input.nodes ? `node checks not evaluated: ${input.noNodesReason ?? '--no-ssh'}`
       : reached < nodeTargets.length ? `node data from ${reached} of ${nodeTargets.length} nodes (see gaps)`
       : undefined;

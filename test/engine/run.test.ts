@@ -140,6 +140,11 @@ describe('runChecks', () => {
       expect(out.results[0]).toMatchObject({ status: 'pass', reason: 'node checks not evaluated: --no-ssh' });
     });
 
+    it('says so when --nodes matches no node', async () => {
+      const out = await run([probing()], nodes, { nodes: memoryNodeSource({}), scope: { nodeFilter: () => false } });
+      expect(out.results[0]).toMatchObject({ status: 'skip', reason: 'no node matches --nodes' });
+    });
+
     it('probes only the nodes the --nodes filter keeps', async () => {
       const out = await run([probing()], nodes, {
         nodes: memoryNodeSource({ n1: { uname: '4.19.0\n' }, n2: { uname: '4.14.0\n' } }),
