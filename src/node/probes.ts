@@ -1,7 +1,7 @@
 // The registry of node probes. Checks name probes in needs.probes; the engine collects each probe at
 // most once per node per run. To add a probe: write src/node/probes/<name>.ts and list it here.
 import type { ProbeDefinition } from './probe-types.js';
-import { cgroupCpuStat } from './probes/cgroup-cpu-stat.js';
+import { cgroupCpuStat } from './probes/cgroupCpuStat.js';
 import { cni0Addrs } from './probes/cni0Addrs.js';
 import { cniConfig } from './probes/cniConfig.js';
 import { diskUsage } from './probes/diskUsage.js';
