@@ -35,6 +35,8 @@ export interface FakeApiServerOptions {
   delayMs?: number;
   /** node name → kubelet path ('configz', 'stats/summary') → JSON, served at /api/v1/nodes/<n>/proxy/<path>. */
   nodeProxy?: Record<string, Record<string, unknown>>;
+  /** Nodes whose proxy subresource is refused (RBAC with resourceNames allows it per node). */
+  nodeProxyForbidden?: string[];
 }
 
 export interface LoggedRequest {
@@ -234,6 +236,7 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
   }
 
   function nodeProxy(node: string, path: string): Reply {
+    if (opts.nodeProxyForbidden?.includes(node)) return S.forbidden(user, 'get', SERVED.find((x) => x.name === 'nodes')!, { name: node, subresource: 'proxy' });
     const pages = proxyPages?.[node];
     if (pages) {
       const page = pages[path];
