@@ -4,7 +4,9 @@ import ora from 'ora';
 import type { ProgressEvent } from '../engine/run.js';
 
 export function createProgress(): { update: (e: ProgressEvent) => void; stop: () => void } {
-  const enabled = Boolean(process.stderr.isTTY) && !process.env.CI;
+  // A pseudo-terminal that reports 0 columns (`script`, some CI runners) makes ora 9 compute an
+  // infinite number of lines to clear and spin forever: no spinner there.
+  const enabled = Boolean(process.stderr.isTTY) && (process.stderr.columns ?? 0) > 0 && !process.env.CI;
   if (!enabled) return { update: () => {}, stop: () => {} };
   const spinner = ora({ stream: process.stderr, text: 'connecting', discardStdin: false }).start();
   return {
