@@ -13,6 +13,9 @@ program
   .version(toolVersion(), '--version', 'print the version')
   .helpOption('-h, --help', 'show this help')
   .showHelpAfterError('(run with --help for usage)')
+  // Throw instead of exiting, so usage errors of subcommands too map to exit 2 below (subcommands
+  // inherit this setting when they are created after it).
+  .exitOverride()
   .enablePositionalOptions()
   // Cluster access: same names and meaning as kubectl's flags.
   .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
@@ -85,7 +88,6 @@ process.on('SIGINT', () => {
   process.exit(130);
 });
 
-program.exitOverride();
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

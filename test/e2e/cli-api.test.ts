@@ -149,6 +149,9 @@ describe('when the cluster cannot be used', () => {
     const r = await runCli(['--fail-on', 'sometimes']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/Allowed choices are critical, warning, info, none/);
+    const noId = await runCli(['explain']);
+    expect(noId.code).toBe(2);
+    expect(noId.stderr).toContain("missing required argument 'check-id'");
     const unknown = await runCli(['--checks', 'does-not-exist', '--snapshot', DEMO]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown check "does-not-exist"/);
