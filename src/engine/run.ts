@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ApiKind, KubeObject } from '../kube/resources.js';
 import type { V1Node } from '@kubernetes/client-node';
-import { parseNodeCollection } from '../node/parse-collection.js';
+import { parseNodeCollection, reduceNodeCollection } from '../node/parse-collection.js';
 import { collectNodeApi } from './node-api.js';
 import { planCollection } from './plan.js';
 import { ResourceUnavailable, type ApiSource, type ClusterInfo, type NodeSource, type NodeTarget, type ProbeInputs, type Recorder } from './source.js';
@@ -129,7 +129,8 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
       let done = 0;
       progress({ type: 'nodes', done, total: nodeTargets.length });
       const inputs = (node: string) => mergeProbeInputs(probeStates, node);
-      for await (const collection of input.nodes.collect(nodeTargets, plan.probes, inputs)) {
+      for await (const raw of input.nodes.collect(nodeTargets, plan.probes, inputs)) {
+        const collection = reduceNodeCollection(raw);
         await input.recorder?.node(collection);
         done++;
         progress({ type: 'nodes', done, total: nodeTargets.length, node: collection.node });

@@ -25,3 +25,14 @@ export function parseNodeCollection(c: Extract<NodeCollection, { reached: true }
   }
   return { node: c.node, probes: probes as NodeProbeResults['probes'] };
 }
+
+/** Applies each probe's `reduce` to what a node sent, before anything records or parses it. */
+export function reduceNodeCollection(c: NodeCollection): NodeCollection {
+  if (!c.reached) return c;
+  const samples: typeof c.samples = {};
+  for (const [name, raw] of Object.entries(c.samples) as [ProbeName, NonNullable<(typeof c.samples)[ProbeName]>][]) {
+    const reduce = PROBES[name]?.reduce;
+    samples[name] = reduce ? raw.map((s) => ({ ...s, stdout: reduce(s.stdout) })) : raw;
+  }
+  return { ...c, samples };
+}

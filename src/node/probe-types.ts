@@ -17,6 +17,9 @@ export interface ProbeDefinition<T> {
   sampled?: boolean;
   /** The fragment reads per-node input lines (ProbeInputs) on its stdin. */
   takesInput?: boolean;
+  /** What of a sample's output may be kept at all (reports, snapshots): applied as soon as the output
+   * arrives, before it is recorded or parsed. For outputs that can carry secrets (a config file). */
+  reduce?(stdout: string): string;
   /** Turns the sample(s) into a value. Throw ProbeError for garbage: it becomes a gap, not a crash. */
   parse(samples: RawSample[], intervalSeconds: number): T;
 }

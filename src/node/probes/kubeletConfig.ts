@@ -34,7 +34,7 @@ export interface KubeletConfigFile {
   flags: Record<string, string>;
 }
 
-const FLAGS = ['config', 'config-dir', 'eviction-hard', 'image-gc-high-threshold', 'image-gc-low-threshold', 'root-dir'] as const;
+const FLAGS = ['config', 'config-dir', 'eviction-hard', 'image-gc-high-threshold', 'image-gc-low-threshold'] as const;
 
 /** Where distributions put the file when the kubelet's command line does not say. */
 export const CONFIG_CANDIDATES = [
@@ -47,16 +47,7 @@ export const CONFIG_CANDIDATES = [
 
 const MAX_BYTES = 262144;
 
-// staticPodURLHeader is the one KubeletConfiguration field that can hold credentials (headers sent
-// when fetching static pods from a URL). It is blanked on the node, in YAML block or flow style and in
-// JSON, so it never reaches the report, a snapshot or a log. Its values are string arrays: the first
-// "}" after the key closes the map.
-export const REDACT_AWK = String.raw`
-j { if (index($0, "}")) { j = 0; print ($0 ~ /},/ ? "\"staticPodURLHeader\": {}," : "\"staticPodURLHeader\": {}") } next }
-y { if ($0 ~ /^[ \t-]/) next; y = 0 }
-/^staticPodURLHeader[ \t]*:/ { print "staticPodURLHeader: {}"; y = 1; next }
-/"staticPodURLHeader"[ \t]*:/ { if (index($0, "}")) { gsub(/"staticPodURLHeader"[ \t]*:[ \t]*\{[^}]*\}/, "\"staticPodURLHeader\": {}"); print } else j = 1; next }
-{ print }`;
+
 
 export const kubeletConfig = defineProbe<KubeletConfigFile>({
   // comm is at most 15 characters and is exactly "kubelet" for the kubelet binary. The awk filter keeps
@@ -84,7 +75,7 @@ export const kubeletConfig = defineProbe<KubeletConfigFile>({
     'for f in "$@"; do',
     '  [ -f "$f" ] || continue',
     '  if [ -r "$f" ]; then',
-    `    echo "@@ file $f"; head -c ${MAX_BYTES} -- "$f" </dev/null | awk '${REDACT_AWK}'; echo; echo "@@ endfile"`,
+    `    echo "@@ file $f"; head -c ${MAX_BYTES} -- "$f" </dev/null; echo; echo "@@ endfile"`,
     '  else echo "@@ unreadable $f"; fi',
     '  found=1; break',
     'done',
@@ -94,7 +85,27 @@ export const kubeletConfig = defineProbe<KubeletConfigFile>({
   parse([s]) {
     return parseKubeletConfigOutput(s!.stdout);
   },
+  reduce: reduceKubeletConfigOutput,
 });
+
+/** A kubelet config file can hold credentials (staticPodURLHeader) and anything else an operator put
+ * there: as soon as the output arrives, each file is replaced by the settings the checks read (as JSON),
+ * so the rest never reaches a report or a snapshot. An unparsable file keeps only the reason. */
+export function reduceKubeletConfigOutput(stdout: string): string {
+  const lines = stdout.split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const close = line.startsWith('@@ file ') ? lines.indexOf('@@ endfile', i + 1) : -1;
+    if (close < 0) { out.push(line); continue; }
+    const path = line.slice('@@ file '.length);
+    const file = readSettings(path, lines.slice(i + 1, close).join('\n'));
+    if ('settings' in file) out.push(line, JSON.stringify({ kind: 'KubeletConfiguration', ...file.settings }), '@@ endfile');
+    else out.push(`@@ invalid ${path}\t${file.error}`);
+    i = close;
+  }
+  return out.join('\n');
+}
 
 export function parseKubeletConfigOutput(stdout: string): KubeletConfigFile {
   const lines = stdout.split('\n');
@@ -114,6 +125,11 @@ export function parseKubeletConfigOutput(stdout: string): KubeletConfigFile {
       const text = lines.slice(i + 1, close).join('\n');
       file = readSettings(path, text);
       i = close;
+      continue;
+    }
+    if (line.startsWith('@@ invalid ')) {
+      const [path, error] = line.slice('@@ invalid '.length).split('\t');
+      file = { path: hostPath(path!), error: error ?? 'not valid YAML/JSON' };
       continue;
     }
     if (line.startsWith('@@ unreadable ')) {
