@@ -87,6 +87,7 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
     const consumers = [...list.consumers].map((id) => states.get(id)!);
     let count = 0;
     try {
+      await input.recorder?.page(kind, []);
       for await (const page of api.list({
         info: list.info,
         namespace: list.info.namespaced ? scope.namespace : undefined,

@@ -40,8 +40,10 @@ export class SnapshotSource implements ApiSource, NodeSource {
     const resource = resourceName(req.info);
     const gap = this.meta?.gaps.find((g) => g.source === 'api' && g.resource === resource);
     if (gap && gap.source === 'api') throw new ResourceUnavailable(resource, gap.reason);
+    // Listed kinds are in `kinds` (their file may be empty); anything else was not collected.
+    if (!this.meta?.kinds?.includes(req.info.kind)) throw new ResourceUnavailable(resource, 'not in the snapshot');
     const file = join(this.dir, 'api', `${req.info.kind}.jsonl`);
-    if (!existsSync(file)) throw new ResourceUnavailable(resource, 'not in the snapshot');
+    if (!existsSync(file)) return;
     const matchesLabels = req.labelSelector ? parseLabelSelector(req.labelSelector) : () => true;
     const matchesFields = req.fieldSelector ? parseFieldSelector(req.fieldSelector) : () => true;
     const ns = req.info.fixedNamespace ?? req.namespace;
@@ -94,7 +96,7 @@ export class SnapshotSource implements ApiSource, NodeSource {
       }
       if (!c.reached) { yield { node: target.name, reached: false, reason: c.reason }; continue; }
       const samples = Object.fromEntries(probes.filter((p) => c.samples[p]).map((p) => [p, c.samples[p]]));
-      yield { node: target.name, reached: true, intervalSeconds: c.intervalSeconds, samples };
+      yield { node: target.name, reached: true, intervalSeconds: c.intervalSeconds, samples, ...(c.problems ? { problems: c.problems } : {}) };
     }
   }
 }

@@ -1,5 +1,5 @@
 // --save-snapshot DIR: records what a live run collected, as it streams past (format: FORMAT.md).
-import { createWriteStream, existsSync, mkdirSync, readdirSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
@@ -11,15 +11,28 @@ import { SNAPSHOT_API_VERSION, nodeFileName, type SnapshotMeta } from './format.
 export class SnapshotWriter implements Recorder {
   private readonly streams = new Map<ApiKind, WriteStream>();
 
+  private prepared = false;
+
+  /** Checks the folder up front; nothing is written until the first data arrives, so a run that
+   * cannot reach the cluster leaves the folder as it was. */
   constructor(private readonly dir: string) {
     if (existsSync(dir) && readdirSync(dir).length && !existsSync(join(dir, 'snapshot.json'))) {
       throw new UsageError(`--save-snapshot ${dir}: the folder exists and is not an earlier snapshot; name a new or empty folder`);
     }
-    mkdirSync(join(dir, 'api'), { recursive: true });
-    mkdirSync(join(dir, 'nodes'), { recursive: true });
   }
 
+  /** An earlier snapshot in the folder is replaced whole: no stale kind or node survives into this one. */
+  private prepare(): void {
+    if (this.prepared) return;
+    for (const part of ['api', 'nodes', 'snapshot.json']) rmSync(join(this.dir, part), { recursive: true, force: true });
+    mkdirSync(join(this.dir, 'api'), { recursive: true });
+    mkdirSync(join(this.dir, 'nodes'), { recursive: true });
+    this.prepared = true;
+  }
+
+  /** Called with [] when a list starts, so an empty list is recorded as listed-and-empty. */
   async page(kind: ApiKind, items: KubeObject[]): Promise<void> {
+    this.prepare();
     let out = this.streams.get(kind);
     if (!out) {
       out = createWriteStream(join(this.dir, 'api', `${kind}.jsonl`));
@@ -33,6 +46,7 @@ export class SnapshotWriter implements Recorder {
   private readonly nodeApiDocs = new Map<string, Record<string, unknown>>();
 
   async nodeApi(node: string, path: NodeApiPath, outcome: { ok: true; value: unknown } | { ok: false; reason: string }): Promise<void> {
+    this.prepare();
     const doc = this.nodeApiDocs.get(node) ?? {};
     doc[path] = outcome;
     this.nodeApiDocs.set(node, doc);
@@ -40,10 +54,12 @@ export class SnapshotWriter implements Recorder {
   }
 
   async node(collection: NodeCollection): Promise<void> {
+    this.prepare();
     writeFileSync(join(this.dir, 'nodes', nodeFileName(collection.node)), JSON.stringify(collection, null, 1) + '\n');
   }
 
   async finish(meta: { cluster: ClusterInfo; now: Date; gaps: Gap[]; scope: SnapshotMeta['scope']; toolVersion: string }): Promise<void> {
+    this.prepare();
     await Promise.all([...this.streams.values()].map((s) => new Promise((resolve) => s.end(resolve))));
     const doc: SnapshotMeta = {
       apiVersion: SNAPSHOT_API_VERSION,

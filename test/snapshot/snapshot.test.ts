@@ -11,6 +11,7 @@ import { nodeFileName } from '../../src/snapshot/format.js';
 import { ConfigError, UsageError } from '../../src/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'checkup-snap-'));
+const dir0 = dir;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // Reports every pod it sees and every node's kernel: enough to compare a live run with its replay.
@@ -85,5 +86,58 @@ describe('snapshots', () => {
     expect(nodeFileName('node-1.example.com')).toBe('node-1.example.com.json');
     expect(nodeFileName('../../etc/passwd')).not.toContain('/');
     expect(nodeFileName('..')).not.toBe('...json');
+  });
+});
+
+describe('snapshots: edge cases', () => {
+  const save = async (dir: string, objects: Parameters<typeof memoryApiSource>[0], checks = [echo], nodes?: ReturnType<typeof memoryNodeSource>) => {
+    const writer = new SnapshotWriter(dir);
+    const out = await runChecks({ checks, api: memoryApiSource(objects, { now: new Date('2026-11-25T10:00:00Z') }), nodes, scope: {}, settings: { sampleIntervalSeconds: 5 }, recorder: writer });
+    await writer.finish({ cluster: out.cluster, now: out.now, gaps: out.gaps, scope: { namespace: null, labelSelector: null }, toolVersion: '0.1.0' });
+    return out;
+  };
+  const replay = (dir: string, checks = [echo]) => {
+    const source = new SnapshotSource(dir);
+    return runChecks({ checks, api: source, nodes: source, scope: {}, settings: { sampleIntervalSeconds: 5 } });
+  };
+
+  it('an empty list replays as empty, not as missing (a healthy cluster stays evaluable)', async () => {
+    const dir = join(dir0, 'empty');
+    const podsOnly = defineCheck({ ...echo, needs: { api: ['Pod'] }, create: echo.create });
+    await save(dir, { Pod: [] }, [podsOnly]);
+    const out = await replay(dir, [podsOnly]);
+    expect(out.results[0]).toMatchObject({ status: 'pass', reason: null });
+  });
+
+  it('saving into an earlier snapshot replaces it whole: no stale objects or nodes', async () => {
+    const dir = join(dir0, 'reused');
+    await save(dir, { Pod: pods.slice(0, 3), Node: nodes }, [echo], memoryNodeSource({ n1: { uname: '5.10.0\n' }, n2: { uname: '6.1.0\n' } }));
+    const podsOnly = defineCheck({ ...echo, needs: { api: ['Pod'] }, create: echo.create });
+    await save(dir, { Pod: pods.slice(0, 1) }, [podsOnly]);
+    expect(existsSync(join(dir, 'nodes', 'n1.json'))).toBe(false);
+    const out = await replay(dir, [podsOnly]);
+    expect(out.findings.map((f) => f.target.name)).toEqual(['p0']);
+    const withNodes = await replay(dir);
+    expect(withNodes.results[0]).toMatchObject({ status: 'skip', reason: 'not in the snapshot: nodes' });
+  });
+
+  it('a run that fails before any data leaves the folder as it was, so the same command can be retried', async () => {
+    const dir = join(dir0, 'failed');
+    const writer = new SnapshotWriter(dir);
+    await expect(runChecks({
+      checks: [echo], api: { ...memoryApiSource({}), open: async () => { throw new Error('unreachable'); } },
+      scope: {}, settings: { sampleIntervalSeconds: 5 }, recorder: writer,
+    })).rejects.toThrow('unreachable');
+    expect(existsSync(dir)).toBe(false);
+    expect(() => new SnapshotWriter(dir)).not.toThrow();
+  });
+
+  it('keeps why a probe was cut off', async () => {
+    const dir = join(dir0, 'cutoff');
+    const cut = { async *collect() { yield { node: 'n1', reached: true as const, intervalSeconds: 5, samples: {}, problems: [{ probe: 'uname', reason: 'timed out after 30s; output truncated' }] }; } };
+    const live = await save(dir, { Pod: [], Node: nodes.slice(0, 1) }, [echo], cut);
+    const out = await replay(dir);
+    expect(out.gaps).toEqual(live.gaps);
+    expect(out.gaps).toContainEqual({ source: 'ssh', node: 'n1', probe: 'uname', reason: 'timed out after 30s; output truncated' });
   });
 });
