@@ -89,11 +89,14 @@ export function buildNodeScript(
     lines2.push(`printf '\\n%s end ${name} ${pass} %s\\n' "$M" "$?"`);
     return lines2;
   };
-  // Sampled probes run back to back around the sleep so each one's Δt is close to the interval.
-  for (const name of sampled) lines.push(...section(name, 1));
+  // Sampled probes run around the sleep, mirrored (pass 1 in order, pass 2 reversed), so that the
+  // slow ones (those measuring disks with input, e.g. du over hostPaths) sit outermost and the time
+  // between a counter's two samples stays close to the interval the rates are divided by.
+  const byCost = [...sampled.filter((n) => registry[n]!.takesInput), ...sampled.filter((n) => !registry[n]!.takesInput)];
+  for (const name of byCost) lines.push(...section(name, 1));
   if (sampled.length && intervalSeconds > 0) {
     lines.push(`sleep ${Number.isInteger(intervalSeconds) ? intervalSeconds : intervalSeconds.toFixed(3)}`);
-    for (const name of sampled) lines.push(...section(name, 2));
+    for (const name of [...byCost].reverse()) lines.push(...section(name, 2));
   }
   for (const name of others) lines.push(...section(name, 1));
   lines.push(`printf '%s done\\n' "$M"`, '');

@@ -32,6 +32,13 @@ function runLocally(shell: string, script: string, cwd: string): string {
 }
 
 describe('buildNodeScript', () => {
+  it('keeps slow sampled probes (with input) outermost around the sleep, so counters are sampled one interval apart', () => {
+    const reg: ProbeRegistry = { ...registry, slowdisk: { script: 'cat', sampled: true, takesInput: true }, counter2: { script: 'cat /proc/uptime', sampled: true } };
+    const plan = buildNodeScript(['counter', 'slowdisk', 'counter2'], 5, {}, reg);
+    const order = [...plan.script.matchAll(/begin (\w+) (\d)|^sleep \d+$/gm)].map((m) => (m[1] ? `${m[1]}${m[2]}` : 'sleep'));
+    expect(order).toEqual(['slowdisk1', 'counter1', 'counter21', 'sleep', 'counter22', 'counter2', 'slowdisk2']);
+  });
+
   it('frames every section with the run nonce and sets LC_ALL=C', () => {
     const plan = buildNodeScript(['uname'], 0, {}, registry);
     expect(plan.nonce).toMatch(/^[0-9a-f]{32}$/);
