@@ -58,7 +58,7 @@ export function parseRunOptions(f: RawFlags, registry: readonly CheckDefinition[
     sshOptions: {
       user: f.sshUser,
       identity: f.sshIdentity,
-      port: f.sshPort === undefined ? undefined : number(f.sshPort, '--ssh-port', 1, 65535),
+      port: f.sshPort === undefined ? undefined : integer(f.sshPort, '--ssh-port', 1, 65535),
       configFile: f.sshConfig,
       options: f.sshOption.map((o) => {
         if (!/^[A-Za-z][A-Za-z0-9]*=\S.*$/.test(o)) throw new UsageError(`--ssh-option ${o}: expected KEY=VALUE, e.g. ProxyCommand=… or ConnectTimeout=5`);
@@ -67,7 +67,7 @@ export function parseRunOptions(f: RawFlags, registry: readonly CheckDefinition[
       jump: f.sshJump,
       sudo: Boolean(f.sudo),
       address: f.sshAddress,
-      concurrency: number(f.sshConcurrency, '--ssh-concurrency', 1, 256),
+      concurrency: integer(f.sshConcurrency, '--ssh-concurrency', 1, 256),
       nodeTimeoutSeconds: number(f.nodeTimeout, '--node-timeout', 1, 3600),
       sampleIntervalSeconds,
     },
@@ -113,6 +113,11 @@ function parseNodeFilter(value: string): (node: V1Node) => boolean {
   const names = new Set(value.split(',').map((s) => s.trim()).filter(Boolean));
   if (!names.size) throw new UsageError('--nodes: name at least one node');
   return (node) => names.has(node.metadata?.name ?? '');
+}
+
+function integer(value: string, flag: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value.trim())) throw new UsageError(`${flag} ${value}: expected a whole number from ${min} to ${max}`);
+  return number(value, flag, min, max);
 }
 
 function number(value: string, flag: string, min: number, max: number): number {

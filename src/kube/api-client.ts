@@ -28,7 +28,7 @@ interface Response {
 }
 
 class RequestFailed extends Error {
-  constructor(readonly reason: string, readonly retryable = false) {
+  constructor(readonly reason: string, readonly retryable = false, readonly credentials = false) {
     super(reason);
   }
 }
@@ -53,8 +53,9 @@ export class KubeApiClient implements ApiSource {
   async open(): Promise<{ cluster: ClusterInfo; now: Date }> {
     let res: Response;
     try {
-      res = await this.get('/version');
+      res = await this.getWithRetries('/version');
     } catch (err) {
+      if (err instanceof RequestFailed && err.credentials) throw new ConfigError(err.reason);
       throw new ConfigError(`cannot reach the API server of ${this.where}: ${err instanceof RequestFailed ? err.reason : String(err)}`);
     }
     if (res.status === 401) throw new ConfigError(`the API server of ${this.where} rejected the credentials (401 Unauthorized)`);
@@ -164,7 +165,7 @@ export class KubeApiClient implements ApiSource {
       try {
         await this.config.kc.applyToHTTPSOptions(options);
       } catch (err) {
-        throw new RequestFailed(`credentials of ${this.where} could not be used: ${err instanceof Error ? err.message : String(err)}`);
+        throw new RequestFailed(`the credentials of ${this.where} could not be used: ${err instanceof Error ? err.message : String(err)}`, false, true);
       }
     }
     const timeoutMs = this.opts.requestTimeoutMs;

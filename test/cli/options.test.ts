@@ -46,6 +46,8 @@ describe('parseRunOptions', () => {
     [{ requestTimeout: '30 seconds' }, /--request-timeout 30 seconds: expected a duration/],
     [{ sshOption: ['StrictHostKeyChecking'] }, /expected KEY=VALUE/],
     [{ sshConcurrency: '0' }, /--ssh-concurrency 0/],
+    [{ sshPort: '22.5' }, /--ssh-port 22.5: expected a whole number/],
+    [{ sshConcurrency: '1.5' }, /--ssh-concurrency 1.5: expected a whole number/],
     [{ selector: 'app in (a' }, /invalid label selector/],
   ] as [Partial<RawFlags>, RegExp][])('rejects %j', (flags, message) => {
     expect(() => parseRunOptions({ ...base, ...flags }, registry)).toThrow(UsageError);
