@@ -64,7 +64,17 @@ export function sameCheck(a: V1Probe, b: V1Probe, c: V1Container): boolean {
   return x !== undefined && x === action(b, c);
 }
 
-/** "HTTP GET :8080/actuator/health", "TCP :5432", "gRPC :50051", "exec pg_isready -U postgres". */
+/** An exec command as its program and "…": the arguments often carry a password (redis-cli -a <pw> ping,
+ * mysqladmin -p<pw> ping), and findings are printed, saved and pasted into tickets. */
+export function execProgram(command: string[] | undefined): string {
+  const [first = '', ...rest] = command ?? [];
+  // exec runs no shell, so a first element with spaces is one odd program name: keep only its first word.
+  const [program = '', ...words] = first.trim().split(/\s+/);
+  if (!program) return '(empty command)';
+  return `${program.slice(0, 80)}${rest.length || words.length ? ' …' : ''}`;
+}
+
+/** "HTTP GET :8080/actuator/health", "TCP :5432", "gRPC :50051", "exec pg_isready …". */
 export function describeProbe(p: V1Probe, c: V1Container): string {
   if (p.httpGet) {
     const h = p.httpGet;
@@ -72,7 +82,7 @@ export function describeProbe(p: V1Probe, c: V1Container): string {
   }
   if (p.tcpSocket) return `TCP ${p.tcpSocket.host ?? ''}:${resolvePort(p.tcpSocket.port as number | string, c)}`;
   if (p.grpc) return `gRPC :${p.grpc.port}${p.grpc.service ? ` service ${p.grpc.service}` : ''}`;
-  if (p.exec) return `exec ${(p.exec.command ?? []).join(' ')}`.slice(0, 120);
+  if (p.exec) return `exec ${execProgram(p.exec.command)}`;
   return 'no handler';
 }
 

@@ -3,6 +3,7 @@
 import type { V1Probe } from '@kubernetes/client-node';
 import type { Remediation } from '../../src/engine/types.js';
 import type { WorkloadRef } from '../../src/kube/owners.js';
+import { execProgram } from './containers.js';
 
 export interface Subject {
   workload: WorkloadRef;
@@ -67,7 +68,8 @@ function handlerYaml(p: V1Probe): string {
   if (p.httpGet) return `httpGet: {path: ${p.httpGet.path || '/'}, port: ${p.httpGet.port}${p.httpGet.scheme === 'HTTPS' ? ', scheme: HTTPS' : ''}}`;
   if (p.tcpSocket) return `tcpSocket: {port: ${p.tcpSocket.port}}`;
   if (p.grpc) return `grpc: {port: ${p.grpc.port}}`;
-  return `exec: {command: ${JSON.stringify(p.exec?.command ?? [])}}`;
+  // The command itself stays out of the output (it may hold a password): the reader copies it from liveness.
+  return `exec: {command: <the livenessProbe's command: ${execProgram(p.exec?.command)}>}`;
 }
 
 /** Time the current liveness settings allow before the first restart: the start budget in use today. */

@@ -135,6 +135,27 @@ describe('missing-probes: findings', () => {
     expect((await run(objects)).findings.map(brief)).toEqual(want);
   });
 
+  it('never prints the arguments of an exec probe: they can hold a password', async () => {
+    const redis = (extra: Partial<V1Probe> = {}): V1Probe => ({ exec: { command: ['redis-cli', '-a', 'S3cr3t-redis', 'ping'] }, ...extra } as V1Probe);
+    const mysql: V1Probe = { exec: { command: ['sh', '-c', 'mysqladmin -uroot -pS3cr3t-mysql ping'] }, initialDelaySeconds: 120 };
+    const { findings } = await run({ Deployment: [
+      deploy('cache', spec([web({ name: 'redis', readinessProbe: redis(), livenessProbe: redis({ initialDelaySeconds: 90 }) })])),
+      deploy('db', spec([web({ name: 'mysql', readinessProbe: tcp(8080), livenessProbe: mysql })])),
+    ] });
+    expect(findings.map(brief)).toEqual(['warning Deployment/cache[redis] identical', 'info Deployment/cache[redis] slow-start', 'info Deployment/db[mysql] slow-start']);
+    const all = JSON.stringify(findings);
+    expect(all).not.toContain('S3cr3t');
+    expect(findings[0]!.evidence!.check).toBe('exec redis-cli …');
+    expect(findings[0]!.message).toContain('(exec redis-cli …, failureThreshold 3)');
+    expect(findings[1]!.remediation.steps![0]).toContain('startupProbe: {exec: {command: <the livenessProbe\'s command: redis-cli …>}, periodSeconds: 10, failureThreshold: 12}');
+    expect(findings[2]!.remediation.steps![0]).toContain('<the livenessProbe\'s command: sh …>');
+  });
+
+  it('names an exec probe without arguments as its program alone', async () => {
+    const { findings } = await run({ Deployment: [deploy('db', spec([web({ readinessProbe: { exec: { command: ['/bin/ready'] } }, livenessProbe: { exec: { command: ['/bin/ready'] } } })]))] });
+    expect(findings[0]!.evidence!.check).toBe('exec /bin/ready');
+  });
+
   it('different paths on the same port are not identical; different HTTP schemes are not identical', async () => {
     const { findings } = await run({ Deployment: [
       deploy('a', spec([web({ readinessProbe: http('/ready', 8080), livenessProbe: http('/live', 8080) })])),
@@ -231,6 +252,14 @@ describe('missing-probes: crash-looping containers and liveness events', () => {
     expect(findings[0]!.target).toEqual({ kind: 'Deployment', name: 'web', namespace: NS, container: 'web' });
     expect(findings[0]!.evidence).toMatchObject({ liveness: 'TCP :8080', livenessFailures: { unhealthyEvents: 9, crashLoopingPods: 1 } });
     expect(findings[0]!.remediation.steps![0]).toBe('kubectl -n shop describe pod web-5d8f-a — the Unhealthy events show what the probe got; kubectl -n shop logs web-5d8f-a -c web --previous — what the container was doing when it was killed.');
+  });
+
+  it('names an exec liveness probe of a crash-looping container without its arguments', async () => {
+    const container = probed({ livenessProbe: { exec: { command: ['redis-cli', '-a', 'S3cr3t-redis', 'ping'] } } });
+    const { findings } = await run(base([container], crashStatus(), [ev('web-5d8f-a', 'Unhealthy', 'Liveness probe failed: Could not connect to Redis at 127.0.0.1:6379: Connection refused', 9)]));
+    expect(findings.map(brief)).toEqual(['warning Deployment/web[web] liveness-restarts']);
+    expect(findings[0]!.evidence!.liveness).toBe('exec redis-cli …');
+    expect(JSON.stringify(findings)).not.toContain('S3cr3t');
   });
 
   it('counts a container with many recent restarts that is running again', async () => {
