@@ -1,4 +1,4 @@
-// The few error kinds the CLI turns into exit codes (src/cli/main.ts is the only place that does).
+// The error kinds the CLI turns into exit code 2 (src/cli/main.ts is the only place that maps errors).
 // Everything that should not stop a run (forbidden lists, unreachable nodes) is a gap instead.
 
 /** Bad flags or arguments: exit 2 with the message and a hint. */
@@ -7,9 +7,3 @@ export class UsageError extends Error {}
 /** The tool cannot run at all: no kubeconfig, unknown context, API unreachable, unreadable snapshot. Exit 2. */
 export class ConfigError extends Error {}
 
-/** Exit quietly with this code (e.g. 130 when interrupted). */
-export class ExitError extends Error {
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
-  }
-}

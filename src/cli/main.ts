@@ -2,7 +2,7 @@
 // (DESIGN §2.2: 0 ok · 1 findings at or above --fail-on · 2 could not run · 130 interrupted).
 // --help, --version, list and explain must stay fast: the Kubernetes client is imported lazily.
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, ExitError, UsageError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import { toolVersion } from './version.js';
 
 const program = new Command('kubectl-checkup');
@@ -37,7 +37,7 @@ program
   .option('--ssh-identity <file>', 'SSH private key (ssh -i)')
   .option('--ssh-port <port>', 'SSH port (ssh -p)')
   .option('--ssh-config <file>', 'ssh config file (ssh -F)')
-  .option('--ssh-option <KEY=VALUE>', 'extra ssh option (ssh -o), repeatable', collect, [])
+  .addOption(new Option('--ssh-option <KEY=VALUE>', 'extra ssh option (ssh -o), repeatable').argParser(collect).default([], 'none'))
   .option('--ssh-jump <host>', 'jump host / bastion (ssh -J)')
   .option('--sudo', 'run node probes through sudo -n (for non-root SSH users)')
   .addOption(new Option('--ssh-address <type>', 'which node address to connect to').choices(['internal-ip', 'external-ip', 'hostname', 'name']).default('internal-ip'))
@@ -99,7 +99,6 @@ function exitCodeFor(err: unknown): number {
     // commander has already printed its message (or the help/version text).
     return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
   }
-  if (err instanceof ExitError) return err.code;
   if (err instanceof UsageError || err instanceof ConfigError) {
     process.stderr.write(`error: ${err.message}\n`);
     return 2;

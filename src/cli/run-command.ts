@@ -61,11 +61,16 @@ export async function runCommand(flags: RawFlags): Promise<number> {
       cluster: run.cluster, now: run.now, gaps: run.gaps, toolVersion: toolVersion(),
       scope: { namespace: opts.namespace ?? null, labelSelector: opts.labelSelector ?? null },
     });
-    process.stderr.write(`snapshot saved to ${opts.saveSnapshot}\n`);
+    // Snapshots are for sharing: say what is in them (never Secrets; ConfigMap data and specs are).
+    process.stderr.write(`snapshot saved to ${opts.saveSnapshot} (API objects incl. ConfigMap data, events and node probe output; no Secrets — review before sharing)\n`);
   }
 
   const report = buildReport(run, { version: toolVersion(), startedAt, durationMs: Math.round(performance.now() - t0) });
-  process.stdout.write(opts.output === 'json' ? renderJson(report) : renderText(report, { colorLevel: colorLevel(process.stdout) }));
+  process.stdout.write(opts.output === 'json' ? renderJson(report) : renderText(report, {
+    colorLevel: colorLevel(process.stdout),
+    snapshot: opts.snapshot ? { collectedAt: run.now } : undefined,
+    ssh: opts.ssh,
+  }));
   return hasFindingsAtOrAbove(report, opts.failOn) ? 1 : 0;
 }
 

@@ -9,7 +9,6 @@ export type { KubeObject, ApiKind, KindTypes, ProbeName, ProbeValues };
 
 /** Contract (DESIGN §2.3): how bad a finding is. */
 export type Severity = 'critical' | 'warning' | 'info';
-export const SEVERITIES: readonly Severity[] = ['critical', 'warning', 'info'];
 
 /** Contract (DESIGN §2.3): how a check run ended. */
 export type CheckStatus = 'pass' | 'fail' | 'skip' | 'error';

@@ -5,12 +5,21 @@ import type { CheckStatus, Finding, Severity } from '../engine/types.js';
 import type { Report } from './model.js';
 import { sanitize, sanitizeLine } from './sanitize.js';
 
-export function renderText(report: Report, opts: { colorLevel: 0 | 1 | 2 | 3 }): string {
+export interface TextOptions {
+  colorLevel: 0 | 1 | 2 | 3;
+  /** Where the data came from: a replayed snapshot is said so, with its collection time. */
+  snapshot?: { collectedAt: Date };
+  /** False with --no-ssh: the node line then says nodes were not probed rather than "0 reached". */
+  ssh?: boolean;
+}
+
+export function renderText(report: Report, opts: TextOptions): string {
   const c = new Chalk({ level: opts.colorLevel });
   const out: string[] = [];
   const cl = report.cluster;
-  const where = cl.context ? `context ${sanitizeLine(cl.context)}${cl.server ? ` (${sanitizeLine(cl.server)})` : ''}` : 'snapshot';
-  out.push(c.bold(`kubectl-checkup ${report.tool.version}`) + c.dim(` · ${where}${cl.version ? ` · Kubernetes ${sanitizeLine(cl.version)}` : ''}`));
+  const where = cl.context ? `context ${sanitizeLine(cl.context)}${cl.server ? ` (${sanitizeLine(cl.server)})` : ''}` : 'no context';
+  const source = opts.snapshot ? ` · snapshot collected ${opts.snapshot.collectedAt.toISOString().replace('.000Z', 'Z')}` : '';
+  out.push(c.bold(`kubectl-checkup ${report.tool.version}`) + c.dim(` · ${where}${cl.version ? ` · Kubernetes ${sanitizeLine(cl.version)}` : ''}${source}`));
   out.push('');
 
   out.push(c.bold('CHECKS'));
@@ -39,7 +48,11 @@ export function renderText(report: Report, opts: { colorLevel: 0 | 1 | 2 | 3 }):
   out.push('', c.bold('SUMMARY'));
   out.push(`checks:   ${s.checks.pass} pass, ${s.checks.fail} fail, ${s.checks.skip} skip, ${s.checks.error} error`);
   out.push(`findings: ${c.red(`${s.findings.critical} critical`)}, ${c.yellow(`${s.findings.warning} warning`)}, ${c.blue(`${s.findings.info} info`)}`);
-  if (s.nodes.total) out.push(`nodes:    ${s.nodes.reached} of ${s.nodes.total} reached over SSH`);
+  if (s.nodes.total) {
+    out.push(`nodes:    ${opts.ssh === false ? `${s.nodes.total} not probed (--no-ssh)`
+      : opts.snapshot ? `${s.nodes.reached} of ${s.nodes.total} reached when the snapshot was collected`
+      : `${s.nodes.reached} of ${s.nodes.total} reached over SSH`}`);
+  }
   if (report.gaps.length) {
     out.push(`gaps:     ${report.gaps.length} (data that could not be collected)`);
     for (const g of report.gaps) {
@@ -77,6 +90,7 @@ function formatValue(key: string, v: unknown, indent: number): string[] {
   const pad = ' '.repeat(indent);
   const scalar = (x: unknown) => (x === null || typeof x !== 'object');
   const show = (x: unknown) => sanitizeLine(typeof x === 'string' ? x : JSON.stringify(x) ?? String(x));
+  key = sanitizeLine(key);
   if (scalar(v)) return [`${pad}${key}: ${show(v)}`];
   if (Array.isArray(v)) {
     if (!v.length) return [`${pad}${key}: (none)`];

@@ -96,6 +96,18 @@ describe('renderText', () => {
     expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
   });
 
+  it('says when the data is a snapshot, and when nodes were not probed', () => {
+    const snap = renderText(report, { colorLevel: 0, snapshot: { collectedAt: new Date('2026-11-25T10:00:00Z') } });
+    expect(snap.split('\n')[0]).toContain('snapshot collected 2026-11-25T10:00:00Z');
+    expect(snap).toContain('nodes:    1 of 2 reached when the snapshot was collected');
+    expect(renderText(report, { colorLevel: 0, ssh: false })).toContain('nodes:    2 not probed (--no-ssh)');
+  });
+
+  it('sanitises evidence keys too', () => {
+    const r = buildReport({ ...run, findings: [{ check: 'evicted-pods', severity: 'info', target: { kind: 'Node', name: 'a' }, message: 'm', remediation: { summary: 's' }, evidence: { nested: { 'k\u001b[2J': 1 } } }] }, { version: '0.1.0', startedAt: new Date(0), durationMs: 1 });
+    expect(renderText(r, { colorLevel: 0 })).toContain('k\\x1b[2J: 1');
+  });
+
   it('colours only when asked', () => {
     expect(renderText(report, { colorLevel: 1 })).toMatch(/\u001b\[/);
   });
