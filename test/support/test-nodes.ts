@@ -117,15 +117,23 @@ async function acquireLock(waitMs: number): Promise<void> {
     try {
       mkdirSync(LOCK);
       writeFileSync(join(LOCK, 'pid'), String(process.pid));
-      return;
+      // Another waiter that judged an older lock stale at the same moment may have removed ours:
+      // hold the lock only if it still names us a moment later.
+      await sleep(100);
+      if (Number(readFileSync(join(LOCK, 'pid'), 'utf8')) === process.pid) return;
+      continue;
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     let owner = NaN;
     try { owner = Number(readFileSync(join(LOCK, 'pid'), 'utf8')); } catch { /* being written, or stale */ }
     const age = (() => { try { return Date.now() - statSync(LOCK).mtimeMs; } catch { return 0; } })();
     if ((Number.isInteger(owner) && !alive(owner)) || (!Number.isInteger(owner) && age > 5000)) {
-      rmSync(LOCK, { recursive: true, force: true }); // its owner died without stopping its nodes
+      // Its owner died without stopping its nodes. Remove it only if it still names that owner.
+      let still = NaN;
+      try { still = Number(readFileSync(join(LOCK, 'pid'), 'utf8')); } catch { /* gone or being written */ }
+      if (Object.is(still, owner)) rmSync(LOCK, { recursive: true, force: true });
       continue;
     }
     if (Date.now() > deadline) throw new Error(`test nodes are in use by process ${owner} (lock ${LOCK})`);
