@@ -2,7 +2,7 @@
 // address different from 10.244.1.1/24`. The address in the message is the one the plugin wanted to
 // put on the bridge (flannel's gateway), not the one the bridge has. Grouped per node (source.host).
 import type { CoreV1Event } from '@kubernetes/client-node';
-import { toMillis } from '../../src/kube/resources.js';
+import { eventCount, eventLastSeen } from '../../src/kube/events.js';
 
 const MISMATCH = /"([^"]+)" already has an IP address different from ([0-9A-Fa-f.:]+\/\d{1,3})/;
 const MAX_PODS = 10;
@@ -38,8 +38,8 @@ export function addSandboxEvent(into: Map<string, SandboxFailures>, e: CoreV1Eve
     g = { count: 0, pods: [], morePods: 0, bridges: new Set(), wanted: new Set(), example: e.message! };
     into.set(parsed.node, g);
   }
-  g.count += e.series?.count ?? e.count ?? 1;
-  const seen = toMillis(e.series?.lastObservedTime) ?? toMillis(e.lastTimestamp) ?? toMillis(e.eventTime) ?? toMillis(e.metadata?.creationTimestamp);
+  g.count += eventCount(e);
+  const seen = eventLastSeen(e);
   if (seen !== undefined && (g.lastSeen === undefined || seen > g.lastSeen)) g.lastSeen = seen;
   const pod = e.involvedObject?.name ? `${e.involvedObject.namespace ?? ''}/${e.involvedObject.name}` : undefined;
   if (pod && !g.pods.includes(pod)) {

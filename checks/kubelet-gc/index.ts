@@ -1,7 +1,7 @@
 // Upstream: https://kubernetes.io/docs/concepts/scheduling-eviction/node-pressure-eviction/ and https://kubernetes.io/docs/concepts/architecture/garbage-collection/#containers-images
 import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
 import { defineCheck, type NodeApiResults, type NodeProbeResults } from '../../src/engine/types.js';
-import { toMillis } from '../../src/kube/resources.js';
+import { eventCount, eventLastSeen } from '../../src/kube/events.js';
 import { resolveConfig } from '../../src/node/kubelet-config.js';
 import { EvictionTally } from './evictions.js';
 import { evaluateNode, type NodeEvent } from './findings.js';
@@ -66,9 +66,8 @@ export default defineCheck({
         if (obj?.kind !== 'Node' || !obj.name || !ev.reason || !EVENT_REASONS.has(ev.reason)) return;
         const perNode = events.get(obj.name) ?? new Map<string, NodeEvent>();
         events.set(obj.name, perNode);
-        const t = toMillis(ev.series?.lastObservedTime as unknown as string) ?? toMillis(ev.lastTimestamp) ??
-          toMillis(ev.eventTime as unknown as string) ?? toMillis(ev.metadata?.creationTimestamp);
-        const count = ev.series?.count ?? ev.count ?? 1;
+        const t = eventLastSeen(ev);
+        const count = eventCount(ev);
         const seen = perNode.get(ev.reason);
         if (!seen) {
           perNode.set(ev.reason, { reason: ev.reason, count, last: t, message: (ev.message ?? '').slice(0, 300) });

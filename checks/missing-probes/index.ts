@@ -5,6 +5,7 @@ import type {
 import { defineCheck, type FindingInput } from '../../src/engine/types.js';
 import { OwnerIndex, controllerOf, describeWorkload, isMirrorPod, type WorkloadRef } from '../../src/kube/owners.js';
 import { toMillis } from '../../src/kube/resources.js';
+import { eventCount, eventLastSeen } from '../../src/kube/events.js';
 import { describeProbe, probedContainers, sameCheck, suggestedPort, type ProbedContainer, type ServiceRef } from './containers.js';
 import { serviceSelects } from '../../src/kube/selectors.js';
 import { addLiveness, addReadiness, addStartup, calmLiveness, currentBudget, separateLiveness, type Subject } from './remediation.js';
@@ -23,7 +24,7 @@ interface CrashLoop {
   workload: WorkloadRef; container: string; pod: string; restartCount: number; state: string;
   lastTermination?: { reason?: string; exitCode?: number; finishedAt?: string };
   spec?: V1Container; subject: Subject;
-  unhealthy: number; killed: number; lastSeen: number; lastMessage?: string;
+  unhealthy: number; killed: number; lastSeen?: number; lastMessage?: string;
 }
 
 const workloadKey = (w: WorkloadRef) => `${w.namespace}/${w.kind}/${w.name}`;
@@ -97,11 +98,15 @@ export default defineCheck({
         const container = /^spec\.(?:initC|c)ontainers\{(.+)\}$/.exec(obj.fieldPath ?? '')?.[1];
         const crash = container ? crashes.get(`${obj.namespace}/${obj.name}/${container}`) : undefined;
         if (!crash) return;
-        const count = ev.count ?? ev.series?.count ?? 1;
-        const seen = toMillis(ev.lastTimestamp) ?? toMillis(ev.series?.lastObservedTime) ?? toMillis(ev.eventTime) ?? 0;
+        const count = eventCount(ev);
+        const seen = eventLastSeen(ev);
         if (ev.reason === 'Unhealthy' && /^Liveness probe (failed|errored)/.test(ev.message ?? '')) {
           crash.unhealthy += count;
-          if (seen >= crash.lastSeen) { crash.lastSeen = seen; crash.lastMessage = (ev.message ?? '').slice(0, 300); }
+          // An event without a time still gives its message when no timed one does.
+          if ((seen ?? -Infinity) >= (crash.lastSeen ?? -Infinity)) {
+            if (seen !== undefined) crash.lastSeen = seen;
+            crash.lastMessage = (ev.message ?? '').slice(0, 300);
+          }
         } else if (ev.reason === 'Killing' && /failed liveness probe/.test(ev.message ?? '')) {
           crash.killed += count;
         }
@@ -202,7 +207,7 @@ export default defineCheck({
           ...(last ? { lastTermination: { reason: last.reason, exitCode: last.exitCode, finishedAt: last.finishedAt ? String(last.finishedAt) : undefined } } : {}),
           spec,
           subject: { workload, container: s.name, port: spec ? suggestedPort(spec, []) : { port: '<port>', grpc: false }, services: [] },
-          unhealthy: 0, killed: 0, lastSeen: 0,
+          unhealthy: 0, killed: 0,
         });
       }
     }
@@ -219,13 +224,14 @@ export default defineCheck({
       }
       for (const [key, loops] of byContainer) {
         const first = loops[0]!;
+        const newest = loops.reduce((a, b) => ((b.lastSeen ?? -Infinity) > (a.lastSeen ?? -Infinity) ? b : a));
         const livenessFailures = {
           pods: loops.slice(0, 5).map((l) => ({ pod: l.pod, restartCount: l.restartCount, state: l.state, ...(l.lastTermination ? { lastTermination: l.lastTermination } : {}) })),
           crashLoopingPods: loops.length,
           unhealthyEvents: loops.reduce((n, l) => n + l.unhealthy, 0),
           killedByLiveness: loops.reduce((n, l) => n + l.killed, 0),
-          lastSeen: new Date(Math.max(...loops.map((l) => l.lastSeen))).toISOString().replace('.000Z', 'Z'),
-          lastMessage: loops.reduce((a, b) => (b.lastSeen > a.lastSeen ? b : a)).lastMessage,
+          ...(newest.lastSeen !== undefined ? { lastSeen: new Date(newest.lastSeen).toISOString().replace('.000Z', 'Z') } : {}),
+          lastMessage: newest.lastMessage,
         };
         const related = candidates.filter((c) => c.key === key && (c.rule === 'identical' || c.rule === 'slow-start'));
         for (const c of related) {

@@ -262,6 +262,22 @@ describe('missing-probes: crash-looping containers and liveness events', () => {
     expect(JSON.stringify(findings)).not.toContain('S3cr3t');
   });
 
+  it('reads events.k8s.io series the same way as every check: the series count and its last observation', async () => {
+    const series = { ...ev('web-5d8f-a', 'Unhealthy', liveFail, 1, 'web', 30), series: { count: 6, lastObservedTime: ago(2) as unknown as Date } };
+    const { findings } = await run(base([probed()], crashStatus(), [series]));
+    expect(findings[0]!.evidence!.livenessFailures).toMatchObject({ unhealthyEvents: 6, lastSeen: ago(2).replace('.000Z', 'Z') });
+  });
+
+  it('leaves lastSeen out when the events carry no time', async () => {
+    const timeless: CoreV1Event = { ...ev('web-5d8f-a', 'Unhealthy', liveFail, 3), lastTimestamp: undefined };
+    const { findings } = await run(base([probed()], crashStatus(), [timeless]));
+    expect(findings.map(brief)).toEqual(['warning Deployment/web[web] liveness-restarts']);
+    const failures = findings[0]!.evidence!.livenessFailures as Record<string, unknown>;
+    expect(failures).toMatchObject({ unhealthyEvents: 3, lastMessage: liveFail });
+    expect('lastSeen' in failures).toBe(false);
+    expect(JSON.stringify(findings)).not.toContain('1970');
+  });
+
   it('counts a container with many recent restarts that is running again', async () => {
     const { findings } = await run(base([probed()], crashStatus('web', false), [ev('web-5d8f-a', 'Unhealthy', liveFail, 4)]));
     expect(findings.map(brief)).toEqual(['warning Deployment/web[web] liveness-restarts']);
