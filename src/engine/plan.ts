@@ -11,6 +11,8 @@ export interface PlannedList {
   requiredBy: Set<CheckId>;
   /** Checks whose visitors receive the objects. */
   consumers: Set<CheckId>;
+  /** Checks that get this kind from every namespace even with -n (ApiNeed.allNamespaces). */
+  allNamespaces: Set<CheckId>;
 }
 
 export interface Plan {
@@ -36,12 +38,13 @@ export function planCollection(checks: readonly CheckDefinition[]): Plan {
     let entry = byKind.get(need.kind);
     if (!entry) {
       const info = RESOURCES.find((r) => r.kind === need.kind)!;
-      entry = { needs: [], list: { info, requiredBy: new Set(), consumers: new Set() } };
+      entry = { needs: [], list: { info, requiredBy: new Set(), consumers: new Set(), allNamespaces: new Set() } };
       byKind.set(need.kind, entry);
     }
     entry.needs.push(need);
     entry.list.consumers.add(check);
     if (!need.optional) entry.list.requiredBy.add(check);
+    if (need.allNamespaces) entry.list.allNamespaces.add(check);
   };
   for (const check of checks) {
     for (const need of check.needs.api ?? []) want(check.id, normalise(need));

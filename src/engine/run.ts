@@ -85,19 +85,23 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
   for (const list of plan.lists) {
     const kind = list.info.kind;
     const consumers = [...list.consumers].map((id) => states.get(id)!);
+    // With -n, a kind some check needs from every namespace is listed cluster-wide; the other checks
+    // still see only the chosen namespace.
+    const wide = Boolean(scope.namespace) && list.info.namespaced && !list.info.fixedNamespace && list.allNamespaces.size > 0;
+    const sees = (state: CheckState, obj: KubeObject) => !wide || list.allNamespaces.has(state.def.id) || obj.metadata?.namespace === scope.namespace;
     let count = 0;
     try {
       await input.recorder?.page(kind, []);
       for await (const page of api.list({
         info: list.info,
-        namespace: list.info.namespaced ? scope.namespace : undefined,
+        namespace: list.info.namespaced && !wide ? scope.namespace : undefined,
         fieldSelector: list.fieldSelector,
         labelSelector: list.info.honoursLabelSelector ? scope.labelSelector : undefined,
       })) {
         await input.recorder?.page(kind, page);
         for (const obj of page) {
           if (kind === 'Node') collectNodeTarget(obj as V1Node, scope, nodeTargets);
-          for (const state of consumers) visit(state, kind, obj);
+          for (const state of consumers) if (sees(state, obj)) visit(state, kind, obj);
         }
         count += page.length;
         progress({ type: 'list', kind, count });

@@ -60,6 +60,9 @@ export interface ApiNeed {
   fieldSelector?: string;
   /** Optional data (e.g. events used only as evidence): a failure to list it is a gap, not a skip. */
   optional?: boolean;
+  /** Node-level checks need some namespaced data whatever -n says (the kubelet writes node events to
+   * `default`, sandbox failures to the pod's namespace): this check then gets every namespace. */
+  allNamespaces?: boolean;
 }
 
 export interface CheckNeeds {

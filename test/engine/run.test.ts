@@ -80,6 +80,21 @@ describe('runChecks', () => {
     expect(out.gaps).toEqual([{ source: 'api', resource: 'nodes', reason: 'forbidden' }]);
   });
 
+  it('with -n, a check that needs a kind from every namespace gets it; the others see only the namespace', async () => {
+    const seen: Record<string, string[]> = { wide: [], narrow: [] };
+    const spy = (id: 'kubelet-gc' | 'missing-probes', key: 'wide' | 'narrow', allNamespaces: boolean) => defineCheck({
+      id, title: 't', severity: 'info', description: 'd', needs: { api: [{ kind: 'Event', allNamespaces }] },
+      create: () => ({ Event: (e) => { seen[key]!.push(`${e.metadata?.namespace}/${e.metadata?.name}`); } }),
+    });
+    const events = [{ metadata: { namespace: 'default', name: 'node-gc' } }, { metadata: { namespace: 'shop', name: 'pod-event' } }];
+    await runChecks({
+      checks: [spy('kubelet-gc', 'wide', true), spy('missing-probes', 'narrow', false)],
+      api: memoryApiSource({ Event: events }), scope: { namespace: 'shop' }, settings: { sampleIntervalSeconds: 0 },
+    });
+    expect(seen.wide).toEqual(['default/node-gc', 'shop/pod-event']);
+    expect(seen.narrow).toEqual(['shop/pod-event']);
+  });
+
   it('runs a check whose optional list is forbidden', async () => {
     const c = defineCheck({ ...failedPods(), needs: { api: ['Pod', { kind: 'Event', optional: true }] } });
     const out = await run([c], { Pod: [pod('a', 'p1', 'Failed')] }, {}, { Event: 'forbidden' });
