@@ -16,7 +16,8 @@ export default defineCheck({
     '/run/flannel/subnet.env and with node.spec.podCIDR; a mismatch makes every new pod on the node fail with "already has an IP address ' +
     'different from". FailedCreatePodSandBox events with that message raise the node even when it cannot be reached over SSH.',
   needs: {
-    api: [{ kind: 'Node', optional: true }, { kind: 'Event', fieldSelector: 'reason=FailedCreatePodSandBox', optional: true }],
+    // Sandbox failures are events in the pod's namespace, but the bridge belongs to the node: every namespace.
+    api: [{ kind: 'Node', optional: true }, { kind: 'Event', fieldSelector: 'reason=FailedCreatePodSandBox', optional: true, allNamespaces: true }],
     probes: ['cni0Addrs', 'flannelSubnetEnv', 'cniConfig'],
     essentialProbes: ['cni0Addrs'],
     probesOptional: true,
