@@ -1,21 +1,28 @@
 // Upstream: https://kubernetes.io/docs/concepts/scheduling-eviction/node-pressure-eviction/ and https://kubernetes.io/docs/concepts/architecture/garbage-collection/#containers-images
 import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
-import { defineCheck, type NodeApiResults, type NodeProbeResults } from '../../src/engine/types.js';
+import { defineCheck, type ProbeOutcome } from '../../src/engine/types.js';
 import { eventCount, eventLastSeen } from '../../src/kube/events.js';
-import { resolveConfig } from '../../src/node/kubelet-config.js';
+import { resolveConfig, type EffectiveConfig } from '../../src/node/kubelet-config.js';
 import { EvictionTally } from './evictions.js';
 import { evaluateNode, type NodeEvent } from './findings.js';
 import { fromDf, fromSummary, type NodeDisk } from '../../src/node/node-disk.js';
+import type { DiskUsage } from '../../src/node/probes/diskUsage.js';
 
 /** Node events that tell GC or eviction is failing or acting (check-facts §4.1, §5.1). */
 const EVENT_REASONS = new Set(['ImageGCFailed', 'FreeDiskSpaceFailed', 'ContainerGCFailed', 'EvictionThresholdMet']);
 
+/** What the check keeps of a node: the derived values, never the raw kubelet responses or probe results. */
 interface NodeState {
   kubeletVersion?: string;
   runtime?: string;
   diskPressure?: { status: string; since?: string; message?: string };
-  api?: NodeApiResults['endpoints'];
-  probes?: NodeProbeResults['probes'];
+  /** Resolved settings, once a source settled them (configz, else the file over SSH). */
+  config?: EffectiveConfig;
+  /** configz when it did not settle them: the failure, or an answer without kubeletconfig (as null). */
+  configz?: ProbeOutcome<unknown>;
+  disk?: NodeDisk;
+  /** Why better disk sources were not used. */
+  diskNotes: string[];
 }
 
 export default defineCheck({
@@ -54,6 +61,7 @@ export default defineCheck({
           kubeletVersion: node.status?.nodeInfo?.kubeletVersion,
           runtime: node.status?.nodeInfo?.containerRuntimeVersion,
           diskPressure: cond && { status: cond.status, since: cond.lastTransitionTime as unknown as string | undefined, message: cond.message },
+          diskNotes: [],
         });
       },
 
@@ -80,22 +88,30 @@ export default defineCheck({
       NodeApi(results) {
         targeted.add(results.node);
         const s = nodes.get(results.node);
-        if (s) s.api = results.endpoints;
+        if (!s) return;
+        const configz = results.endpoints.configz;
+        const live = resolveConfig({ configz, kubeletVersion: s.kubeletVersion });
+        // configz is the running kubelet's own view: when it answered, the file is never needed.
+        if (live.source === 'configz') s.config = live;
+        else if (configz) s.configz = configz.ok ? { ok: true, value: null } : configz;
+        diskFromSummary(s, results.endpoints['stats/summary']);
       },
 
       NodeProbes(results) {
         targeted.add(results.node);
         const s = nodes.get(results.node);
-        if (s) s.probes = results.probes;
+        if (!s) return;
+        s.config ??= resolveConfig({ configz: s.configz, file: results.probes.kubeletConfig, kubeletVersion: s.kubeletVersion });
+        s.configz = undefined;
+        diskFromDf(s, results.probes.diskUsage);
       },
 
       finish() {
         for (const [name, s] of nodes) {
           if (!targeted.has(name)) continue;
-          const config = resolveConfig({ configz: s.api?.configz, file: s.probes?.kubeletConfig, kubeletVersion: s.kubeletVersion });
-          const { disk, notes } = nodeDisk(s);
+          const config = s.config ?? resolveConfig({ configz: s.configz, kubeletVersion: s.kubeletVersion });
           evaluateNode(ctx, {
-            node: name, kubeletVersion: s.kubeletVersion, config, disk, diskNotes: notes,
+            node: name, kubeletVersion: s.kubeletVersion, config, disk: s.disk, diskNotes: s.diskNotes,
             diskPressure: s.diskPressure, events: events.get(name) ?? new Map(), evictions: evictions.forNode(name),
           });
         }
@@ -104,20 +120,21 @@ export default defineCheck({
   },
 });
 
-/** Summary API first (the eviction manager's own numbers), df over SSH second. */
-function nodeDisk(s: NodeState): { disk?: NodeDisk; notes: string[] } {
-  const notes: string[] = [];
-  const summary = s.api?.['stats/summary'];
+/** Summary API first (the eviction manager's own numbers)… */
+function diskFromSummary(s: NodeState, summary: ProbeOutcome<unknown> | undefined): void {
   if (summary?.ok) {
     const disk = fromSummary(summary.value);
-    if (disk) return { disk, notes };
-    notes.push('stats/summary: no node filesystem in the response');
-  } else if (summary) notes.push(`stats/summary: ${summary.reason}`);
-  const df = s.probes?.diskUsage;
+    if (disk) s.disk = disk;
+    else s.diskNotes.push('stats/summary: no node filesystem in the response');
+  } else if (summary) s.diskNotes.push(`stats/summary: ${summary.reason}`);
+}
+
+/** …df over SSH second. */
+function diskFromDf(s: NodeState, df: ProbeOutcome<DiskUsage> | undefined): void {
+  if (s.disk) return;
   if (df?.ok) {
     const disk = fromDf(df.value, s.runtime);
-    if (disk) return { disk, notes };
-    notes.push('df: /var/lib/kubelet not found on the node');
-  } else if (df) notes.push(`df: ${df.reason}`);
-  return { notes };
+    if (disk) s.disk = disk;
+    else s.diskNotes.push('df: /var/lib/kubelet not found on the node');
+  } else if (df) s.diskNotes.push(`df: ${df.reason}`);
 }

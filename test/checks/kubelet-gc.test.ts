@@ -3,6 +3,7 @@ import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import check from '../../checks/kubelet-gc/index.js';
 import { runCheck, type CheckCase } from '../support/check-tester.js';
+import { forgetful } from './forgetful.js';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
 const GiB = 1024 ** 3;
@@ -367,5 +368,21 @@ describe('nodeDiskEvidence (for the evicted-pods check)', () => {
       notWatched: ['nodefs.inodesFree', 'imagefs.available'],
     });
     expect(nodeDiskEvidence({ summary: { ok: false, reason: 'nodes/proxy: forbidden' } })).toBeUndefined();
+  });
+});
+
+describe('kubelet-gc keeps only what it derived from each node', () => {
+  const file = fixture('kubeletConfig/kubeadm-file.txt');
+  const df = fixture('diskUsage/kubelet-tmpfs.txt');
+  it.each<[string, CheckCase]>([
+    ['configz and the Summary API', { objects: { Node: [node('node-a', { diskPressure: 'True' })] }, nodeProxy: { 'node-a': { configz: configz({ imageGCHighThresholdPercent: 100 }), 'stats/summary': summary({ capacity: 100 * GiB, available: 8 * GiB }) } } }],
+    ['configz refused: the file and df over SSH', { objects: { Node: [node('node-a', { version: 'v1.30.2' })] }, nodeProxy: 'forbidden', nodes: { 'node-a': { kubeletConfig: file, diskUsage: df } } }],
+    ['configz without kubeletconfig, Summary API, file over SSH', { objects: { Node: [node('node-a', { version: 'v1.30.2' })] }, nodeProxy: { 'node-a': { configz: { other: 1 }, 'stats/summary': summary({ capacity: 100 * GiB, available: 9 * GiB }) } }, nodes: { 'node-a': { kubeletConfig: file, diskUsage: df } } }],
+    ['node not reached over SSH, in DiskPressure', { objects: { Node: [node('node-a', { diskPressure: 'True' })] }, nodeProxy: { 'node-a': { configz: configz() } }, nodes: {} }],
+  ])('%s: the same findings when the raw results are gone after delivery', async (_, c) => {
+    const plain = await run(c);
+    const reduced = await runCheck(forgetful(check), { now: NOW, ...c });
+    expect(plain.findings.length).toBeGreaterThan(0);
+    expect(reduced.findings).toEqual(plain.findings);
   });
 });
