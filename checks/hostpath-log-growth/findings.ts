@@ -143,6 +143,25 @@ export function reportGroups(ctx: CheckContext, measured: Measured[]): void {
   }
 }
 
+/** hostPaths beyond the per-node limit of the probe input: never measured, and said so. */
+export function reportNotSent(ctx: CheckContext, node: string, paths: string[], limit: number): void {
+  ctx.report({
+    severity: 'info',
+    target: { kind: 'Node', name: node },
+    message: `${node}: ${paths.length} hostPath${paths.length > 1 ? 's' : ''} not measured: pods mount more than ${limit} writable hostPaths there, ` +
+      `and only the first ${limit} (by path) are measured per node`,
+    evidence: { node, notMeasured: paths.length, limit, firstNotMeasured: paths.slice(0, 10) },
+    remediation: {
+      summary: `Measure the other ${paths.length} hostPath${paths.length > 1 ? 's' : ''} on ${node} by hand`,
+      steps: [
+        ...paths.slice(0, 3).map((p) => sshCommand(node, `sudo du -xsh ${shQuote(p)}`)),
+        `List the hostPaths of the pods there: kubectl get pods -A --field-selector spec.nodeName=${node} -o jsonpath='{range .items[*].spec.volumes[*]}{.hostPath.path}{"\\n"}{end}' | sort -u | grep .`,
+        `So many hostPaths on one node is unusual: find the workloads that create them and move their data to emptyDir volumes or local PersistentVolumes`,
+      ],
+    },
+  });
+}
+
 /** A command a person can paste: ssh joins its arguments into one string that the remote shell parses
  * again, so the remote command is quoted as a whole, with the path quoted inside it (check-facts §0.4). */
 export function sshCommand(node: string, remote: string): string {

@@ -1,9 +1,10 @@
 // Upstream: https://kubernetes.io/docs/concepts/storage/volumes/#hostpath and https://kubernetes.io/docs/concepts/cluster-administration/logging/#log-rotation
 import type { V1Pod } from '@kubernetes/client-node';
-import { defineCheck, type NodeApiResults, type NodeProbeResults } from '../../src/engine/types.js';
+import { defineCheck, type ProbeOutcome } from '../../src/engine/types.js';
 import { OwnerIndex, type WorkloadRef } from '../../src/kube/owners.js';
-import { resolveConfig } from '../../src/node/kubelet-config.js';
-import { reportGroups, type Measured, type Owner } from './findings.js';
+import { resolveConfig, type EffectiveConfig } from '../../src/node/kubelet-config.js';
+import type { HostpathUsage } from '../../src/node/probes/hostpathUsage.js';
+import { reportGroups, reportNotSent, type Measured, type Owner } from './findings.js';
 import { isNodeDirectory, validateHostPath } from './paths.js';
 
 /** Measured on every node that has hostPaths, for contrast: the logs the kubelet does rotate. */
@@ -36,8 +37,10 @@ export default defineCheck({
     /** node → path → owning workloads (with one pod and volume name each, for the evidence). */
     const perNode = new Map<string, Map<string, Map<string, Owner>>>();
     const invalid = new Map<string, { owner: WorkloadRef; node: string; raw: string; reason: string; pod: string; volume: string }>();
-    const api = new Map<string, NodeApiResults['endpoints']>();
-    const probes = new Map<string, NodeProbeResults['probes']>();
+    /** Per node, what configz settled (the kubelet's log rotation settings) or why it did not. */
+    const configz = new Map<string, { config?: EffectiveConfig; outcome?: ProbeOutcome<unknown> }>();
+    /** Per node with hostPaths, the measurements and the resolved settings: nothing else of the node. */
+    const measurements = new Map<string, { usage: HostpathUsage; config: EffectiveConfig }>();
 
     return {
       ReplicaSet(rs) { owners.add('ReplicaSet', rs); },
@@ -71,29 +74,43 @@ export default defineCheck({
         }
       },
 
-      NodeApi(results) { api.set(results.node, results.endpoints); },
+      NodeApi(results) {
+        const outcome = results.endpoints.configz;
+        const live = resolveConfig({ configz: outcome });
+        // An answer without kubeletconfig is kept as null: it only leaves a note, never settings.
+        configz.set(results.node, live.source === 'configz' ? { config: live } : { outcome: outcome?.ok ? { ok: true, value: null } : outcome });
+      },
 
       probeInputs(node) {
         const paths = [...(perNode.get(node)?.keys() ?? [])].sort().slice(0, MAX_PATHS_PER_NODE);
         return { hostpathUsage: paths.length ? [...paths, POD_LOGS] : [] };
       },
 
-      NodeProbes(results) { probes.set(results.node, results.probes); },
+      NodeProbes(results) {
+        const live = configz.get(results.node);
+        configz.delete(results.node);
+        const usage = results.probes.hostpathUsage;
+        // Not reached, no hostPaths, or the probe failed (the run's gaps say why): nothing to keep.
+        if (!perNode.has(results.node) || !usage?.ok) return;
+        const config = live?.config ?? resolveConfig({ configz: live?.outcome, file: results.probes.kubeletConfig });
+        measurements.set(results.node, { usage: usage.value, config });
+      },
 
       finish() {
         const measured: Measured[] = [];
+        const notSent = new Map<string, string[]>();
         for (const [node, paths] of perNode) {
-          const usage = probes.get(node)?.hostpathUsage;
-          if (!usage?.ok) continue; // not reached, or the probe failed: the run's gaps say why
-          const config = resolveConfig({ configz: api.get(node)?.configz, file: probes.get(node)?.kubeletConfig });
-          const podLogs = usage.value.paths[POD_LOGS];
+          const got = measurements.get(node);
+          if (!got) continue;
+          const podLogs = got.usage.paths[POD_LOGS];
           for (const [path, byOwner] of paths) {
-            const m = usage.value.paths[path];
-            if (!m) continue; // over MAX_PATHS_PER_NODE
-            measured.push({ node, path, usage: m, owners: [...byOwner.values()], podLogs, config });
+            const m = got.usage.paths[path];
+            if (m) measured.push({ node, path, usage: m, owners: [...byOwner.values()], podLogs, config: got.config });
           }
+          if (paths.size > MAX_PATHS_PER_NODE) notSent.set(node, [...paths.keys()].sort().slice(MAX_PATHS_PER_NODE));
         }
         reportGroups(ctx, measured);
+        for (const [node, paths] of notSent) reportNotSent(ctx, node, paths, MAX_PATHS_PER_NODE);
         for (const x of invalid.values()) {
           const shown = JSON.stringify(x.raw.length > 200 ? `${x.raw.slice(0, 200)}…` : x.raw);
           ctx.report({

@@ -1,12 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1Node, V1Pod, V1ReplicaSet, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
-import check, { POD_LOGS } from '../../checks/hostpath-log-growth/index.js';
+import check, { MAX_PATHS_PER_NODE, POD_LOGS } from '../../checks/hostpath-log-growth/index.js';
 import { sshCommand } from '../../checks/hostpath-log-growth/findings.js';
 import { isLogLike, isNodeDirectory, shQuote, validateHostPath } from '../../checks/hostpath-log-growth/paths.js';
 import type { CheckContext, FindingInput, Visitors } from '../../src/engine/types.js';
 import type { RawSample } from '../../src/node/probe-types.js';
 import { runCheck, type CheckCase } from '../support/check-tester.js';
+import { forgetful } from './forgetful.js';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 
@@ -186,6 +187,36 @@ describe('hostpath-log-growth', () => {
         message: 'node-a: 2 hostPaths not measured (1 too large to measure in 4 s)',
         evidence: { node: 'node-a', paths: [{ path: '/data/huge', state: 'timeout' }, { path: '/data/late', state: 'budget' }] },
       })]);
+    });
+
+    it('says how many hostPaths beyond the per-node limit were not measured', async () => {
+      const paths = Array.from({ length: MAX_PATHS_PER_NODE + 3 }, (_, i) => `/data/p${String(i).padStart(3, '0')}`);
+      const measuredPaths = paths.slice(0, MAX_PATHS_PER_NODE);
+      const { result, findings } = await run({
+        objects: { Node: [node('node-a')], ReplicaSet: [rs], Pod: paths.map((path, i) => pod(`p${i}`, 'node-a', [{ path }])) },
+        nodes: { 'node-a': { hostpathUsage: [{ stdout: sample([...measuredPaths.map((path) => ({ path, kib: 4, fs: dataFs })), podLogs]), exitCode: 0 }], kubeletConfig: noKubelet } },
+        sampleIntervalSeconds: 0,
+      });
+      expect(result.status).toBe('pass');
+      expect(findings).toEqual([expect.objectContaining({
+        severity: 'info', target: { kind: 'Node', name: 'node-a' },
+        message: `node-a: 3 hostPaths not measured: pods mount more than ${MAX_PATHS_PER_NODE} writable hostPaths there, and only the first ${MAX_PATHS_PER_NODE} (by path) are measured per node`,
+        evidence: { node: 'node-a', notMeasured: 3, limit: MAX_PATHS_PER_NODE, firstNotMeasured: ['/data/p200', '/data/p201', '/data/p202'] },
+      })]);
+      expect(findings[0]!.remediation.steps![0]).toBe("ssh node-a 'sudo du -xsh /data/p200'");
+    });
+
+    it('keeps only the measurements and resolved settings of each node: the same findings when the raw results are gone after delivery', async () => {
+      const c: CheckCase = {
+        objects: { Node: [node('node-a')], ReplicaSet: [rs], Pod: [pod('cart-5d8f9c7b6-x1', 'node-a', [{ path: '/var/log/cart' }])] },
+        nodeProxy: { 'node-a': { configz: { kubeletconfig: { containerLogMaxSize: '50Mi', containerLogMaxFiles: 3 } } } },
+        nodes: { 'node-a': { hostpathUsage: samples([{ path: '/var/log/cart', kib: (20 * GiB) / 1024, fs: dataFs }, podLogs]), kubeletConfig: noKubelet } },
+      };
+      const plain = await run(c);
+      expect(plain.findings).toHaveLength(1);
+      expect((await runCheck(forgetful(check), { now: NOW, sampleIntervalSeconds: 60, ...c })).findings).toEqual(plain.findings);
+      const refused = { ...c, nodeProxy: 'forbidden' };
+      expect((await runCheck(forgetful(check), { now: NOW, sampleIntervalSeconds: 60, ...refused })).findings).toEqual((await run(refused)).findings);
     });
 
     it('skips when no node can be reached (the sizes only exist on the nodes)', async () => {
