@@ -1,11 +1,12 @@
 // Upstream: https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination
-import type { IntOrString, V1Container, V1Deployment, V1Namespace, V1PodTemplateSpec, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import type { IntOrString, V1Deployment, V1Namespace, V1PodTemplateSpec, V1Service, V1StatefulSet } from '@kubernetes/client-node';
 import { defineCheck, type FindingInput } from '../../src/engine/types.js';
 import { lbHealthCheck, type LbHealthCheck } from './load-balancer.js';
 import { preStopOf, type PreStop } from './prestop.js';
 import { resolveDeploymentRollout, resolveStatefulSetUnavailable } from './rollout.js';
 import { MESH_SIDECARS } from '../../src/kube/mesh.js';
 import { serviceSelects } from '../../src/kube/selectors.js';
+import { serviceTargetPorts, serviceTargets } from '../../src/kube/service-targets.js';
 
 /** What the check keeps of a Service: enough to match pods and judge the drain. */
 interface ServiceInfo {
@@ -61,7 +62,7 @@ export default defineCheck({
         const info: ServiceInfo = {
           name,
           selector: spec.selector,
-          targetPorts: (spec.ports ?? []).map((p) => p.targetPort ?? p.port),
+          targetPorts: serviceTargetPorts(svc),
           localLb: spec.type === 'LoadBalancer' && spec.externalTrafficPolicy === 'Local' ? lbHealthCheck(svc.metadata?.annotations) : undefined,
         };
         services.set(namespace, [...(services.get(namespace) ?? []), info]);
@@ -108,9 +109,12 @@ export default defineCheck({
       const local = backing.filter((s) => s.localLb).map((s) => ({ service: s.name, lb: s.localLb! }));
       const slowestLb = local.sort((a, b) => b.lb.detectSeconds - a.lb.detectSeconds)[0];
 
-      for (const c of servingContainers(spec.containers ?? [], backing)) {
+      // Native sidecars are stopped only after the app containers have exited, well after the endpoint
+      // removal this check is about, and the suggested patches edit spec.containers: regular ones only.
+      const serving = serviceTargets(spec, backing).filter((t) => t.services.length && !t.nativeSidecar);
+      for (const { container: c, services: reaching } of serving) {
         const preStop = preStopOf(c);
-        const base = { workload: w, container: c.name, grace, backing: backing.map((s) => s.name) };
+        const base = { workload: w, container: c.name, grace, backing: reaching };
         if (preStop.kind === 'sleep' && preStop.seconds >= grace) reportGraceTooShort(base, preStop);
         if (preStop.kind === 'none' && (!meshed || slowestLb)) reportNoPreStop(base, slowestLb);
         if (preStop.kind === 'sleep' && slowestLb && preStop.seconds < slowestLb.lb.detectSeconds) reportLocalDrain(base, preStop, slowestLb);
@@ -275,11 +279,3 @@ export default defineCheck({
     }
   },
 });
-
-/** Containers a Service sends traffic to; when ports are not declared, every non-mesh container. */
-function servingContainers(containers: V1Container[], backing: ServiceInfo[]): V1Container[] {
-  const app = containers.filter((c) => !MESH_SIDECARS.has(c.name));
-  const targets = backing.flatMap((s) => s.targetPorts);
-  const matched = app.filter((c) => (c.ports ?? []).some((p) => targets.includes(p.containerPort) || (p.name !== undefined && targets.includes(p.name))));
-  return matched.length ? matched : app;
-}

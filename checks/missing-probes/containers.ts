@@ -1,43 +1,10 @@
-// What missing-probes needs to know about a pod template's containers: which ones can have probes,
-// which ones a Service sends traffic to, and whether two probes run the same check.
-import type { V1Container, V1PodSpec, V1Probe } from '@kubernetes/client-node';
-import { MESH_SIDECARS } from '../../src/kube/mesh.js';
+// What missing-probes needs to know about a pod template's containers: how to name and compare their
+// probes, and which port to suggest. Which containers a Service reaches is src/kube/service-targets.ts.
+import type { V1Container, V1Probe } from '@kubernetes/client-node';
+import type { ServicePorts } from '../../src/kube/service-targets.js';
 
-/** Service-mesh proxies inject and probe themselves; their probes are the mesh's business. */
-
-export interface ServiceRef {
-  name: string;
+export interface ServiceRef extends ServicePorts {
   selector: Record<string, string>;
-  /** targetPort of each Service port (defaults to port): a number or a container port name. */
-  targetPorts: (number | string)[];
-}
-
-export interface ProbedContainer {
-  container: V1Container;
-  /** A native sidecar: an init container with restartPolicy Always, which runs alongside the app. */
-  nativeSidecar: boolean;
-  /** Services whose traffic reaches this container. */
-  services: string[];
-}
-
-const declares = (c: V1Container, target: number | string) =>
-  (c.ports ?? []).some((p) => (typeof target === 'number' ? p.containerPort === target : p.name === target));
-
-/** The containers that run for the pod's life and may carry probes (regular init containers cannot),
- * minus mesh proxies, each with the Services whose target port it declares. When no container declares
- * a Service's target port (declaring ports is optional), the traffic goes to some app container: all
- * regular ones count as served. */
-export function probedContainers(spec: V1PodSpec, services: ServiceRef[]): ProbedContainer[] {
-  const all: ProbedContainer[] = [
-    ...(spec.initContainers ?? []).filter((c) => c.restartPolicy === 'Always').map((c) => ({ container: c, nativeSidecar: true, services: [] as string[] })),
-    ...spec.containers.map((c) => ({ container: c, nativeSidecar: false, services: [] as string[] })),
-  ];
-  for (const svc of services) {
-    const targets = all.filter((p) => svc.targetPorts.some((t) => declares(p.container, t)));
-    const served = targets.length ? targets : all.filter((p) => !p.nativeSidecar && !MESH_SIDECARS.has(p.container.name));
-    for (const p of served) p.services.push(svc.name);
-  }
-  return all.filter((p) => !MESH_SIDECARS.has(p.container.name));
 }
 
 /** A probe port as a number when the container names it. */

@@ -6,8 +6,9 @@ import { defineCheck, type FindingInput } from '../../src/engine/types.js';
 import { OwnerIndex, controllerOf, describeWorkload, isMirrorPod, type WorkloadRef } from '../../src/kube/owners.js';
 import { toMillis } from '../../src/kube/resources.js';
 import { eventCount, eventLastSeen } from '../../src/kube/events.js';
-import { describeProbe, probedContainers, sameCheck, suggestedPort, type ProbedContainer, type ServiceRef } from './containers.js';
+import { describeProbe, sameCheck, suggestedPort, type ServiceRef } from './containers.js';
 import { serviceSelects } from '../../src/kube/selectors.js';
+import { serviceTargetPorts, serviceTargets, type ServedContainer } from '../../src/kube/service-targets.js';
 import { addLiveness, addReadiness, addStartup, calmLiveness, currentBudget, separateLiveness, type Subject } from './remediation.js';
 import { MESH_SIDECARS } from '../../src/kube/mesh.js';
 
@@ -57,10 +58,7 @@ export default defineCheck({
         const selector = svc.spec?.selector;
         if (!selector || !Object.keys(selector).length || !svc.metadata?.name) return;
         const ns = svc.metadata.namespace ?? 'default';
-        const targetPorts = (svc.spec?.ports ?? []).map((p) => {
-          const t = p.targetPort ?? p.port;
-          return typeof t === 'string' && /^\d+$/.test(t) ? Number(t) : t;
-        });
+        const targetPorts = serviceTargetPorts(svc);
         const [k, v] = Object.entries(selector).sort(([a], [b]) => a.localeCompare(b))[0]!;
         let byPair = services.get(ns);
         if (!byPair) services.set(ns, (byPair = new Map()));
@@ -129,10 +127,11 @@ export default defineCheck({
       const labels = tmpl?.metadata?.labels ?? {};
       const byPair = services.get(workload.namespace);
       const selecting = Object.entries(labels).flatMap(([k, v]) => byPair?.get(`${k}=${v}`) ?? []).filter((s) => serviceSelects(s.selector, labels));
-      for (const pc of probedContainers(spec, selecting)) evaluate(workload, pc, selecting.filter((s) => pc.services.includes(s.name)));
+      // Mesh proxies are not returned: they inject and probe themselves.
+      for (const pc of serviceTargets(spec, selecting)) evaluate(workload, pc, selecting.filter((s) => pc.services.includes(s.name)));
     }
 
-    function evaluate(workload: WorkloadRef, pc: ProbedContainer, served: ServiceRef[]) {
+    function evaluate(workload: WorkloadRef, pc: ServedContainer, served: ServiceRef[]) {
       const c = pc.container;
       const ports = (c.ports ?? []).map((p) => p.containerPort);
       const subject: Subject = { workload, container: c.name, port: suggestedPort(c, served), services: pc.services };

@@ -209,6 +209,25 @@ describe('graceful-termination', () => {
     expect(findings.map((f) => f.target.container)).toEqual(['web']);
   });
 
+  it('names only the Services that reach each container', async () => {
+    const admin: V1Container = { name: 'admin', image: 'registry.example/shop/admin:1', ports: [{ name: 'admin', containerPort: 9000 }], readinessProbe: { tcpSocket: { port: 9000 } } };
+    const { findings } = await run({
+      Service: [storefrontSvc, service('storefront-admin', { app: 'storefront' }, { targetPort: 'admin' })],
+      Deployment: [deployment('storefront', { containers: [web({ lifecycle: undefined }), admin] })],
+    });
+    expect(findings.map((f) => [f.target.container, f.evidence!.services])).toEqual([['web', ['storefront']], ['admin', ['storefront-admin']]]);
+    expect(findings[0]!.message).toContain('(Service storefront)');
+  });
+
+  it('does not blame the app container for a Service that targets a native sidecar', async () => {
+    // The edge proxy runs as a native sidecar: it is stopped after the app containers, and a patch of
+    // spec.containers cannot reach it. The app container is not what the Service sends traffic to.
+    const d = deployment('storefront', { containers: [web({ lifecycle: undefined, ports: [] })] });
+    d.spec!.template.spec!.initContainers = [{ name: 'edge', image: 'envoyproxy/envoy:v1.31', restartPolicy: 'Always', ports: [{ name: 'https', containerPort: 8443 }] }];
+    const { findings } = await run({ Service: [service('storefront', { app: 'storefront' }, { targetPort: 'https' })], Deployment: [d] });
+    expect(findings).toEqual([]);
+  });
+
   describe('externalTrafficPolicy: Local', () => {
     const lbSvc = (annotations?: Record<string, string>) => service('storefront-public', { app: 'storefront' }, { local: true, annotations });
 
