@@ -4,7 +4,7 @@ import { defineCheck, type FindingInput } from '../../src/engine/types.js';
 import { lbHealthCheck, type LbHealthCheck } from './load-balancer.js';
 import { preStopOf, type PreStop } from './prestop.js';
 import { resolveDeploymentRollout, resolveStatefulSetUnavailable } from './rollout.js';
-import { MESH_SIDECARS } from '../../src/kube/mesh.js';
+import { namespaceMeshes, runsMeshSidecar, type Mesh } from '../../src/kube/mesh.js';
 import { serviceSelects } from '../../src/kube/selectors.js';
 import { serviceTargetPorts, serviceTargets } from '../../src/kube/service-targets.js';
 
@@ -44,14 +44,13 @@ export default defineCheck({
   needs: { api: [{ kind: 'Namespace', optional: true }, 'Service', 'Deployment', 'StatefulSet'] },
   create(ctx) {
     const services = new Map<string, ServiceInfo[]>();
-    const meshNamespaces = new Set<string>();
+    /** Namespace → the meshes that inject sidecars into its new pods. */
+    const meshNamespaces = new Map<string, Mesh[]>();
 
     return {
       Namespace(ns: V1Namespace) {
-        const labels = ns.metadata?.labels ?? {};
-        const injected = labels['istio-injection'] === 'enabled' || (labels['istio.io/rev'] ?? '') !== ''
-          || ns.metadata?.annotations?.['linkerd.io/inject'] === 'enabled';
-        if (injected && ns.metadata?.name) meshNamespaces.add(ns.metadata.name);
+        const meshes = namespaceMeshes(ns.metadata);
+        if (meshes.length && ns.metadata?.name) meshNamespaces.set(ns.metadata.name, meshes);
       },
 
       Service(svc: V1Service) {
@@ -105,7 +104,7 @@ export default defineCheck({
       if (!backing.length) return false;
       const spec = w.template.spec!;
       const grace = spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE;
-      const meshed = isMeshed(w);
+      const meshed = runsMeshSidecar(w.template, meshNamespaces.get(w.namespace));
       const local = backing.filter((s) => s.localLb).map((s) => ({ service: s.name, lb: s.localLb! }));
       const slowestLb = local.sort((a, b) => b.lb.detectSeconds - a.lb.detectSeconds)[0];
 
@@ -121,16 +120,6 @@ export default defineCheck({
         if (rolling && !c.readinessProbe) reportNoReadiness(base);
       }
       return true;
-    }
-
-    function isMeshed(w: Workload): boolean {
-      const meta = w.template.metadata;
-      const flag = (key: string) => meta?.annotations?.[key] ?? meta?.labels?.[key];
-      if (flag('sidecar.istio.io/inject') === 'false' || flag('linkerd.io/inject') === 'disabled') return false;
-      const spec = w.template.spec;
-      const containers = [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])];
-      return containers.some((c) => MESH_SIDECARS.has(c.name)) || flag('sidecar.istio.io/inject') === 'true'
-        || flag('linkerd.io/inject') === 'enabled' || meshNamespaces.has(w.namespace);
     }
 
     function checkDeploymentRollout(w: Workload, maxSurge: IntOrString | undefined, maxUnavailable: IntOrString | undefined) {

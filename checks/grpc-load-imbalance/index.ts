@@ -2,7 +2,7 @@
 import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
 import { defineCheck } from '../../src/engine/types.js';
 import { grpcPort, type GrpcPort } from './protocol.js';
-import { MESH_SIDECARS } from '../../src/kube/mesh.js';
+import { runsMeshSidecar } from '../../src/kube/mesh.js';
 
 /** A ClusterIP Service with at least one HTTP/2 port: only what the decision needs. */
 interface Candidate {
@@ -76,7 +76,7 @@ export default defineCheck({
         const key = `${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name}`;
         const owners = byPod.get(key);
         if (!owners) return;
-        const meshed = hasMeshSidecar(pod);
+        const meshed = runsMeshSidecar(pod);
         for (const c of owners) c.pods.set(key, meshed);
       },
 
@@ -137,14 +137,4 @@ function carriesGrpcPort(slice: V1EndpointSlice, c: Candidate): boolean {
   // No ports listed means the slice applies to all of the Service's ports.
   if (!slice.ports?.length) return true;
   return slice.ports.some((p) => c.ports.some((g) => (p.name ?? '') === g.name));
-}
-
-function hasMeshSidecar(pod: V1Pod): boolean {
-  const spec = pod.spec;
-  // Istio ≥1.19 may inject istio-proxy as a native sidecar (an init container with restartPolicy Always).
-  const containers = [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])];
-  if (containers.some((c) => MESH_SIDECARS.has(c.name))) return true;
-  const meta = pod.metadata;
-  const flag = (key: string) => meta?.annotations?.[key] ?? meta?.labels?.[key];
-  return flag('sidecar.istio.io/inject') === 'true' || flag('linkerd.io/inject') === 'enabled';
 }

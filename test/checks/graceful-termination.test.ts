@@ -309,6 +309,10 @@ describe('graceful-termination', () => {
       ['an istio-proxy sidecar in the template drains instead of a preStop', { Service: [storefrontSvc], Deployment: [deployment('storefront', { containers: [web({ lifecycle: undefined }), { name: 'istio-proxy', image: 'istio/proxyv2:1.24' }] })] }],
       ['a namespace with istio-injection=enabled', { Namespace: [meshNs], Service: [storefrontSvc], Deployment: [deployment('storefront', { containers: [web({ lifecycle: undefined })] })] }],
       ['a linkerd.io/inject: enabled template annotation', { Service: [storefrontSvc], Deployment: [deployment('storefront', { annotations: { 'linkerd.io/inject': 'enabled' }, containers: [web({ lifecycle: undefined })] })] }],
+      ['an Istio opt-out in a Linkerd namespace (Linkerd still injects)', {
+        Namespace: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, annotations: { 'linkerd.io/inject': 'enabled' } } }],
+        Service: [storefrontSvc], Deployment: [deployment('storefront', { annotations: { 'sidecar.istio.io/inject': 'false' }, containers: [web({ lifecycle: undefined })] })],
+      }],
       ['a Recreate Deployment of 1 replica (a deliberate outage, no rolling update)', { Service: [storefrontSvc], Deployment: [deployment('storefront', { replicas: 1, strategy: { type: 'Recreate' }, containers: [web({ readinessProbe: undefined })] })] }],
       ['a Job whose pods carry the Service labels', { Service: [storefrontSvc], Job: [job], Deployment: [] }],
       ['CoreDNS in kube-system (installer-managed, drains with lameduck)', {
@@ -319,6 +323,12 @@ describe('graceful-termination', () => {
       const { result, findings } = await run(objects);
       expect(findings).toEqual([]);
       expect(result.status).toBe('pass');
+    });
+
+    it('istio-injection=disabled on the namespace beats its revision label', async () => {
+      const ns: V1Namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'istio-injection': 'disabled', 'istio.io/rev': 'stable' } } };
+      const { findings } = await run({ Namespace: [ns], Service: [storefrontSvc], Deployment: [deployment('storefront', { containers: [web({ lifecycle: undefined })] })] });
+      expect(findings.map((f) => f.evidence!.preStop)).toEqual(['none']);
     });
 
     it('a pod-level opt-out beats an injected namespace', async () => {

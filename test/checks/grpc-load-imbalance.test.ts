@@ -156,6 +156,7 @@ describe('grpc-load-imbalance', () => {
       ['pods with a linkerd-proxy sidecar', service('ledger', [grpc]), [slice('ledger', 'x1', three)], three.map((e) => pod(e.pod!, { sidecar: 'linkerd-proxy' }))],
       ['pods with istio-proxy as a native sidecar (init container)', service('ledger', [grpc]), [slice('ledger', 'x1', three)], three.map((e) => pod(e.pod!, { nativeSidecar: 'istio-proxy' }))],
       ['pods annotated linkerd.io/inject: enabled', service('ledger', [grpc]), [slice('ledger', 'x1', three)], three.map((e) => pod(e.pod!, { annotations: { 'linkerd.io/inject': 'enabled' } }))],
+      ['pods annotated linkerd.io/inject: ingress (ingress mode injects the proxy too)', service('ledger', [grpc]), [slice('ledger', 'x1', three)], three.map((e) => pod(e.pod!, { annotations: { 'linkerd.io/inject': 'ingress' } }))],
       ['pods labelled sidecar.istio.io/inject: "true"', service('ledger', [grpc]), [slice('ledger', 'x1', three)], three.map((e) => pod(e.pod!, { labels: { 'sidecar.istio.io/inject': 'true' } }))],
     ])('%s', async (_label, svc, slices, pods) => {
       const { result, findings } = await runCheck(check, { objects: { Service: [svc], EndpointSlice: slices, Pod: pods } });
