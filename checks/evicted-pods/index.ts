@@ -4,6 +4,7 @@ import { defineCheck, type NodeApiResults, type Severity } from '../../src/engin
 import { nodeDiskEvidence } from '../../src/node/node-disk.js';
 import { OwnerIndex, describeWorkload, type WorkloadRef } from '../../src/kube/owners.js';
 import { evictionTime, isDiskResource, parseEvictionMessage, type EvictionCause } from '../../src/kube/eviction.js';
+import { evidenceTime } from '../../src/kube/events.js';
 import { cleanupCommand, remediation, type OffenderSeen } from './remediation.js';
 
 const HOUR = 3_600_000;
@@ -110,7 +111,7 @@ export default defineCheck({
         // Keep the newest few pods for the evidence, not all of them.
         g.pods.push({
           namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '', workload,
-          evictedAt: time ? iso(time.ms) : null, timeSource: time?.source ?? 'unknown', ms: at,
+          evictedAt: time ? evidenceTime(time.ms) : null, timeSource: time?.source ?? 'unknown', ms: at,
           message: (pod.status.message ?? '').trim().slice(0, 300),
         });
         if (g.pods.length > PODS_SHOWN) { g.pods.sort((a, b) => b.ms - a.ms); g.pods.length = PODS_SHOWN; }
@@ -160,7 +161,7 @@ export default defineCheck({
           evicted: g.total,
           last24h: g.lastDay,
           lastHour: g.lastHour,
-          newest: Number.isFinite(g.newest) ? iso(g.newest) : null,
+          newest: Number.isFinite(g.newest) ? evidenceTime(g.newest) : null,
           ...(reasons.length ? { critical: reasons } : {}),
           causes: g.causes,
           ...(g.threshold ? { threshold: g.threshold.quantity, availableAtEviction: g.threshold.available } : {}),
@@ -187,7 +188,7 @@ export default defineCheck({
         severity: 'info',
         target: ctx.settings.namespace ? { kind: 'Namespace', name: ctx.settings.namespace } : { kind: 'Cluster', name: 'cluster' },
         message: `${stale} evicted pods older than 24 h are still stored (PodGC keeps Failed pods until --terminated-pod-gc-threshold, default 12500)`,
-        evidence: { stale, byNode: Object.fromEntries([...staleByNode].sort()), oldest: Number.isFinite(oldestStale) ? iso(oldestStale) : null },
+        evidence: { stale, byNode: Object.fromEntries([...staleByNode].sort()), oldest: Number.isFinite(oldestStale) ? evidenceTime(oldestStale) : null },
         expected: `at most ${CLUTTER} stale evicted pods`,
         actual: `${stale}`,
         remediation: {
@@ -202,7 +203,6 @@ export default defineCheck({
   },
 });
 
-const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
 function formatAge(ms: number): string {
   if (!Number.isFinite(ms)) return 'an unknown time';

@@ -2,6 +2,7 @@
 // Only counters are kept, never the pods. Message formats: check-facts §5.1, §5.3.
 import type { V1Pod } from '@kubernetes/client-node';
 import { evictionTime, parseEvictionMessage } from '../../src/kube/eviction.js';
+import { evidenceTime } from '../../src/kube/events.js';
 
 export interface EvictionSummary {
   count: number;
@@ -26,7 +27,8 @@ export class EvictionTally {
     const e = this.perNode.get(node) ?? { count: 0, last24h: 0, byResource: {} };
     this.perNode.set(node, e);
     e.count++;
-    if (t !== undefined && this.now - t <= 24 * 3600_000) e.last24h++;
+    // A pod evicted exactly 24 h ago is already stale, as in evicted-pods.
+    if (t !== undefined && this.now - t < 24 * 3600_000) e.last24h++;
     e.byResource[resource] = (e.byResource[resource] ?? 0) + 1;
     if (!e.newest || (t ?? -Infinity) > (e.newest.t ?? -Infinity)) {
       e.newest = { pod: `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`, t, resource };
@@ -36,7 +38,7 @@ export class EvictionTally {
   forNode(node: string): EvictionSummary | undefined {
     const e = this.perNode.get(node);
     if (!e?.newest) return undefined;
-    const at = e.newest.t === undefined ? null : new Date(e.newest.t).toISOString();
+    const at = e.newest.t === undefined ? null : evidenceTime(e.newest.t);
     return { count: e.count, last24h: e.last24h, byResource: e.byResource, newest: { pod: e.newest.pod, at, resource: e.newest.resource } };
   }
 }

@@ -4,6 +4,7 @@ import { formatBytes } from '../../src/kube/quantity.js';
 import { defaultEvictionHard, parseKubeletVersion, type EffectiveConfig } from '../../src/node/kubelet-config.js';
 import type { EvictionSummary } from './evictions.js';
 import { isDiskResource } from '../../src/kube/eviction.js';
+import { evidenceTime } from '../../src/kube/events.js';
 import { fsEvidence, NEAR_POINTS, signalStates, usedPercent, type FsStats, type NodeDisk, type SignalState } from '../../src/node/node-disk.js';
 
 const r1 = (n: number) => Math.round(n * 10) / 10;
@@ -193,7 +194,7 @@ export function evaluateNode(ctx: CheckContext, n: NodeInput): void {
 }
 
 function eventEvidence(e: NodeEvent): Record<string, unknown> {
-  return { reason: e.reason, count: e.count, last: e.last === undefined ? null : new Date(e.last).toISOString(), message: e.message };
+  return { reason: e.reason, count: e.count, last: e.last === undefined ? null : evidenceTime(e.last), message: e.message };
 }
 
 /** The runtime root to look into: df names it; the Summary API does not, so assume containerd's. */

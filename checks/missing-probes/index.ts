@@ -5,7 +5,7 @@ import type {
 import { defineCheck, type FindingInput } from '../../src/engine/types.js';
 import { OwnerIndex, controllerOf, describeWorkload, isMirrorPod, type WorkloadRef } from '../../src/kube/owners.js';
 import { toMillis } from '../../src/kube/resources.js';
-import { eventCount, eventLastSeen } from '../../src/kube/events.js';
+import { eventCount, eventLastSeen, evidenceTime } from '../../src/kube/events.js';
 import { describeProbe, sameCheck, suggestedPort, type ServiceRef } from './containers.js';
 import { serviceSelects } from '../../src/kube/selectors.js';
 import { serviceTargetPorts, serviceTargets, type ServedContainer } from '../../src/kube/service-targets.js';
@@ -229,7 +229,7 @@ export default defineCheck({
           crashLoopingPods: loops.length,
           unhealthyEvents: loops.reduce((n, l) => n + l.unhealthy, 0),
           killedByLiveness: loops.reduce((n, l) => n + l.killed, 0),
-          ...(newest.lastSeen !== undefined ? { lastSeen: new Date(newest.lastSeen).toISOString().replace('.000Z', 'Z') } : {}),
+          ...(newest.lastSeen !== undefined ? { lastSeen: evidenceTime(newest.lastSeen) } : {}),
           lastMessage: newest.lastMessage,
         };
         const related = candidates.filter((c) => c.key === key && (c.rule === 'identical' || c.rule === 'slow-start'));

@@ -26,3 +26,9 @@ export function eventLastSeen(ev: CoreV1Event): number | undefined {
     .filter((t): t is number => t !== undefined);
   return times.length ? Math.max(...times) : undefined;
 }
+
+/** An instant as findings show it (event and eviction times alike): ISO 8601 in UTC, whole seconds
+ * without ".000" — 2026-11-25T09:48:12Z; sub-second times keep their milliseconds. */
+export function evidenceTime(ms: number): string {
+  return new Date(ms).toISOString().replace('.000Z', 'Z');
+}

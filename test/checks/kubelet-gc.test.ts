@@ -107,8 +107,8 @@ describe('kubelet-gc', () => {
       evidence: {
         usedPercent: 90, imageGCHighThresholdPercent: 85, imageGCLowThresholdPercent: 80,
         bytesToFree: 10 * GiB, configSource: expect.stringContaining('configz'), usageSource: 'stats/summary',
-        events: [{ reason: 'FreeDiskSpaceFailed', count: 7, last: '2026-11-25T11:55:00.000Z' }],
-        evictions: { count: 3, last24h: 2, byResource: { 'ephemeral-storage': 2, memory: 1 }, newest: { pod: 'shop/web-2', at: '2026-11-25T11:30:00.000Z', resource: 'ephemeral-storage' } },
+        events: [{ reason: 'FreeDiskSpaceFailed', count: 7, last: '2026-11-25T11:55:00Z' }],
+        evictions: { count: 3, last24h: 2, byResource: { 'ephemeral-storage': 2, memory: 1 }, newest: { pod: 'shop/web-2', at: '2026-11-25T11:30:00Z', resource: 'ephemeral-storage' } },
       },
     });
     expect(f.message).toContain('image GC cannot reclaim space');
@@ -337,6 +337,15 @@ describe('kubelet-gc', () => {
       nodeProxy: 'forbidden',
     });
     expect(blind.findings[0]!.message).toBe('node-a: 1 pod(s) were evicted for disk (ephemeral-storage); its current disk usage could not be read (DiskPressure False)');
+  });
+
+  it('counts a pod evicted exactly 24 h ago as stale, as evicted-pods does', async () => {
+    const msg = 'The node was low on resource: ephemeral-storage. ';
+    const { findings } = await run({
+      objects: { Node: [node('node-a', { diskPressure: 'True' })], Pod: [evicted('old', 'node-a', msg, '2026-11-24T12:00:00Z'), evicted('new', 'node-a', msg, '2026-11-24T12:00:01.500Z')] },
+      nodeProxy: { 'node-a': { configz: configz(), 'stats/summary': healthy } },
+    });
+    expect(findings[0]!.evidence!.evictions).toEqual({ count: 2, last24h: 1, byResource: { 'ephemeral-storage': 2 }, newest: { pod: 'shop/new', at: '2026-11-24T12:00:01.500Z', resource: 'ephemeral-storage' } });
   });
 
   it('ignores memory-only evictions and events about other objects on a healthy node', async () => {

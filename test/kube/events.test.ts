@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { CoreV1Event } from '@kubernetes/client-node';
-import { eventCount, eventLastSeen } from '../../src/kube/events.js';
+import { eventCount, eventLastSeen, evidenceTime } from '../../src/kube/events.js';
 
 // Timestamps are ISO strings in the raw objects the checks receive, whatever the model types say.
 type RawEvent = Omit<CoreV1Event, 'series' | 'eventTime' | 'firstTimestamp' | 'lastTimestamp' | 'metadata'> & {
@@ -36,5 +36,12 @@ describe('eventLastSeen', () => {
     ['garbage is no time', { lastTimestamp: 'yesterday' }, undefined],
   ])('%s', (_, e, want) => {
     expect(eventLastSeen(event(e))).toBe(want);
+  });
+});
+
+describe('evidenceTime', () => {
+  it('drops ".000" from whole seconds and keeps real milliseconds', () => {
+    expect(evidenceTime(Date.parse('2026-11-25T09:48:12Z'))).toBe('2026-11-25T09:48:12Z');
+    expect(evidenceTime(Date.parse('2026-11-25T09:48:12.250Z'))).toBe('2026-11-25T09:48:12.250Z');
   });
 });
