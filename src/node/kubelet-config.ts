@@ -36,7 +36,7 @@ export interface EffectiveConfig {
   source: 'configz' | 'file' | 'defaults';
   /** For a person: where the numbers came from. */
   sourceDetail: string;
-  /** The file to edit (SSH source) — or the usual kubeadm location when only configz was read. */
+  /** The file to edit: set only when it was read over SSH (callers fall back to the kubeadm location). */
   configPath?: string;
   /** Flags that override the file (--eviction-hard, --image-gc-*-threshold). */
   flags: Record<string, string>;
