@@ -38,7 +38,8 @@ export default defineCheck({
   needs: {
     api: [
       'Node',
-      { kind: 'Event', fieldSelector: 'involvedObject.kind=Node', optional: true },
+      // The kubelet writes node events to `default`: read them whatever -n says.
+      { kind: 'Event', fieldSelector: 'involvedObject.kind=Node', optional: true, allNamespaces: true },
       { kind: 'Pod', fieldSelector: 'status.phase=Failed', optional: true },
     ],
     nodeApi: ['configz', 'stats/summary'],
