@@ -91,13 +91,14 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
     const sees = (state: CheckState, obj: KubeObject) => !wide || list.allNamespaces.has(state.def.id) || obj.metadata?.namespace === scope.namespace;
     let count = 0;
     try {
-      await input.recorder?.page(kind, []);
-      for await (const page of api.list({
+      const req = {
         info: list.info,
         namespace: list.info.namespaced && !wide ? scope.namespace : undefined,
         fieldSelector: list.fieldSelector,
         labelSelector: list.info.honoursLabelSelector ? scope.labelSelector : undefined,
-      })) {
+      };
+      await input.recorder?.startList(req);
+      for await (const page of api.list(req)) {
         await input.recorder?.page(kind, page);
         for (const obj of page) {
           if (kind === 'Node') collectNodeTarget(obj as V1Node, scope, nodeTargets);

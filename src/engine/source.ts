@@ -59,6 +59,8 @@ export interface NodeSource {
 
 /** Receives everything collected, to save a snapshot (--save-snapshot). */
 export interface Recorder {
+  /** A list starts: how it was asked for (a replay must not answer a broader question with it). */
+  startList(req: ListRequest): Promise<void>;
   page(kind: ApiKind, items: KubeObject[]): Promise<void>;
   nodeApi(node: string, path: NodeApiPath, outcome: { ok: true; value: unknown } | { ok: false; reason: string }): Promise<void>;
   node(collection: NodeCollection): Promise<void>;

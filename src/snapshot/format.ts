@@ -14,7 +14,15 @@ export interface SnapshotMeta {
   scope: { namespace: string | null; labelSelector: string | null };
   /** The kinds that were listed (their files may be empty). */
   kinds: ApiKind[];
+  /** How each kind was listed, when narrower than everything: a replay asking for more is refused. */
+  lists?: { [K in ApiKind]?: SavedList };
   gaps: Gap[];
+}
+
+export interface SavedList {
+  namespace?: string;
+  fieldSelector?: string;
+  labelSelector?: string;
 }
 
 /** Node names are DNS subdomains; anything else is encoded so it cannot leave the nodes/ folder. */

@@ -9,7 +9,7 @@ import { resourceName, type KubeObject } from '../kube/resources.js';
 import { parseFieldSelector, parseLabelSelector } from '../kube/selectors.js';
 import type { ProbeName } from '../node/probes.js';
 import type { NodeApiPath } from '../engine/types.js';
-import { SNAPSHOT_API_VERSION, nodeFileName, type SnapshotMeta } from './format.js';
+import { SNAPSHOT_API_VERSION, nodeFileName, type SavedList, type SnapshotMeta } from './format.js';
 
 const PAGE = 500;
 
@@ -42,6 +42,8 @@ export class SnapshotSource implements ApiSource, NodeSource {
     if (gap && gap.source === 'api') throw new ResourceUnavailable(resource, gap.reason);
     // Listed kinds are in `kinds` (their file may be empty); anything else was not collected.
     if (!this.meta?.kinds?.includes(req.info.kind)) throw new ResourceUnavailable(resource, 'not in the snapshot');
+    const narrower = narrowerThan(this.meta.lists?.[req.info.kind], req);
+    if (narrower) throw new ResourceUnavailable(resource, `the snapshot holds only ${narrower}`);
     const file = join(this.dir, 'api', `${req.info.kind}.jsonl`);
     if (!existsSync(file)) return;
     const matchesLabels = req.labelSelector ? parseLabelSelector(req.labelSelector) : () => true;
@@ -99,4 +101,14 @@ export class SnapshotSource implements ApiSource, NodeSource {
       yield { node: target.name, reached: true, intervalSeconds: c.intervalSeconds, samples, ...(c.problems ? { problems: c.problems } : {}) };
     }
   }
+}
+
+/** What a saved list left out that this request wants, e.g. "status.phase=Failed" — or undefined when
+ * the saved list covers the request (the request is then narrowed client-side). */
+function narrowerThan(saved: SavedList | undefined, req: ListRequest): string | undefined {
+  if (!saved) return undefined;
+  if (saved.namespace && saved.namespace !== (req.info.fixedNamespace ?? req.namespace)) return `namespace ${saved.namespace}`;
+  if (saved.fieldSelector && saved.fieldSelector !== req.fieldSelector) return `objects with ${saved.fieldSelector} (saved for fewer checks)`;
+  if (saved.labelSelector && saved.labelSelector !== req.labelSelector) return `objects with labels ${saved.labelSelector}`;
+  return undefined;
 }

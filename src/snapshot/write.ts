@@ -3,7 +3,7 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, writeFil
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
-import type { ClusterInfo, NodeCollection, Recorder } from '../engine/source.js';
+import type { ClusterInfo, ListRequest, NodeCollection, Recorder } from '../engine/source.js';
 import type { Gap, NodeApiPath } from '../engine/types.js';
 import type { ApiKind, KubeObject } from '../kube/resources.js';
 import { SNAPSHOT_API_VERSION, nodeFileName, type SnapshotMeta } from './format.js';
@@ -30,7 +30,17 @@ export class SnapshotWriter implements Recorder {
     this.prepared = true;
   }
 
-  /** Called with [] when a list starts, so an empty list is recorded as listed-and-empty. */
+  private readonly lists: NonNullable<SnapshotMeta['lists']> = {};
+
+  /** Opens the kind's file even if no page follows: an empty list is recorded as listed-and-empty. */
+  async startList(req: ListRequest): Promise<void> {
+    const { namespace, fieldSelector, labelSelector } = req;
+    if (namespace || fieldSelector || labelSelector) {
+      this.lists[req.info.kind] = { ...(namespace ? { namespace } : {}), ...(fieldSelector ? { fieldSelector } : {}), ...(labelSelector ? { labelSelector } : {}) };
+    }
+    await this.page(req.info.kind, []);
+  }
+
   async page(kind: ApiKind, items: KubeObject[]): Promise<void> {
     this.prepare();
     let out = this.streams.get(kind);
@@ -69,6 +79,7 @@ export class SnapshotWriter implements Recorder {
       collectedAt: meta.now.toISOString(),
       scope: meta.scope,
       kinds: [...this.streams.keys()],
+      ...(Object.keys(this.lists).length ? { lists: this.lists } : {}),
       gaps: meta.gaps,
     };
     writeFileSync(join(this.dir, 'snapshot.json'), JSON.stringify(doc, null, 2) + '\n');

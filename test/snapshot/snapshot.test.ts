@@ -140,4 +140,20 @@ describe('snapshots: edge cases', () => {
     expect(out.gaps).toEqual(live.gaps);
     expect(out.gaps).toContainEqual({ source: 'ssh', node: 'n1', probe: 'uname', reason: 'timed out after 30s; output truncated' });
   });
+
+  it('refuses to answer a broader question than the snapshot was saved for', async () => {
+    const dir = join(dir0, 'narrow');
+    const failedOnly = defineCheck({ ...echo, id: 'evicted-pods', needs: { api: [{ kind: 'Pod', fieldSelector: 'status.phase=Failed' }] }, create: echo.create });
+    const allPods = defineCheck({ ...echo, id: 'missing-probes', needs: { api: ['Pod'] }, create: echo.create });
+    const writer = new SnapshotWriter(dir);
+    const out = await runChecks({ checks: [failedOnly], api: memoryApiSource({ Pod: pods }), scope: { namespace: 'a' }, settings: { sampleIntervalSeconds: 0 }, recorder: writer });
+    await writer.finish({ cluster: out.cluster, now: out.now, gaps: out.gaps, scope: { namespace: 'a', labelSelector: null }, toolVersion: '0.1.0' });
+    const source = new SnapshotSource(dir);
+    const same = await runChecks({ checks: [failedOnly], api: source, scope: { namespace: 'a' }, settings: { sampleIntervalSeconds: 0 } });
+    expect(same.results[0]!.status).not.toBe('skip');
+    const broader = await runChecks({ checks: [allPods], api: new SnapshotSource(dir), scope: { namespace: 'a' }, settings: { sampleIntervalSeconds: 0 } });
+    expect(broader.results[0]).toMatchObject({ status: 'skip', reason: 'the snapshot holds only objects with status.phase=Failed (saved for fewer checks): pods' });
+    const otherNamespace = await runChecks({ checks: [failedOnly], api: new SnapshotSource(dir), scope: {}, settings: { sampleIntervalSeconds: 0 } });
+    expect(otherNamespace.results[0]).toMatchObject({ status: 'skip', reason: 'the snapshot holds only namespace a: pods' });
+  });
 });
