@@ -2,6 +2,7 @@
 // and remediation → summary with counts and gaps. Colour only when the caller says so.
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { CheckStatus, Finding, Severity } from '../engine/types.js';
+import { evidenceTime } from '../kube/events.js';
 import type { Report } from './model.js';
 import { sanitize, sanitizeLine } from './sanitize.js';
 
@@ -18,7 +19,7 @@ export function renderText(report: Report, opts: TextOptions): string {
   const out: string[] = [];
   const cl = report.cluster;
   const where = cl.context ? `context ${sanitizeLine(cl.context)}${cl.server ? ` (${sanitizeLine(cl.server)})` : ''}` : 'no context';
-  const source = opts.snapshot ? ` · snapshot collected ${opts.snapshot.collectedAt.toISOString().replace('.000Z', 'Z')}` : '';
+  const source = opts.snapshot ? ` · snapshot collected ${evidenceTime(opts.snapshot.collectedAt.getTime())}` : '';
   out.push(c.bold(`kubectl-checkup ${report.tool.version}`) + c.dim(` · ${where}${cl.version ? ` · Kubernetes ${sanitizeLine(cl.version)}` : ''}${source}`));
   out.push('');
 
