@@ -35,8 +35,10 @@ export interface Remediation {
   steps?: string[];
 }
 
-/** What a check passes to ctx.report(); the engine adds `check`. */
+/** What a check passes to ctx.report(); the engine adds `check` and `fingerprint`. */
 export interface FindingInput {
+  /** The rule within the check (camelCase, stable: suppressions, SARIF and baselines refer to it). */
+  rule?: string;
   severity: Severity;
   target: Target;
   message: string;
@@ -48,8 +50,19 @@ export interface FindingInput {
   docs?: string;
 }
 
+/** Where an object came from when it was read from a manifest file (DESIGN §2.5). */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  /** The chart template a Helm `# Source:` comment names. */
+  source?: string;
+}
+
 export interface Finding extends FindingInput {
   check: CheckId;
+  /** Stable hash of check, rule, cluster identity, target and container (DESIGN §2.5). */
+  fingerprint?: string;
+  location?: SourceLocation;
 }
 
 /** One API list a check needs. Checks must still filter what they receive: when two checks ask for
