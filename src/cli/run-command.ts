@@ -65,7 +65,7 @@ export async function runCommand(flags: RawFlags): Promise<number> {
     process.stderr.write(`snapshot saved to ${opts.saveSnapshot} (API objects incl. ConfigMap data, events and node probe output; no Secrets — review before sharing)\n`);
   }
 
-  const report = buildReport(run, { version: toolVersion(), startedAt, durationMs: Math.round(performance.now() - t0) });
+  const report = buildReport(run, { version: toolVersion(), startedAt, durationMs: Math.round(performance.now() - t0), source: opts.snapshot ? 'snapshot' : 'cluster' });
   process.stdout.write(opts.output === 'json' ? renderJson(report) : renderText(report, {
     colorLevel: colorLevel(process.stdout),
     snapshot: opts.snapshot ? { collectedAt: run.now } : undefined,

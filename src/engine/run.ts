@@ -9,7 +9,7 @@ import { planCollection } from './plan.js';
 import { ResourceUnavailable, type ApiSource, type ClusterInfo, type NodeSource, type NodeTarget, type ProbeInputs, type Recorder } from './source.js';
 import type { ProbeName } from '../node/probes.js';
 import type {
-  CheckDefinition, CheckId, CheckResult, CheckSettings, Finding, Gap, NodeApiResults, NodeProbeResults, Visitors,
+  CheckDefinition, CheckId, CheckResult, CheckSettings, Finding, Gap, NodeApiResults, NodeProbeResults, SettingValues, Visitors,
 } from './types.js';
 
 export interface RunScope {
@@ -34,6 +34,8 @@ export interface RunInput {
   noNodesReason?: string;
   scope: RunScope;
   settings: CheckSettings;
+  /** Per check id, setting values from the config file (already validated against the check's specs). */
+  checkOptions?: Record<string, SettingValues>;
   recorder?: Recorder;
   progress?: (e: ProgressEvent) => void;
 }
@@ -76,6 +78,7 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
       state.visitors = def.create({
         now,
         settings: input.settings,
+        options: resolveOptions(def, input.checkOptions?.[def.id]),
         report: (f) => state.findings.push({ check: def.id, ...f }),
       });
     });
@@ -198,6 +201,13 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
     });
   }
   return { cluster, now, results, findings, gaps, nodes: { total: nodeTotal, reached } };
+}
+
+/** A check's settings: the given values over the defaults its definition declares. */
+export function resolveOptions(def: CheckDefinition, given: SettingValues | undefined): SettingValues {
+  const out: SettingValues = Object.create(null);
+  for (const [key, spec] of Object.entries(def.settings ?? {})) out[key] = given?.[key] ?? spec.default;
+  return out;
 }
 
 /** The union of what the checks want probes to receive on one node, without duplicates. */

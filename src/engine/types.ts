@@ -118,10 +118,24 @@ export interface CheckSettings {
   namespace?: string;
 }
 
+/** One tunable threshold of a check (config file `settings.<check>.<key>`, DESIGN §2.7). Each is
+ * documented in the check's README; the default is today's behaviour. */
+export interface SettingSpec {
+  type: 'number' | 'boolean' | 'string';
+  default: number | boolean | string;
+  description: string;
+  min?: number;
+  max?: number;
+}
+
+export type SettingValues = Record<string, number | boolean | string>;
+
 export interface CheckContext {
   /** "Now" as the cluster sees it (API server Date header; the snapshot's collection time offline). */
   now: Date;
   settings: CheckSettings;
+  /** This check's settings (CheckDefinition.settings): the config file's values over the defaults. */
+  options: SettingValues;
   report(finding: FindingInput): void;
 }
 
@@ -147,6 +161,11 @@ export interface CheckDefinition {
   /** One paragraph for `explain`; the README in the check's folder has the rest. */
   description: string;
   needs: CheckNeeds;
+  /** True when the check judges only what manifests hold (object specs), so it runs on `-f` input
+   * (DESIGN §2.10); other checks are skipped there with "needs a live cluster". */
+  manifests?: boolean;
+  /** Tunable thresholds, keyed by setting name (camelCase). */
+  settings?: Record<string, SettingSpec>;
   create(ctx: CheckContext): Visitors;
 }
 

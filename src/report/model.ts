@@ -3,26 +3,49 @@ import type { RunOutput } from '../engine/run.js';
 import type { CheckResult, Finding, Gap, Severity } from '../engine/types.js';
 import type { ClusterInfo } from '../engine/source.js';
 
+/** Why a finding was left out (DESIGN §2.7–§2.9). */
+export interface Suppression {
+  by: 'config' | 'annotation' | 'baseline';
+  reason: string;
+  until: string | null;
+}
+
+export type SuppressedFinding = Finding & { suppression: Suppression };
+
+/** Things the user must know that are not findings (DESIGN §2.5), e.g. code `suppression-expired`. */
+export interface ReportWarning {
+  code: string;
+  message: string;
+}
+
 export interface Report {
   apiVersion: 'checkup.k8s.io/v1';
   kind: 'Report';
   tool: { name: 'kubectl-checkup'; version: string };
   cluster: ClusterInfo;
+  /** Where the objects came from. */
+  source: 'cluster' | 'snapshot' | 'manifests';
   startedAt: string;
   durationMs: number;
   summary: {
     checks: Record<CheckResult['status'], number>;
     findings: Record<Severity, number>;
     nodes: { total: number; reached: number };
+    /** How many findings a suppression left out (they are in `suppressed`). */
+    suppressed: number;
+    /** Only with --baseline: baseline fingerprints no longer found. */
+    fixed?: number;
   };
   checks: CheckResult[];
   findings: Finding[];
+  suppressed: SuppressedFinding[];
   gaps: Gap[];
+  warnings: ReportWarning[];
 }
 
 const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 
-export function buildReport(run: RunOutput, meta: { version: string; startedAt: Date; durationMs: number }): Report {
+export function buildReport(run: RunOutput, meta: { version: string; startedAt: Date; durationMs: number; source?: Report['source'] }): Report {
   const checks = { pass: 0, fail: 0, skip: 0, error: 0 };
   for (const r of run.results) checks[r.status]++;
   const findings = { critical: 0, warning: 0, info: 0 };
@@ -41,13 +64,16 @@ export function buildReport(run: RunOutput, meta: { version: string; startedAt: 
     kind: 'Report',
     tool: { name: 'kubectl-checkup', version: meta.version },
     cluster: run.cluster,
+    source: meta.source ?? 'cluster',
     startedAt: meta.startedAt.toISOString(),
     durationMs: meta.durationMs,
-    summary: { checks, findings, nodes: run.nodes },
+    summary: { checks, findings, nodes: run.nodes, suppressed: 0 },
     checks: run.results,
     findings: sorted,
+    suppressed: [],
     // Nodes are collected concurrently; a stable order makes reports comparable run to run.
     gaps: [...run.gaps].sort((a, b) => gapKey(a).localeCompare(gapKey(b))),
+    warnings: [],
   };
 }
 

@@ -228,7 +228,7 @@ describe('hostpath-log-growth', () => {
   describe('which paths are sent to a node', () => {
     function visitors(pods: V1Pod[]): Visitors & { reported: FindingInput[] } {
       const reported: FindingInput[] = [];
-      const ctx: CheckContext = { now: NOW, settings: { sampleIntervalSeconds: 5 }, report: (f) => reported.push(f) };
+      const ctx: CheckContext = { now: NOW, settings: { sampleIntervalSeconds: 5 }, options: {}, report: (f) => reported.push(f) };
       const v = check.create(ctx);
       v.ReplicaSet!(rs);
       for (const p of pods) v.Pod!(p);

@@ -47,9 +47,9 @@ describe('report model', () => {
   });
 
   it('counts, orders worst first, and keeps the contract fields', () => {
-    expect(report.summary).toEqual({ checks: { pass: 0, fail: 1, skip: 1, error: 0 }, findings: { critical: 1, warning: 1, info: 0 }, nodes: { total: 2, reached: 1 } });
+    expect(report.summary).toEqual({ checks: { pass: 0, fail: 1, skip: 1, error: 0 }, findings: { critical: 1, warning: 1, info: 0 }, nodes: { total: 2, reached: 1 }, suppressed: 0 });
     expect(report.findings.map((f) => f.severity)).toEqual(['critical', 'warning']);
-    expect(Object.keys(report)).toEqual(['apiVersion', 'kind', 'tool', 'cluster', 'startedAt', 'durationMs', 'summary', 'checks', 'findings', 'gaps']);
+    expect(Object.keys(report)).toEqual(['apiVersion', 'kind', 'tool', 'cluster', 'source', 'startedAt', 'durationMs', 'summary', 'checks', 'findings', 'suppressed', 'gaps', 'warnings']);
   });
 
   it.each([
