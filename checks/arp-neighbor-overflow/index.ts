@@ -46,6 +46,7 @@ export default defineCheck({
         if (nodeCount < LARGE_CLUSTER_NODES || !onDefaults.length) return;
         const sizes = suggestion(0, KERNEL_DEFAULT_GC_THRESH1);
         ctx.report({
+          rule: 'defaultTableSize',
           severity: 'warning',
           target: { kind: 'Cluster', name: 'cluster' },
           message: `${onDefaults.length} of ${nodeCount} nodes still have the kernel's default neighbour-table size (gc_thresh3 ≤ ${DEFAULT_GC_THRESH3}): ` +
@@ -139,6 +140,7 @@ function evaluateFamily(ctx: CheckContext, node: string, family: Family, d: Node
     (kernelBug ? ` ${kernelBug}` : '');
   const sizes = suggestion(last?.entries ?? 0, t1);
   ctx.report({
+    rule: 'neighborTableOverflow',
     severity,
     target: { kind: 'Node', name: node },
     message,

@@ -66,6 +66,7 @@ function reportNode(ctx: CheckContext, node: string, api: NodeApiInfo | undefine
     const severity: Severity = evaluated.forceAddress ? 'info' : 'critical';
     const stale = evaluated.staleLease.length ? ` flannel's lease itself (${evaluated.staleLease.map((s) => s.flannel).join(', ')}) also disagrees with podCIDR ${podCIDR}.` : '';
     ctx.report({
+      rule: 'bridgeAddressMismatch',
       severity,
       target: { kind: 'Node', name: node },
       message: `${node}: cni0 has ${evaluated.conflicts.join(', ')} but flannel expects ${expected}${podCIDR ? ` (podCIDR ${podCIDR})` : ''}: ` +
@@ -85,6 +86,7 @@ function reportNode(ctx: CheckContext, node: string, api: NodeApiInfo | undefine
   if (evaluated && evaluated.staleLease.length) {
     const s = evaluated.staleLease;
     ctx.report({
+      rule: 'staleFlannelLease',
       severity: 'warning',
       target: { kind: 'Node', name: node },
       message: `${node}: flannel's lease ${s.map((x) => x.flannel).join(', ')} (/run/flannel/subnet.env) differs from the node's podCIDR ${podCIDR}: ` +
@@ -105,6 +107,7 @@ function reportNode(ctx: CheckContext, node: string, api: NodeApiInfo | undefine
   const nodeView = fixedNow ? ` The bridge on ${node} carries no conflicting address now (${evaluated!.addresses.join(', ') || 'no cni0'}): the failures are from before it was fixed.`
     : ` ${verdictNote(node, v)} Confirm with \`ip -4 addr show cni0\` and \`cat /run/flannel/subnet.env\` on ${node}.`;
   ctx.report({
+    rule: 'sandboxFailures',
     severity,
     target: { kind: 'Node', name: node },
     message: `${node}: ${eventText}` + (recent ? '' : ' No failure in the last hour.') + nodeView +

@@ -135,6 +135,7 @@ export default defineCheck({
       if (m?.throttledAtLowUsage.length) {
         const worst = m.throttledAtLowUsage[0]!;
         ctx.report({
+          rule: 'throttledBelowLimit',
           severity: 'critical',
           target: { kind: 'Node', name: node.name },
           message: `Node ${node.name} (kernel ${formatKernel(k)}) throttles ${m.throttledAtLowUsage.length} pod${m.throttledAtLowUsage.length === 1 ? '' : 's'} far below ` +
@@ -148,6 +149,7 @@ export default defineCheck({
         return;
       }
       ctx.report({
+        rule: 'oldKernelWithCpuLimits',
         severity: 'warning',
         target: { kind: 'Node', name: node.name },
         message: `Node ${node.name} runs kernel ${formatKernel(k)}, older than 5.4 which has the CFS quota throttling fix ${fix}, and ${pods.length} ` +

@@ -150,6 +150,7 @@ export default defineCheck({
       const offenders = [...g.offenders.values()].sort((a, b) => b.at - a.at).map(({ at: _at, ...o }) => o);
 
       ctx.report({
+        rule: 'podsEvicted',
         severity,
         target: { kind: 'Node', name: g.node },
         message: `${g.lastDay} pod${g.lastDay === 1 ? '' : 's'} evicted from ${g.node} ${what} in the last 24 h, newest ${formatAge(now - g.newest)} ago` +
@@ -185,6 +186,7 @@ export default defineCheck({
 
     function reportClutter(stale: number) {
       ctx.report({
+        rule: 'staleEvictedPods',
         severity: 'info',
         target: ctx.settings.namespace ? { kind: 'Namespace', name: ctx.settings.namespace } : { kind: 'Cluster', name: 'cluster' },
         message: `${stale} evicted pods older than 24 h are still stored (PodGC keeps Failed pods until --terminated-pod-gc-threshold, default 12500)`,

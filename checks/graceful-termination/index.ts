@@ -128,6 +128,7 @@ export default defineCheck({
       const surgeText = `maxSurge ${String(maxSurge ?? '25%')} → ${r.surge}`;
       const unavailableText = `maxUnavailable ${String(maxUnavailable ?? '25%')} → ${r.unavailable}`;
       ctx.report({
+        rule: 'rolloutAllUnavailable',
         severity: 'critical',
         target: { kind: w.kind, name: w.name, namespace: w.namespace },
         message: `Deployment ${w.namespace}/${w.name} may take ${w.replicas === 1 ? 'its only replica' : `all ${w.replicas} replicas`} down at once during a rollout ` +
@@ -150,6 +151,7 @@ export default defineCheck({
       const n = resolveStatefulSetUnavailable(w.replicas, maxUnavailable);
       if (n === undefined || w.replicas < 2 || n < w.replicas) return;
       ctx.report({
+        rule: 'rolloutAllUnavailable',
         severity: 'critical',
         target: { kind: w.kind, name: w.name, namespace: w.namespace },
         message: `StatefulSet ${w.namespace}/${w.name} lets all ${w.replicas} replicas be unavailable at once during a rollout (maxUnavailable ${String(maxUnavailable)} → ${n})`,
@@ -180,6 +182,7 @@ export default defineCheck({
       const grace = preStop.seconds + SHUTDOWN_ROOM;
       const w = b.workload;
       ctx.report({
+        rule: 'preStopExceedsGrace',
         severity: 'critical',
         target: target(b),
         message: `${w.kind} ${w.namespace}/${w.name}: container ${b.container} sleeps ${preStop.seconds} s in preStop but terminationGracePeriodSeconds is ${b.grace} s, ` +
@@ -201,6 +204,7 @@ export default defineCheck({
       const w = b.workload;
       const sleep = lb ? Math.max(DEFAULT_SLEEP, lb.lb.detectSeconds + 5) : DEFAULT_SLEEP;
       ctx.report({
+        rule: 'noPreStop',
         severity: 'warning',
         target: target(b),
         message: `${w.kind} ${w.namespace}/${w.name}: container ${b.container} has no preStop delay; it gets SIGTERM while kube-proxy, ingress controllers ` +
@@ -228,6 +232,7 @@ export default defineCheck({
       const sleep = lb.lb.detectSeconds + 5;
       const assumed = lb.lb.source === 'assumed' ? ' (assumed: the Service sets no health-check annotations)' : '';
       ctx.report({
+        rule: 'drainShorterThanLoadBalancer',
         severity: 'warning',
         target: target(b),
         message: `${w.kind} ${w.namespace}/${w.name}: container ${b.container} drains for ${preStop.seconds} s, but the load balancer of Service ${lb.service} ` +
@@ -250,6 +255,7 @@ export default defineCheck({
     function reportNoReadiness(b: Base) {
       const w = b.workload;
       ctx.report({
+        rule: 'rolloutWithoutReadiness',
         severity: 'warning',
         target: target(b),
         message: `${w.kind} ${w.namespace}/${w.name}: container ${b.container} has no readiness probe, so a rolling update counts each new pod ` +

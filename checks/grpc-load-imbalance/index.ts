@@ -100,6 +100,7 @@ export default defineCheck({
       const selector = Object.entries(c.selector).map(([k, v]) => `${k}=${v}`).join(',');
       const fqdn = `${c.name}.${c.namespace}.svc.cluster.local`;
       ctx.report({
+        rule: 'http2PerConnectionBalancing',
         severity: 'warning',
         target: { kind: 'Service', name: c.name, namespace: c.namespace },
         message: `Service ${c.namespace}/${c.name} carries HTTP/2 on port ${portList} and balances it per connection ` +

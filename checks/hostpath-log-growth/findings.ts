@@ -108,6 +108,7 @@ export function reportGroups(ctx: CheckContext, measured: Measured[]): void {
       : '';
     const podLogs = worst.m.podLogs?.state === 'ok' ? worst.m.podLogs.sizeBytes : undefined;
     ctx.report({
+      rule: 'hostPathFillsDisk',
       severity: worst.severity,
       target: { kind: owner.kind, name: owner.name, namespace: owner.namespace },
       message: `${describeWorkload(owner)} keeps ${formatBytes(worst.sizeBytes)} in hostPath ${path} on ${node}: ${worst.reasons.join(', ')}${more}${logNote}`,
@@ -130,6 +131,7 @@ export function reportGroups(ctx: CheckContext, measured: Measured[]): void {
   for (const [node, paths] of unmeasured) {
     const timeouts = paths.filter((p) => p.state === 'timeout');
     ctx.report({
+      rule: 'hostPathsNotMeasured',
       severity: 'info',
       target: { kind: 'Node', name: node },
       message: `${node}: ${paths.length} hostPath${paths.length > 1 ? 's' : ''} not measured` +
@@ -146,6 +148,7 @@ export function reportGroups(ctx: CheckContext, measured: Measured[]): void {
 /** hostPaths beyond the per-node limit of the probe input: never measured, and said so. */
 export function reportNotSent(ctx: CheckContext, node: string, paths: string[], limit: number): void {
   ctx.report({
+    rule: 'tooManyHostPaths',
     severity: 'info',
     target: { kind: 'Node', name: node },
     message: `${node}: ${paths.length} hostPath${paths.length > 1 ? 's' : ''} not measured: pods mount more than ${limit} writable hostPaths there, ` +

@@ -114,6 +114,7 @@ export default defineCheck({
         for (const x of invalid.values()) {
           const shown = JSON.stringify(x.raw.length > 200 ? `${x.raw.slice(0, 200)}…` : x.raw);
           ctx.report({
+            rule: 'hostPathNotSent',
             severity: 'warning',
             target: { kind: x.owner.kind, name: x.owner.name, namespace: x.owner.namespace },
             message: `hostPath ${shown} of pod ${x.pod} (volume ${x.volume}) was not measured on node ${x.node}: it ${x.reason}, so it was never sent to the node`,

@@ -130,6 +130,7 @@ export default defineCheck({
       if (cs && !cs.value) {
         const boundedHeap = heap.kind === 'sized' && s.maxHeap && limit !== undefined && heap.bytes <= limit * WARN_RATIO;
         ctx.report({
+          rule: 'containerSupportDisabled',
           severity: boundedHeap ? 'warning' : 'critical',
           target: e.target,
           message: `${where}: ${cs.flag} (${cs.source}) makes the JVM ignore the container's ${limit !== undefined ? formatBytes(limit) + ' ' : ''}memory limit ` +
@@ -156,6 +157,7 @@ export default defineCheck({
         const target = Math.floor((limit * SUGGESTED_PERCENT) / 100 / MiB);
         const flag = heap.flags[0]!;
         ctx.report({
+          rule: 'heapNearLimit',
           severity: critical ? 'critical' : 'warning',
           target: e.target,
           message: `${where}: maximum heap ${formatBytes(heap.bytes)} (${heap.basis}, ${flag.source}) is ${Math.round(ratio * 100)}% of the ` +
@@ -176,6 +178,7 @@ export default defineCheck({
       }
       if (heap.kind === 'unknown') {
         ctx.report({
+          rule: 'heapSizingUnknown',
           severity: oomed ? 'warning' : 'info',
           target: e.target,
           message: `${where}: heap sizing under the ${formatBytes(limit)} memory limit is unknown: ${heap.reasons.join('; ')}${oomText}`,
@@ -194,6 +197,7 @@ export default defineCheck({
       const defaultHeap = Math.floor((limit * DEFAULT_MAX_RAM_PERCENTAGE) / 100);
       const hasJto = e.envNames.has('JAVA_TOOL_OPTIONS');
       ctx.report({
+        rule: 'defaultHeapSizing',
         severity: oomed ? 'warning' : 'info',
         target: e.target,
         message: `${where}: ${formatBytes(limit)} memory limit and no heap sizing in the spec: a container-aware JVM uses ${DEFAULT_MAX_RAM_PERCENTAGE}% ` +
@@ -217,6 +221,7 @@ export default defineCheck({
     function reportNoLimit(e: Entry, common: Record<string, unknown>) {
       const request = e.memoryRequest !== undefined ? String(e.memoryRequest) : undefined;
       ctx.report({
+        rule: 'noMemoryLimit',
         severity: 'info',
         target: e.target,
         message: `${e.target.kind} ${e.target.namespace}/${e.target.name}, container ${e.target.container}: Java without a memory limit sizes its heap from the node's memory ` +

@@ -44,6 +44,7 @@ export function evaluateNode(ctx: CheckContext, n: NodeInput): void {
   // 1. Invalid GC thresholds: the kubelet validates low < high at start-up and refuses to run otherwise.
   if (config.low >= config.high) {
     report({
+      rule: 'imageGcThresholdsInverted',
       severity: 'critical', target,
       message: `${node}: imageGCLowThresholdPercent ${config.low} is not below imageGCHighThresholdPercent ${config.high}; the kubelet refuses this configuration when it (re)starts`,
       evidence: withEvictions({ imageGCHighThresholdPercent: config.high, imageGCLowThresholdPercent: config.low, flags: config.flags }),
@@ -63,6 +64,7 @@ export function evaluateNode(ctx: CheckContext, n: NodeInput): void {
   if (config.high >= 100) {
     const ageNote = config.imageMaximumGCAge && !/^0+[a-z]*$/.test(config.imageMaximumGCAge) ? ` (only imageMaximumGCAge ${config.imageMaximumGCAge} still removes old images)` : '';
     report({
+      rule: 'imageGcDisabled',
       severity: 'warning', target,
       message: `${node}: image garbage collection by disk usage is disabled (imageGCHighThresholdPercent 100)${ageNote}; images accumulate until the eviction threshold, then pods are evicted`,
       evidence: withEvictions({ imageGCHighThresholdPercent: config.high, imageGCLowThresholdPercent: config.low, imageMaximumGCAge: config.imageMaximumGCAge ?? null }),
@@ -85,6 +87,7 @@ export function evaluateNode(ctx: CheckContext, n: NodeInput): void {
     const full = { ...defaultEvictionHard(version), ...config.evictionHard };
     const viaFlag = !!config.flags['eviction-hard'];
     report({
+      rule: 'partialEvictionHard',
       severity: wouldFire.length ? 'critical' : 'warning', target,
       message: `${node}: evictionHard sets only ${present.length ? present.join(', ') : 'nothing'}, so ${config.missingSignals.join(', ')} ${config.missingSignals.length === 1 ? 'is' : 'are'} not watched` +
         (config.mergeIgnored ? ` (mergeDefaultEvictionSettings is set, but kubelet ${n.kubeletVersion} is older than 1.33 and ignores it)` : '') +
@@ -118,6 +121,7 @@ export function evaluateNode(ctx: CheckContext, n: NodeInput): void {
     const shown = [...met, ...near];
     const head = pressure ? `${node} reports DiskPressure` : met.length ? `${node} is past an eviction threshold` : `${node} is within ${NEAR_POINTS} points of an eviction threshold`;
     report({
+      rule: 'diskPressure',
       severity, target,
       message: `${head}${shown.length ? `: ${shown.map(describeSignal).join('; ')}` : ''}` +
         (n.evictions?.last24h ? `; ${n.evictions.last24h} pod(s) evicted from it in the last 24 h` : ''),
@@ -140,6 +144,7 @@ export function evaluateNode(ctx: CheckContext, n: NodeInput): void {
       const toFree = Math.max(0, Math.round((imagefs.capacityBytes * (100 - config.low)) / 100 - imagefs.availableBytes));
       const where = imagefs.mount ? `the image filesystem ${imagefs.mount}` : imagefs.path;
       report({
+        rule: 'imageFsAboveGcThreshold',
         severity: failures.length ? 'critical' : 'info', target,
         message: failures.length
           ? `${node}: image GC cannot reclaim space: ${where} is ${r1(used)}% used (GC starts at ${config.high}%, frees down to ${config.low}%) and the kubelet reports ${failures.map((f) => f.reason).join(' and ')}`
@@ -159,6 +164,7 @@ export function evaluateNode(ctx: CheckContext, n: NodeInput): void {
   const cgc = n.events.get('ContainerGCFailed');
   if (cgc) {
     report({
+      rule: 'containerGcFailing',
       severity: 'warning', target,
       message: `${node}: container garbage collection fails (ContainerGCFailed ×${cgc.count}): ${cgc.message}`,
       evidence: withEvictions({ events: [eventEvidence(cgc)] }),
@@ -178,6 +184,7 @@ export function evaluateNode(ctx: CheckContext, n: NodeInput): void {
   const diskEvictions = n.evictions ? Object.entries(n.evictions.byResource).filter(([r]) => isDiskResource(r)).reduce((a, [, c]) => a + c, 0) : 0;
   if (!reported && n.evictions && n.evictions.last24h && diskEvictions) {
     ctx.report({
+      rule: 'diskEvictions',
       severity: 'info', target,
       message: `${node}: ${diskEvictions} pod(s) were evicted for disk (${Object.keys(n.evictions.byResource).filter((r) => isDiskResource(r)).join(', ')})` +
         (n.disk ? '; its filesystems are now clear of the thresholds' : `; its current disk usage could not be read (DiskPressure ${n.diskPressure?.status ?? 'unknown'})`),

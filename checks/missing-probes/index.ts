@@ -19,7 +19,7 @@ const LOW_FAILURE_THRESHOLD = 3;
 const RUN_TO_COMPLETION = new Set(['Job', 'CronJob']);
 const HOUR = 3_600_000;
 
-type Rule = 'readiness' | 'liveness' | 'identical' | 'slow-start' | 'liveness-restarts';
+type Rule = 'noReadinessProbe' | 'noLivenessProbe' | 'identicalProbes' | 'slowStartWithoutStartupProbe' | 'livenessRestarts';
 interface Candidate { key: string; rule: Rule; finding: FindingInput }
 interface CrashLoop {
   workload: WorkloadRef; container: string; pod: string; restartCount: number; state: string;
@@ -143,12 +143,12 @@ export default defineCheck({
       };
       const add = (rule: Rule, f: Omit<FindingInput, 'target'>) => candidates.push({
         key: `${workloadKey(workload)}/${c.name}`, rule,
-        finding: { ...f, target: { kind: workload.kind, name: workload.name, namespace: workload.namespace, container: c.name } },
+        finding: { ...f, rule, target: { kind: workload.kind, name: workload.name, namespace: workload.namespace, container: c.name } },
       });
       const services = pc.services.map((s) => `Service ${s}`).join(', ');
 
       if (pc.services.length && !c.readinessProbe) {
-        add('readiness', {
+        add('noReadinessProbe', {
           severity: 'warning', evidence,
           message: `${what} has no readiness probe, but ${services} ${pc.services.length > 1 ? 'send' : 'sends'} it traffic: ` +
             'new pods get requests before they can serve, and hung pods keep getting them',
@@ -157,7 +157,7 @@ export default defineCheck({
         });
       }
       if ((ports.length || pc.services.length) && !c.livenessProbe) {
-        add('liveness', {
+        add('noLivenessProbe', {
           severity: 'warning', evidence,
           message: `${what} ${ports.length ? `serves on port ${ports.join(', ')}` : `serves ${services}`} but has no liveness probe: a hung process is never restarted`,
           expected: 'a livenessProbe on a long-running serving container', actual: 'no livenessProbe',
@@ -167,7 +167,7 @@ export default defineCheck({
       const live = c.livenessProbe;
       if (live && c.readinessProbe && sameCheck(live, c.readinessProbe, c) && (live.failureThreshold ?? 3) <= LOW_FAILURE_THRESHOLD) {
         const shared = describeProbe(live, c);
-        add('identical', {
+        add('identicalProbes', {
           severity: 'warning',
           evidence: { ...evidence, check: shared, livenessFailureThreshold: live.failureThreshold ?? 3, readinessFailureThreshold: c.readinessProbe.failureThreshold ?? 3 },
           message: `${what} runs the same check for liveness and readiness (${shared}, failureThreshold ${live.failureThreshold ?? 3}): ` +
@@ -177,7 +177,7 @@ export default defineCheck({
         });
       }
       if (live && (live.initialDelaySeconds ?? 0) >= SLOW_START_DELAY && !c.startupProbe) {
-        add('slow-start', {
+        add('slowStartWithoutStartupProbe', {
           severity: 'info',
           evidence: { ...evidence, initialDelaySeconds: live.initialDelaySeconds, periodSeconds: live.periodSeconds ?? 10, failureThreshold: live.failureThreshold ?? 3, startBudgetSeconds: currentBudget(live) },
           message: `${what} waits ${live.initialDelaySeconds} s before its first liveness check and has no startupProbe: ` +
@@ -232,16 +232,17 @@ export default defineCheck({
           ...(newest.lastSeen !== undefined ? { lastSeen: evidenceTime(newest.lastSeen) } : {}),
           lastMessage: newest.lastMessage,
         };
-        const related = candidates.filter((c) => c.key === key && (c.rule === 'identical' || c.rule === 'slow-start'));
+        const related = candidates.filter((c) => c.key === key && (c.rule === 'identicalProbes' || c.rule === 'slowStartWithoutStartupProbe'));
         for (const c of related) {
           c.finding.evidence = { ...c.finding.evidence, livenessFailures };
           c.finding.message += `; liveness failures are restarting it now (${loops.length} pod${loops.length > 1 ? 's' : ''} crash-looping)`;
         }
-        if (related.some((c) => c.rule === 'identical')) continue;
+        if (related.some((c) => c.rule === 'identicalProbes')) continue;
         const w = first.workload;
         candidates.push({
-          key, rule: 'liveness-restarts',
+          key, rule: 'livenessRestarts',
           finding: {
+            rule: 'livenessRestarts',
             severity: 'warning',
             target: { kind: w.kind, name: w.name, namespace: w.namespace, container: first.container },
             message: `The liveness probe keeps restarting container ${first.container} of ${describeWorkload(w)}: ` +

@@ -69,6 +69,7 @@ function evaluateNode(ctx: CheckContext, node: string, d: NodeData): void {
   const now = counters && interval > 0 ? currentOverflow(counters, interval, syncookies) : undefined;
   if (now && counters) {
     ctx.report({
+      rule: 'listenOverflowNow',
       severity: now.severity,
       target: { kind: 'Node', name: node },
       message: `${node}, in the ${fmt(interval)} s between two samples: ${now.parts.join('; ')}. ${SCOPE}`,
@@ -84,6 +85,7 @@ function evaluateNode(ctx: CheckContext, node: string, d: NodeData): void {
       const why = resets.length ? `the counters were reset between the samples (${resets.join(', ')})`
         : interval > 0 ? `none during the ${fmt(interval)} s sample` : 'one sample only (run with --sample-interval > 0 for the current rate)';
       ctx.report({
+        rule: 'listenOverflowSinceBoot',
         severity: 'info',
         target: { kind: 'Node', name: node },
         message: `${node}: since boot ${totals.map((k) => `${k} ${counters[k]!.total}`).join(', ')}; ${why}. ${SCOPE}`,
@@ -95,6 +97,7 @@ function evaluateNode(ctx: CheckContext, node: string, d: NodeData): void {
     const other = otherDrops(counters);
     if (other > 0) {
       ctx.report({
+        rule: 'otherListenDrops',
         severity: 'info',
         target: { kind: 'Node', name: node },
         message: `${node}: ${other} SYNs to listening sockets were dropped in ${fmt(interval)} s without an accept-queue overflow — ` +
@@ -111,6 +114,7 @@ function evaluateNode(ctx: CheckContext, node: string, d: NodeData): void {
 
   if (syncookies === 0) {
     ctx.report({
+      rule: 'syncookiesOff',
       severity: 'warning',
       target: { kind: 'Node', name: node },
       message: `${node}: net.ipv4.tcp_syncookies is 0 — when a listener's SYN queue fills, new connections are dropped instead of answered with a cookie.`,
@@ -125,6 +129,7 @@ function evaluateNode(ctx: CheckContext, node: string, d: NodeData): void {
 
   if (full.length && !now) {
     ctx.report({
+      rule: 'acceptQueueNearlyFull',
       severity: 'warning',
       target: { kind: 'Node', name: node },
       message: `${node}: accept queue ≥ ${QUEUE_NEARLY_FULL * 100} % full on ${full.map(listenerName).join(', ')} ` +
@@ -138,6 +143,7 @@ function evaluateNode(ctx: CheckContext, node: string, d: NodeData): void {
   if (floods.length && !now) {
     const ports = [...new Set(floods.map((f) => (f.address ? `${f.address}:${f.port}` : String(f.port))))];
     ctx.report({
+      rule: 'synFloodLogged',
       severity: 'warning',
       target: { kind: 'Node', name: node },
       message: `${node}: the kernel logged "Possible SYN flooding" on port ${ports.join(', ')} within the last hour ` +
