@@ -4,7 +4,8 @@ import { describe, expect, it } from '@jest/globals';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECKS } from '../checks/index.js';
-import { CHECK_IDS } from '../src/engine/types.js';
+import { BUILTIN_CHECK_IDS } from '../src/engine/types.js';
+import { validateCheck } from '../src/engine/validate.js';
 import { API_KINDS } from '../src/kube/resources.js';
 import { PROBES } from '../src/node/probes.js';
 
@@ -21,7 +22,7 @@ describe('check registry', () => {
   });
 
   it('uses only the contract ids (DESIGN §2.4)', () => {
-    for (const c of CHECKS) expect(CHECK_IDS).toContain(c.id);
+    for (const c of CHECKS) expect(BUILTIN_CHECK_IDS).toContain(c.id);
   });
 
   describe.each(CHECKS.map((c) => [c.id, c] as const))('%s', (id, check) => {
@@ -42,7 +43,20 @@ describe('check registry', () => {
 
     it('needs only known kinds and probes', () => {
       for (const n of check.needs.api ?? []) expect(API_KINDS).toContain(typeof n === 'string' ? n : n.kind);
-      for (const p of check.needs.probes ?? []) expect(Object.keys(PROBES)).toContain(p);
+      for (const p of check.needs.probes ?? []) expect(Object.keys(PROBES)).toContain(typeof p === 'string' ? p : p.probe);
+      expect(() => validateCheck(check, { external: false })).not.toThrow();
+    });
+
+    it('declares camelCase rules, each reported somewhere in its code and named in its README', () => {
+      const code = readdirSync(join(root, 'checks', id)).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join(root, 'checks', id, f), 'utf8')).join('\n');
+      const readme = readFileSync(join(root, 'checks', id, 'README.md'), 'utf8');
+      const rules = Object.keys(check.rules);
+      expect(rules.length).toBeGreaterThan(0);
+      for (const rule of rules) {
+        expect(rule).toMatch(/^[a-z][A-Za-z0-9]*$/);
+        expect(code).toMatch(new RegExp(`'${rule}'`));
+        expect(readme).toContain(`\`${rule}\``);
+      }
     });
   });
 });

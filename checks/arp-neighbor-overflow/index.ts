@@ -1,5 +1,5 @@
 // Upstream: Linux net/core/neighbour.c neigh_alloc()/neigh_forced_gc(), Documentation/networking/ip-sysctl.rst (gc_thresh*); check-facts §2.
-import { defineCheck, type CheckContext, type FindingInput, type Severity } from '../../src/engine/types.js';
+import { defineCheck, optional, type CheckContext, type FindingInput, type Severity } from '../../src/check.js';
 import { counterChange, type CounterChange } from '../../src/node/parsers/counters.js';
 import { inWindow, neighOverflowFamily, suppressedCallbacks } from '../../src/node/parsers/kernel-log.js';
 import { KERNEL_LOG_WINDOW_SECONDS, type KernelLog } from '../../src/node/probes/kernelLog.js';
@@ -26,7 +26,11 @@ export default defineCheck({
   description: 'Compares the global neighbour-table entry count of each node (/proc/net/stat/arp_cache and ndisc_cache, which include every ' +
     'pod namespace) with net.ipv4/ipv6.neigh.default.gc_thresh3, samples table_fulls twice for allocations refused now, and looks for ' +
     '"neighbor table overflow" kernel messages from the last hour. Large clusters still on the kernel defaults get sizing advice.',
-  needs: { api: ['Node'], probes: ['neighStats', 'sysctls', 'neighCounts', 'kernelLog', 'uname'], essentialProbes: ['neighStats'] },
+  rules: {
+    defaultTableSize: { description: 'A large cluster still runs nodes with the kernel\'s default neighbour-table size.' },
+    neighborTableOverflow: { description: 'A node\'s neighbour table is near gc_thresh3, refused allocations, or logged an overflow.' },
+  },
+  needs: { api: ['Node'], probes: ['neighStats', ...optional('sysctls', 'neighCounts', 'kernelLog', 'uname')] },
   create(ctx) {
     let nodeCount = 0;
     const onDefaults: string[] = [];

@@ -1,6 +1,6 @@
 // Upstream: containernetworking/plugins plugins/main/bridge/bridge.go ensureAddr()/calcGatewayIP(), flannel-io/cni-plugin; check-facts §3.
 import type { V1Node } from '@kubernetes/client-node';
-import { defineCheck, type CheckContext, type FindingInput, type Severity } from '../../src/engine/types.js';
+import { defineCheck, optional, type CheckContext, type FindingInput, type Severity } from '../../src/check.js';
 import { addSandboxEvent, type SandboxFailures } from './events.js';
 import { decide, gatewayOf, type NodeApiInfo, type Verdict } from './compare.js';
 
@@ -15,12 +15,17 @@ export default defineCheck({
   description: 'Compares the IPv4 (and overlapping IPv6) addresses on each node\'s cni0 bridge with the gateway of flannel\'s lease in ' +
     '/run/flannel/subnet.env and with node.spec.podCIDR; a mismatch makes every new pod on the node fail with "already has an IP address ' +
     'different from". FailedCreatePodSandBox events with that message raise the node even when it cannot be reached over SSH.',
+  rules: {
+    bridgeAddressMismatch: { description: 'The cni0 bridge carries an address outside the node\'s pod CIDR / flannel lease.' },
+    staleFlannelLease: { description: 'flannel\'s lease (/run/flannel/subnet.env) differs from the node\'s podCIDR.' },
+    sandboxFailures: { description: 'Pod sandboxes fail with a cni0 address conflict (FailedCreatePodSandBox events).' },
+  },
   needs: {
     // Sandbox failures are events in the pod's namespace, but the bridge belongs to the node: every namespace.
     api: [{ kind: 'Node', optional: true }, { kind: 'Event', fieldSelector: 'reason=FailedCreatePodSandBox', optional: true, allNamespaces: true }],
-    probes: ['cni0Addrs', 'flannelSubnetEnv', 'cniConfig'],
-    essentialProbes: ['cni0Addrs'],
-    probesOptional: true,
+    // Sandbox failure events decide without node data, so every probe is evidence: a node without
+    // cni0Addrs is a gap, and the check still judges the events.
+    probes: optional('cni0Addrs', 'flannelSubnetEnv', 'cniConfig'),
   },
   create(ctx) {
     const nodes = new Map<string, NodeApiInfo>();

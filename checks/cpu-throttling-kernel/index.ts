@@ -1,6 +1,6 @@
 // Upstream: https://github.com/kubernetes/kubernetes/issues/67577 (fix: Linux de53fd7aedb1, CVE-2019-19922)
 import type { V1Container, V1Node, V1Pod } from '@kubernetes/client-node';
-import { defineCheck, type NodeProbeResults } from '../../src/engine/types.js';
+import { defineCheck, optional, type NodeProbeResults } from '../../src/check.js';
 import { quantityMilliValue } from '../../src/kube/quantity.js';
 import type { CgroupCpu, CpuCounters } from '../../src/node/probes/cgroupCpuStat.js';
 import { formatKernel, hasMainlineCfsFix, parseKernelRelease, type KernelRelease } from './kernel.js';
@@ -71,7 +71,11 @@ export default defineCheck({
     'limits (warning: possibly affected, verify the vendor backport). With SSH, the pod cgroups\' cpu.stat decide: ' +
     'a high share of throttled periods at low CPU usage is the bug at work (critical). Runs from the API alone when ' +
     'nodes cannot be reached.',
-  needs: { api: ['Node', 'Pod'], probes: ['uname', 'cgroupCpuStat'], probesOptional: true },
+  rules: {
+    throttledBelowLimit: { description: 'Pods are throttled far below their CPU limit on a kernel without the CFS quota fix.' },
+    oldKernelWithCpuLimits: { description: 'A node runs a kernel older than 5.4 and pods with CPU limits.' },
+  },
+  needs: { api: ['Node', 'Pod'], probes: optional('uname', 'cgroupCpuStat') },
   create(ctx) {
     const nodes = new Map<string, NodeState>();
 

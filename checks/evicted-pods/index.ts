@@ -1,6 +1,6 @@
 // Upstream: https://kubernetes.io/docs/concepts/scheduling-eviction/node-pressure-eviction/
 import type { V1Job, V1Node, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
-import { defineCheck, type NodeApiResults, type Severity } from '../../src/engine/types.js';
+import { defineCheck, type Severity } from '../../src/check.js';
 import { nodeDiskEvidence } from '../../src/node/node-disk.js';
 import { OwnerIndex, describeWorkload, type WorkloadRef } from '../../src/kube/owners.js';
 import { evictionTime, isDiskResource, parseEvictionMessage, type EvictionCause } from '../../src/kube/eviction.js';
@@ -38,6 +38,10 @@ export default defineCheck({
     'OutOfcpu, NodeAffinity, Terminated or Job failures are not evictions) and groups them by node and starved resource, ' +
     'read from the kubelet\'s eviction message. Evictions in the last 24 h are a warning; five on one node within an hour, ' +
     'or the same workload evicted three times in a day, are critical; more than 100 stale evicted pods are reported as clutter.',
+  rules: {
+    podsEvicted: { description: 'Pods were evicted from a node for a starved resource in the last 24 h.' },
+    staleEvictedPods: { description: 'More than 100 evicted pods older than 24 h are still stored.' },
+  },
   needs: {
     api: [
       { kind: 'Node', optional: true },
@@ -45,14 +49,14 @@ export default defineCheck({
       { kind: 'Job', optional: true },
       { kind: 'Pod', fieldSelector: 'status.phase=Failed' },
     ],
-    // For disk evictions, the node's filesystems against its eviction thresholds (optional evidence).
-    nodeApi: ['configz', 'stats/summary'],
+    // For disk evictions, the node's filesystems against its eviction thresholds: evidence, so from the
+    // kubelet through the API server only, never worth an SSH session.
+    nodeFacts: [{ fact: 'nodeDisk', apiOnly: true }, { fact: 'kubeletConfig', apiOnly: true }],
   },
   create(ctx) {
     const now = ctx.now.getTime();
     const owners = new OwnerIndex();
     const conditions = new Map<string, { type: string; status: string; since: string | null }[]>();
-    const kubeletVersions = new Map<string, string>();
     const diskEvidence = new Map<string, Record<string, unknown>>();
     const groups = new Map<string, Group>();
     const lastHourByNode = new Map<string, number>();
@@ -66,7 +70,6 @@ export default defineCheck({
         if (!name) return;
         conditions.set(name, (node.status?.conditions ?? []).filter((c) => PRESSURE.includes(c.type))
           .map((c) => ({ type: c.type, status: c.status, since: c.lastTransitionTime ? String(c.lastTransitionTime) : null })));
-        if (node.status?.nodeInfo?.kubeletVersion) kubeletVersions.set(name, node.status.nodeInfo.kubeletVersion);
       },
       ReplicaSet(rs: V1ReplicaSet) { owners.add('ReplicaSet', rs); },
       Job(job: V1Job) { owners.add('Job', job); },
@@ -117,12 +120,11 @@ export default defineCheck({
         if (g.pods.length > PODS_SHOWN) { g.pods.sort((a, b) => b.ms - a.ms); g.pods.length = PODS_SHOWN; }
       },
 
-      // Runs after all pods: only nodes with recent disk evictions keep their (small) disk evidence.
-      NodeApi({ node, endpoints }: NodeApiResults) {
-        const recentDisk = [...groups.values()].some((g) => g.node === node && g.lastDay > 0 && isDiskResource(g.resource));
-        if (!recentDisk) return;
-        const evidence = nodeDiskEvidence({ summary: endpoints['stats/summary'], configz: endpoints.configz, kubeletVersion: kubeletVersions.get(node) });
-        if (evidence) diskEvidence.set(node, evidence);
+      // Asked after all pods: only nodes with recent disk evictions are worth their kubelet's answers.
+      wantsNodeFacts: (node) => [...groups.values()].some((g) => g.node === node && g.lastDay > 0 && isDiskResource(g.resource)),
+
+      NodeFacts({ node, nodeDisk, kubeletConfig }) {
+        if (nodeDisk && kubeletConfig) diskEvidence.set(node, nodeDiskEvidence(nodeDisk, kubeletConfig));
       },
 
       finish() {

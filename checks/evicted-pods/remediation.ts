@@ -1,6 +1,6 @@
 // What to do about a node's evictions, written with the node's, workloads' and containers' own names
 // and the quantities the kubelet wrote into the eviction messages.
-import type { Remediation } from '../../src/engine/types.js';
+import type { Remediation } from '../../src/check.js';
 import type { WorkloadRef } from '../../src/kube/owners.js';
 import type { EvictionCause, Offender } from '../../src/kube/eviction.js';
 

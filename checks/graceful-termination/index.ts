@@ -1,6 +1,6 @@
 // Upstream: https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination
 import type { IntOrString, V1Deployment, V1Namespace, V1PodTemplateSpec, V1Service, V1StatefulSet } from '@kubernetes/client-node';
-import { defineCheck, type FindingInput } from '../../src/engine/types.js';
+import { defineCheck, type FindingInput } from '../../src/check.js';
 import { lbHealthCheck, type LbHealthCheck } from './load-balancer.js';
 import { preStopOf, type PreStop } from './prestop.js';
 import { resolveDeploymentRollout, resolveStatefulSetUnavailable } from './rollout.js';
@@ -41,6 +41,13 @@ export default defineCheck({
     'a readiness probe to gate the rollout, and, for externalTrafficPolicy Local, a delay at least as long as the ' +
     'load balancer needs to mark the node unhealthy. maxSurge/maxUnavailable percentages are resolved as the ' +
     'Deployment controller does (surge rounds up, unavailable rounds down).',
+  rules: {
+    rolloutAllUnavailable: { description: 'A rollout may take every replica down at once.' },
+    preStopExceedsGrace: { description: 'The preStop delay is as long as or longer than the termination grace period.' },
+    noPreStop: { description: 'A serving container gets SIGTERM with no preStop delay while endpoints are still being removed.' },
+    drainShorterThanLoadBalancer: { description: 'The drain delay is shorter than the load balancer needs to stop sending traffic.' },
+    rolloutWithoutReadiness: { description: 'A rolling update counts new pods ready without a readiness probe.' },
+  },
   needs: { api: [{ kind: 'Namespace', optional: true }, 'Service', 'Deployment', 'StatefulSet'] },
   create(ctx) {
     const services = new Map<string, ServiceInfo[]>();

@@ -1,6 +1,6 @@
 // Upstream: https://kubernetes.io/blog/2018/11/07/grpc-load-balancing-on-kubernetes-without-tears/
 import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
-import { defineCheck } from '../../src/engine/types.js';
+import { defineCheck } from '../../src/check.js';
 import { grpcPort, type GrpcPort } from './protocol.js';
 import { runsMeshSidecar } from '../../src/kube/mesh.js';
 
@@ -27,6 +27,9 @@ export default defineCheck({
     'one ready endpoint. kube-proxy balances connections, not requests, and gRPC keeps one long-lived connection ' +
     'per client, so each client pins to one pod and new replicas get no traffic. Services whose backing pods run ' +
     'an Istio or Linkerd sidecar are skipped: the mesh balances per request.',
+  rules: {
+    http2PerConnectionBalancing: { description: 'gRPC/HTTP2 behind a ClusterIP is balanced per connection, pinning each client to one backend.' },
+  },
   needs: { api: ['Service', 'EndpointSlice', { kind: 'Pod', optional: true }] },
   create(ctx) {
     const candidates = new Map<string, Candidate>();

@@ -1,6 +1,6 @@
 // Decisions for measured hostPaths (check-facts §7.2 thresholds), one finding per workload and path
 // across the nodes it is on.
-import type { CheckContext, FindingInput, Severity } from '../../src/engine/types.js';
+import type { CheckContext, FindingInput, Severity } from '../../src/check.js';
 import { formatBytes } from '../../src/kube/quantity.js';
 import { describeWorkload, type WorkloadRef } from '../../src/kube/owners.js';
 import type { PathUsage } from '../../src/node/probes/hostpathUsage.js';

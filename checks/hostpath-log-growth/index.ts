@@ -1,8 +1,7 @@
 // Upstream: https://kubernetes.io/docs/concepts/storage/volumes/#hostpath and https://kubernetes.io/docs/concepts/cluster-administration/logging/#log-rotation
 import type { V1Pod } from '@kubernetes/client-node';
-import { defineCheck, type ProbeOutcome } from '../../src/engine/types.js';
+import { defineCheck, type EffectiveConfig } from '../../src/check.js';
 import { OwnerIndex, type WorkloadRef } from '../../src/kube/owners.js';
-import { resolveConfig, type EffectiveConfig } from '../../src/node/kubelet-config.js';
 import type { HostpathUsage } from '../../src/node/probes/hostpathUsage.js';
 import { reportGroups, reportNotSent, type Measured, type Owner } from './findings.js';
 import { isNodeDirectory, validateHostPath } from './paths.js';
@@ -27,18 +26,24 @@ export default defineCheck({
     'when a hostPath takes more than 10% of its filesystem, grows faster than 100 MiB/h, would fill the filesystem ' +
     'within 24 h, or sits on a filesystem 90% full. hostPath data is outside the kubelet\'s ephemeral-storage ' +
     'accounting and log rotation. Paths are validated and sent to the node as data; invalid ones are reported, not sent.',
+  rules: {
+    hostPathFillsDisk: { description: 'A hostPath directory takes a large share of its filesystem or grows fast enough to fill it.' },
+    hostPathsNotMeasured: { description: 'hostPaths that could not be measured on a node.' },
+    tooManyHostPaths: { description: 'More writable hostPaths on a node than one run measures.' },
+    hostPathNotSent: { description: 'A hostPath that is not a plain absolute path was not sent to the node.' },
+  },
   needs: {
     api: ['Pod', { kind: 'ReplicaSet', optional: true }, { kind: 'Job', optional: true }],
-    nodeApi: ['configz'],
-    probes: ['hostpathUsage', 'kubeletConfig'],
+    probes: ['hostpathUsage'],
+    nodeFacts: ['kubeletConfig'],
   },
   create(ctx) {
     const owners = new OwnerIndex();
     /** node → path → owning workloads (with one pod and volume name each, for the evidence). */
     const perNode = new Map<string, Map<string, Map<string, Owner>>>();
     const invalid = new Map<string, { owner: WorkloadRef; node: string; raw: string; reason: string; pod: string; volume: string }>();
-    /** Per node, what configz settled (the kubelet's log rotation settings) or why it did not. */
-    const configz = new Map<string, { config?: EffectiveConfig; outcome?: ProbeOutcome<unknown> }>();
+    /** Per node, the kubelet's effective settings (its log rotation), until the node's probes arrive. */
+    const configs = new Map<string, EffectiveConfig>();
     /** Per node with hostPaths, the measurements and the resolved settings: nothing else of the node. */
     const measurements = new Map<string, { usage: HostpathUsage; config: EffectiveConfig }>();
 
@@ -74,11 +79,11 @@ export default defineCheck({
         }
       },
 
-      NodeApi(results) {
-        const outcome = results.endpoints.configz;
-        const live = resolveConfig({ configz: outcome });
-        // An answer without kubeletconfig is kept as null: it only leaves a note, never settings.
-        configz.set(results.node, live.source === 'configz' ? { config: live } : { outcome: outcome?.ok ? { ok: true, value: null } : outcome });
+      // Only nodes with hostPaths to measure are worth a kubelet request.
+      wantsNodeFacts: (node) => perNode.has(node),
+
+      NodeFacts({ node, kubeletConfig }) {
+        if (kubeletConfig) configs.set(node, kubeletConfig);
       },
 
       probeInputs(node) {
@@ -87,12 +92,11 @@ export default defineCheck({
       },
 
       NodeProbes(results) {
-        const live = configz.get(results.node);
-        configz.delete(results.node);
+        const config = configs.get(results.node);
+        configs.delete(results.node);
         const usage = results.probes.hostpathUsage;
-        // Not reached, no hostPaths, or the probe failed (the run's gaps say why): nothing to keep.
-        if (!perNode.has(results.node) || !usage?.ok) return;
-        const config = live?.config ?? resolveConfig({ configz: live?.outcome, file: results.probes.kubeletConfig });
+        // No hostPaths, or the probe failed (the run's gaps say why): nothing to keep.
+        if (!perNode.has(results.node) || !usage?.ok || !config) return;
         measurements.set(results.node, { usage: usage.value, config });
       },
 

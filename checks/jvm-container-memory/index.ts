@@ -1,6 +1,6 @@
 // Upstream: https://bugs.openjdk.org/browse/JDK-8146115 (container support, MaxRAMPercentage)
 import type { V1ConfigMap, V1Container, V1DaemonSet, V1Deployment, V1Pod, V1PodSpec, V1ReplicaSet, V1StatefulSet } from '@kubernetes/client-node';
-import { defineCheck, type Target } from '../../src/engine/types.js';
+import { defineCheck, type Target } from '../../src/check.js';
 import { toMillis } from '../../src/kube/resources.js';
 import { OwnerIndex, controllerOf } from '../../src/kube/owners.js';
 import { formatBytes, quantityValue } from '../../src/kube/quantity.js';
@@ -39,6 +39,13 @@ export default defineCheck({
     'from ConfigMaps when they can be read. Reports a heap at or above the memory limit (critical) or above 80 % of ' +
     'it (warning), -XX:-UseContainerSupport (critical), and a memory limit with no heap sizing (info; warning when ' +
     'the container has been OOMKilled). OOMKilled restarts are attached as evidence.',
+  rules: {
+    containerSupportDisabled: { description: 'The JVM is told to ignore the container\'s memory limit.' },
+    heapNearLimit: { description: 'The maximum heap is at or near the container memory limit.' },
+    heapSizingUnknown: { description: 'The heap size under the memory limit cannot be worked out from the spec.' },
+    defaultHeapSizing: { description: 'A memory limit with no heap sizing: the JVM default share of the limit applies.' },
+    noMemoryLimit: { description: 'Java without a memory limit sizes its heap from the node\'s memory.' },
+  },
   needs: { api: [{ kind: 'ConfigMap', optional: true }, 'Deployment', 'StatefulSet', 'DaemonSet', { kind: 'ReplicaSet', optional: true }, { kind: 'Pod', optional: true }] },
   create(ctx) {
     const configMaps: ConfigMapStore = new Map();

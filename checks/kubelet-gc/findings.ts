@@ -1,5 +1,5 @@
 // The decisions of kubelet-gc for one node, from what index.ts gathered. Thresholds: check-facts §4.3.
-import type { CheckContext, FindingInput, Severity } from '../../src/engine/types.js';
+import type { CheckContext, FindingInput, Severity } from '../../src/check.js';
 import { formatBytes } from '../../src/kube/quantity.js';
 import { defaultEvictionHard, parseKubeletVersion, type EffectiveConfig } from '../../src/node/kubelet-config.js';
 import type { EvictionSummary } from './evictions.js';

@@ -2,7 +2,7 @@
 import type {
   CoreV1Event, V1Container, V1DaemonSet, V1Deployment, V1Pod, V1PodTemplateSpec, V1ReplicaSet, V1Service, V1StatefulSet,
 } from '@kubernetes/client-node';
-import { defineCheck, type FindingInput } from '../../src/engine/types.js';
+import { defineCheck, type FindingInput } from '../../src/check.js';
 import { OwnerIndex, controllerOf, describeWorkload, isMirrorPod, type WorkloadRef } from '../../src/kube/owners.js';
 import { toMillis } from '../../src/kube/resources.js';
 import { eventCount, eventLastSeen, evidenceTime } from '../../src/kube/events.js';
@@ -40,6 +40,13 @@ export default defineCheck({
     'traffic to has no readiness probe, when a serving container (ports or Service traffic) has no liveness probe, and ' +
     'when liveness runs the same check as readiness; notes liveness delays of 60 s or more without a startupProbe. ' +
     'Containers in CrashLoopBackOff with liveness Unhealthy events get those events as evidence.',
+  rules: {
+    noReadinessProbe: { description: 'A container behind a Service has no readiness probe.' },
+    noLivenessProbe: { description: 'A serving container has no liveness probe.' },
+    identicalProbes: { description: 'Liveness runs the same check as readiness with a low failure threshold.' },
+    slowStartWithoutStartupProbe: { description: 'A long liveness initialDelaySeconds stands in for a startupProbe.' },
+    livenessRestarts: { description: 'The liveness probe keeps restarting a crash-looping container.' },
+  },
   needs: {
     api: ['Service', 'Deployment', { kind: 'StatefulSet', optional: true }, { kind: 'DaemonSet', optional: true },
       { kind: 'ReplicaSet', optional: true }, 'Pod', { kind: 'Event', optional: true }],
@@ -141,7 +148,7 @@ export default defineCheck({
         services: pc.services, ports,
         probes: { liveness: !!c.livenessProbe, readiness: !!c.readinessProbe, startup: !!c.startupProbe },
       };
-      const add = (rule: Rule, f: Omit<FindingInput, 'target'>) => candidates.push({
+      const add = (rule: Rule, f: Omit<FindingInput, 'target' | 'rule'>) => candidates.push({
         key: `${workloadKey(workload)}/${c.name}`, rule,
         finding: { ...f, rule, target: { kind: workload.kind, name: workload.name, namespace: workload.namespace, container: c.name } },
       });

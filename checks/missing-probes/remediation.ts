@@ -1,7 +1,7 @@
 // The probe to add or change, with the container's own port, and how to roll it out for the kind of
 // workload that owns the template.
 import type { V1Probe } from '@kubernetes/client-node';
-import type { Remediation } from '../../src/engine/types.js';
+import type { Remediation } from '../../src/check.js';
 import type { WorkloadRef } from '../../src/kube/owners.js';
 import { execProgram } from './containers.js';
 

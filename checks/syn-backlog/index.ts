@@ -1,5 +1,5 @@
 // Upstream: Linux net/ipv4/tcp_input.c tcp_conn_request()/tcp_syn_flood_action(), Documentation/networking/snmp_counter.rst; check-facts §1.
-import { defineCheck, type CheckContext, type FindingInput, type NodeProbeResults, type Severity } from '../../src/engine/types.js';
+import { defineCheck, optional, type CheckContext, type FindingInput, type NodeProbeResults, type Severity } from '../../src/check.js';
 import { counterChange, type CounterChange } from '../../src/node/parsers/counters.js';
 import { inWindow, synFloodLine, type SynFloodLine } from '../../src/node/parsers/kernel-log.js';
 import { KERNEL_LOG_WINDOW_SECONDS, type KernelLog } from '../../src/node/probes/kernelLog.js';
@@ -23,7 +23,15 @@ export default defineCheck({
   description: 'Samples the TCP listen-queue counters (ListenOverflows, ListenDrops, TCPReqQFullDrop, TCPReqQFullDoCookies) on each node twice, ' +
     '--sample-interval apart, and reports connections being dropped or answered with SYN cookies now; also listeners whose accept queue is ' +
     'nearly full, tcp_syncookies=0, and "Possible SYN flooding" kernel messages from the last hour.',
-  needs: { api: ['Node'], probes: ['netstat', 'sysctls', 'listeners', 'kernelLog'], essentialProbes: ['netstat'] },
+  rules: {
+    listenOverflowNow: { description: 'Accept or SYN queues overflowed, or SYNs were answered with cookies, between the two samples.' },
+    listenOverflowSinceBoot: { description: 'Listen-queue overflows counted since boot, none while sampling.' },
+    otherListenDrops: { description: 'SYNs to listening sockets dropped for reasons other than a full queue.' },
+    syncookiesOff: { description: 'net.ipv4.tcp_syncookies is 0: a full SYN queue drops connections.' },
+    acceptQueueNearlyFull: { description: 'A listener\'s accept queue stayed at least 80 % full at every sample.' },
+    synFloodLogged: { description: 'The kernel logged "Possible SYN flooding" within the last hour.' },
+  },
+  needs: { api: ['Node'], probes: ['netstat', ...optional('sysctls', 'listeners', 'kernelLog')] },
   create(ctx) {
     return {
       NodeProbes(results) {

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECKS } from '../../checks/index.js';
 import { UsageError } from '../errors.js';
-import { CHECK_IDS } from '../engine/types.js';
+import { BUILTIN_CHECK_IDS, type CheckDefinition } from '../engine/types.js';
 
 export function listChecks(format: 'text' | 'json'): string {
   const rows = CHECKS.map((c) => ({
@@ -12,7 +12,7 @@ export function listChecks(format: 'text' | 'json'): string {
     severity: c.severity,
     needs: {
       api: (c.needs.api ?? []).map((n) => (typeof n === 'string' ? n : n.kind)),
-      nodes: (c.needs.probes?.length ? (c.needs.probesOptional ? 'optional' : 'required') : 'no') as 'no' | 'optional' | 'required',
+      nodes: nodeData(c),
     },
   }));
   if (format === 'json') return JSON.stringify(rows, null, 2) + '\n';
@@ -25,10 +25,19 @@ export function listChecks(format: 'text' | 'json'): string {
     'Run `kubectl checkup explain <id>` for details.', ''].join('\n');
 }
 
+/** Whether a check reads the nodes themselves: it cannot judge without them (a required probe), adds
+ * node evidence when it can (optional probes, node facts with their SSH fallback), or never does. */
+function nodeData(c: CheckDefinition): 'no' | 'optional' | 'required' {
+  const probes = (c.needs.probes ?? []).map((p) => (typeof p === 'string' ? { probe: p } : p));
+  if (probes.some((p) => !p.optional)) return 'required';
+  const facts = (c.needs.nodeFacts ?? []).filter((f) => typeof f === 'string' || !f.apiOnly);
+  return probes.length || facts.length ? 'optional' : 'no';
+}
+
 export function explainCheck(id: string): string {
   const check = CHECKS.find((c) => c.id === id);
   if (!check) {
-    const planned = (CHECK_IDS as readonly string[]).includes(id) ? ` (${id} is a reserved check id, not implemented in this version)` : '';
+    const planned = (BUILTIN_CHECK_IDS as readonly string[]).includes(id) ? ` (${id} is a reserved check id, not implemented in this version)` : '';
     throw new UsageError(`unknown check "${id}"${planned}; known checks: ${CHECKS.map((c) => c.id).join(', ')}`);
   }
   const readme = findReadme(id);

@@ -2,7 +2,7 @@
 // was wrong and what is accepted.
 import type { V1Node } from '@kubernetes/client-node';
 import { UsageError } from '../errors.js';
-import { CHECK_IDS, type CheckDefinition, type Severity } from '../engine/types.js';
+import { BUILTIN_CHECK_IDS, type CheckDefinition, type Severity } from '../engine/types.js';
 import { parseLabelSelector } from '../kube/selectors.js';
 
 export interface RawFlags {
@@ -80,7 +80,7 @@ export function selectChecks(registry: readonly CheckDefinition[], only?: string
   const known = new Set(registry.map((c) => c.id as string));
   const parse = (flag: string, value: string) => value.split(',').map((s) => s.trim()).filter(Boolean).map((id) => {
     if (!known.has(id)) {
-      const reserved = (CHECK_IDS as readonly string[]).includes(id) ? ` (reserved for a check not implemented in this version)` : '';
+      const reserved = (BUILTIN_CHECK_IDS as readonly string[]).includes(id) ? ` (reserved for a check not implemented in this version)` : '';
       throw new UsageError(`${flag}: unknown check "${id}"${reserved}; known checks: ${[...known].join(', ')}`);
     }
     return id;

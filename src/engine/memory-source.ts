@@ -3,22 +3,22 @@
 import { resourceName, type ApiKind, type KubeObject } from '../kube/resources.js';
 import type { RawSample } from '../node/probe-types.js';
 import type { ProbeName } from '../node/probes.js';
-import type { NodeApiPath } from './types.js';
-import { ResourceUnavailable, type ApiSource, type ClusterInfo, type ListRequest, type NodeCollection, type NodeSource, type NodeTarget } from './source.js';
+
+import { ResourceUnavailable, type ApiSource, type ClusterInfo, type KubeletPath, type ListRequest, type NodeCollection, type NodeSource, type NodeTarget } from './source.js';
 
 export type ObjectsByKind = { [K in ApiKind]?: KubeObject[] };
 
 export function memoryApiSource(objects: ObjectsByKind, opts: {
-  now?: Date; cluster?: Partial<ClusterInfo>; unavailable?: { [K in ApiKind]?: string }; pageSize?: number;
+  now?: Date; cluster?: Partial<ClusterInfo>; identity?: string; unavailable?: { [K in ApiKind]?: string }; pageSize?: number;
   /** Kubelet endpoints per node, or a reason (e.g. 'forbidden') for one node or for all of them. */
-  nodeProxy?: string | Record<string, string | { [P in NodeApiPath]?: unknown }>;
+  nodeProxy?: string | Record<string, string | { [P in KubeletPath]?: unknown }>;
   /** Counts node proxy requests (tests). */
-  onNodeProxy?: (node: string, path: NodeApiPath) => void;
+  onNodeProxy?: (node: string, path: KubeletPath) => void;
 } = {}): ApiSource {
   const pageSize = opts.pageSize ?? 500;
   return {
     async open() {
-      return { cluster: { context: null, server: null, version: null, ...opts.cluster }, now: opts.now ?? new Date() };
+      return { cluster: { context: null, server: null, version: null, ...opts.cluster }, now: opts.now ?? new Date(), identity: opts.identity };
     },
     async *list(req: ListRequest) {
       const reason = opts.unavailable?.[req.info.kind];
@@ -26,7 +26,7 @@ export function memoryApiSource(objects: ObjectsByKind, opts: {
       const all = (objects[req.info.kind] ?? []).filter((o) => !req.namespace || o.metadata?.namespace === req.namespace);
       for (let i = 0; i < all.length; i += pageSize) yield all.slice(i, i + pageSize);
     },
-    async getNodeProxy(node: string, path: NodeApiPath) {
+    async getNodeProxy(node: string, path: KubeletPath) {
       opts.onNodeProxy?.(node, path);
       if (typeof opts.nodeProxy === 'string') throw new ResourceUnavailable('nodes/proxy', opts.nodeProxy);
       const pages = opts.nodeProxy?.[node];
@@ -44,8 +44,9 @@ export type RawNodes = Record<string, string | { [P in ProbeName]?: string | Raw
 
 export function memoryNodeSource(nodes: RawNodes, intervalSeconds = 5): NodeSource {
   return {
-    async *collect(targets: NodeTarget[], probes: ProbeName[]): AsyncIterable<NodeCollection> {
+    async *collect(targets: NodeTarget[], probes: ProbeName[], inputs?: (node: string) => unknown): AsyncIterable<NodeCollection> {
       for (const t of targets) {
+        inputs?.(t.name); // asked per node before its session, as the real transports do
         const raw = nodes[t.name];
         if (raw === undefined) { yield { node: t.name, reached: false, reason: 'no data for this node' }; continue; }
         if (typeof raw === 'string') { yield { node: t.name, reached: false, reason: raw }; continue; }

@@ -1,7 +1,9 @@
 // plan: the union of what the selected checks need, one list per kind, in streaming order.
 import { RESOURCES, type ApiKind, type ResourceInfo } from '../kube/resources.js';
 import type { ProbeName } from '../node/probes.js';
-import type { ApiNeed, CheckDefinition, CheckId, NodeApiPath } from './types.js';
+import { FACT_SOURCES } from './node-facts.js';
+import type { KubeletPath } from './source.js';
+import type { ApiNeed, CheckDefinition, CheckId, NodeFactName, NodeFactNeed, ProbeNeed } from './types.js';
 
 export interface PlannedList {
   info: ResourceInfo;
@@ -17,23 +19,26 @@ export interface PlannedList {
 
 export interface Plan {
   lists: PlannedList[];
+  /** Every probe to run on each node: the checks' own, and the SSH fallbacks of their node facts. */
   probes: ProbeName[];
-  /** Checks that use node probes. */
-  probeChecks: Set<CheckId>;
-  /** Of those, the ones that cannot run without node data. */
-  probeRequired: Set<CheckId>;
-  /** Kubelet endpoints to read through the API server for every node. */
-  nodeApi: NodeApiPath[];
+  /** Checks that read the nodes themselves (probes, or node facts with their SSH fallback). */
+  nodeChecks: Set<CheckId>;
+  /** Per check, the probes without which a node cannot be judged. */
+  requiredProbes: Map<CheckId, ProbeName[]>;
+  /** Per check, the node facts it asked for. */
+  facts: Map<CheckId, Set<NodeFactName>>;
 }
 
-const normalise = (n: ApiKind | ApiNeed): ApiNeed => (typeof n === 'string' ? { kind: n } : n);
+const apiNeed = (n: ApiKind | ApiNeed): ApiNeed => (typeof n === 'string' ? { kind: n } : n);
+const probeNeed = (n: ProbeName | ProbeNeed): ProbeNeed => (typeof n === 'string' ? { probe: n } : n);
+const factNeed = (n: NodeFactName | NodeFactNeed): NodeFactNeed => (typeof n === 'string' ? { fact: n } : n);
 
 export function planCollection(checks: readonly CheckDefinition[]): Plan {
   const byKind = new Map<ApiKind, { needs: ApiNeed[]; list: PlannedList }>();
   const probes = new Set<ProbeName>();
-  const probeChecks = new Set<CheckId>();
-  const probeRequired = new Set<CheckId>();
-  const nodeApi = new Set<NodeApiPath>();
+  const nodeChecks = new Set<CheckId>();
+  const requiredProbes = new Map<CheckId, ProbeName[]>();
+  const facts = new Map<CheckId, Set<NodeFactName>>();
   const want = (check: CheckId, need: ApiNeed) => {
     let entry = byKind.get(need.kind);
     if (!entry) {
@@ -47,24 +52,30 @@ export function planCollection(checks: readonly CheckDefinition[]): Plan {
     if (need.allNamespaces) entry.list.allNamespaces.add(check);
   };
   for (const check of checks) {
-    for (const need of check.needs.api ?? []) want(check.id, normalise(need));
-    if (check.needs.probes?.length) {
-      probeChecks.add(check.id);
-      if (!check.needs.probesOptional) probeRequired.add(check.id);
-      check.needs.probes.forEach((p) => probes.add(p));
-      // Node objects say where to SSH (addresses); a check that probes nodes needs them.
-      want(check.id, { kind: 'Node', optional: check.needs.probesOptional });
-    }
-  }
-  for (const check of checks) {
-    if (!check.needs.nodeApi?.length) continue;
-    check.needs.nodeApi.forEach((p) => nodeApi.add(p));
-    want(check.id, { kind: 'Node', optional: true });
+    for (const need of check.needs.api ?? []) want(check.id, apiNeed(need));
+    const own = (check.needs.probes ?? []).map(probeNeed);
+    const required = own.filter((p) => !p.optional).map((p) => p.probe);
+    const wanted = (check.needs.nodeFacts ?? []).map(factNeed);
+    const fallbacks = wanted.filter((f) => !f.apiOnly).map((f) => FACT_SOURCES[f.fact].probe);
+    if (required.length) requiredProbes.set(check.id, required);
+    if (wanted.length) facts.set(check.id, new Set(wanted.map((f) => f.fact)));
+    if (own.length || fallbacks.length) nodeChecks.add(check.id);
+    [...own.map((p) => p.probe), ...fallbacks].forEach((p) => probes.add(p));
+    // Node objects say which nodes exist and where to reach them; without them a check that cannot
+    // judge a node without its probes cannot run — unless it says Node is optional to it (it also
+    // decides from other data, e.g. events).
+    const listsNodes = (check.needs.api ?? []).some((n) => apiNeed(n).kind === 'Node');
+    if ((own.length || wanted.length) && !listsNodes) want(check.id, { kind: 'Node', optional: !required.length });
   }
   for (const { needs, list } of byKind.values()) {
     const selectors = new Set(needs.map((n) => n.fieldSelector ?? ''));
     if (selectors.size === 1 && !selectors.has('')) list.fieldSelector = needs[0]!.fieldSelector;
   }
   const lists = RESOURCES.flatMap((r) => (byKind.has(r.kind) ? [byKind.get(r.kind)!.list] : []));
-  return { lists, probes: [...probes].sort(), probeChecks, probeRequired, nodeApi: [...nodeApi].sort() };
+  return { lists, probes: [...probes].sort(), nodeChecks, requiredProbes, facts };
+}
+
+/** The kubelet endpoints that serve these facts, in a stable order. */
+export function kubeletPathsFor(facts: Iterable<NodeFactName>): KubeletPath[] {
+  return [...new Set([...facts].map((f) => FACT_SOURCES[f].kubelet))].sort();
 }

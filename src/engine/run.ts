@@ -1,15 +1,20 @@
-// The engine: plan → collect (API, then nodes) → evaluate (streamed through the checks) → results.
-// Objects are never accumulated here: each page goes through every interested check and is dropped.
+// The engine: plan → collect (API, then kubelet endpoints, then nodes) → evaluate (streamed through
+// the checks) → results. Objects are never accumulated here: each page goes through every interested
+// check and is dropped. The order in which visitors are called is part of the check contract
+// (Visitors in src/engine/types.ts).
 import { performance } from 'node:perf_hooks';
 import type { ApiKind, KubeObject } from '../kube/resources.js';
 import type { V1Node } from '@kubernetes/client-node';
 import { parseNodeCollection, reduceNodeCollection } from '../node/parse-collection.js';
-import { collectNodeApi } from './node-api.js';
-import { planCollection } from './plan.js';
-import { ResourceUnavailable, type ApiSource, type ClusterInfo, type NodeSource, type NodeTarget, type ProbeInputs, type Recorder } from './source.js';
+import type { NodeProbeResults } from '../node/node-source.js';
 import type { ProbeName } from '../node/probes.js';
+import { fingerprint } from './fingerprint.js';
+import { collectKubeletEndpoints } from './kubelet-endpoints.js';
+import { NodeFactsResolver } from './node-facts.js';
+import { kubeletPathsFor, planCollection } from './plan.js';
+import { ResourceUnavailable, type ApiSource, type ClusterInfo, type NodeSource, type NodeTarget, type ProbeInputs, type Recorder } from './source.js';
 import type {
-  CheckDefinition, CheckId, CheckResult, CheckSettings, Finding, Gap, NodeApiResults, NodeProbeResults, SettingValues, Visitors,
+  CheckDefinition, CheckId, CheckResult, CheckSettings, Finding, FindingInput, Gap, NodeFactName, NodeFacts, SettingValues, Visitors,
 } from './types.js';
 
 export interface RunScope {
@@ -42,6 +47,8 @@ export interface RunInput {
 
 export interface RunOutput {
   cluster: ClusterInfo;
+  /** What fingerprints are keyed on: the kube-system Namespace UID, else the server URL (DESIGN §2.5). */
+  identity: string;
   now: Date;
   results: CheckResult[];
   findings: Finding[];
@@ -56,34 +63,37 @@ interface CheckState {
   ms: number;
   error?: string;
   skip?: string;
-  note?: string;
-  /** Essential probe → the failure reasons, one per reached node where it failed. */
-  missingEssential: Record<string, string[]>;
-  /** Set when an essential probe failed on every reached node. */
-  essentialMissing?: string;
+  notes: string[];
+  /** Why node data is missing altogether (no node reached, or a required probe failed on every
+   * reached node): a skip when the check found nothing without it, else a note. */
+  nodeDataMissing?: string;
+  /** Required probe → the failure reasons, one per reached node where it failed. */
+  missingRequired: Map<string, string[]>;
 }
 
 export async function runChecks(input: RunInput): Promise<RunOutput> {
   const { checks, api, scope } = input;
   const progress = input.progress ?? (() => {});
-  const { cluster, now } = await api.open();
+  const { cluster, now, identity: uid } = await api.open();
+  const identity = uid ?? cluster.server ?? 'unknown';
   const plan = planCollection(checks);
   const gaps: Gap[] = [];
 
   const states = new Map<CheckId, CheckState>();
   for (const def of checks) {
-    const state: CheckState = { def, visitors: {}, findings: [], ms: 0, missingEssential: {} };
+    const state: CheckState = { def, visitors: {}, findings: [], ms: 0, notes: [], missingRequired: new Map() };
     states.set(def.id, state);
+    const report = (f: FindingInput) => {
+      // An undeclared rule would slip past suppressions, SARIF rules and baselines: a bug in the check.
+      if (!Object.hasOwn(def.rules, f.rule)) throw new Error(`reported rule "${String(f.rule)}", which is not in its rules`);
+      state.findings.push({ check: def.id, ...f, fingerprint: fingerprint(def.id, f.rule, identity, f.target) });
+    };
     call(state, () => {
-      state.visitors = def.create({
-        now,
-        settings: input.settings,
-        options: resolveOptions(def, input.checkOptions?.[def.id]),
-        report: (f) => state.findings.push({ check: def.id, ...f }),
-      });
+      state.visitors = def.create({ now, settings: input.settings, options: resolveOptions(def, input.checkOptions?.[def.id]), report });
     });
   }
 
+  // 1. API lists, kind by kind in RESOURCES order.
   const nodeTargets: NodeTarget[] = [];
   for (const list of plan.lists) {
     const kind = list.info.kind;
@@ -120,75 +130,105 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
     }
   }
 
-  if (plan.nodeApi.length && nodeTargets.length) {
-    const deliver = (results: NodeApiResults) => {
-      for (const s of states.values()) {
-        const fn = s.visitors.NodeApi;
-        if (fn && !s.error) call(s, () => fn(results));
-      }
-    };
-    gaps.push(...await collectNodeApi(api, plan.nodeApi, nodeTargets, deliver, input.recorder));
+  // 2. Node facts: which checks want them for which node, then the kubelet endpoints that serve them.
+  const factCheckStates = [...plan.facts.keys()].map((id) => states.get(id)!);
+  const factsWanted = new Map<string, { states: CheckState[]; facts: Set<NodeFactName> }>();
+  for (const t of nodeTargets) {
+    const wanting = factCheckStates.filter((s) => !s.error && !s.skip && wants(s, t.name));
+    if (wanting.length) factsWanted.set(t.name, { states: wanting, facts: new Set(wanting.flatMap((s) => [...plan.facts.get(s.def.id)!])) });
   }
+  const resolver = new NodeFactsResolver(new Set([...plan.facts.values()].flatMap((f) => [...f])));
+  const requests = nodeTargets.flatMap((target) => {
+    const w = factsWanted.get(target.name);
+    return w ? [{ target, paths: kubeletPathsFor(w.facts) }] : [];
+  });
+  if (requests.length) {
+    gaps.push(...await collectKubeletEndpoints(api, requests, (target, endpoints) => resolver.fromKubelet(target, endpoints), input.recorder));
+  }
+  const deliverFacts = (target: NodeTarget, probes?: NodeProbeResults['probes']) => {
+    const w = factsWanted.get(target.name);
+    if (!w) return;
+    factsWanted.delete(target.name);
+    const all = resolver.complete(target, probes);
+    for (const s of w.states) {
+      const mine = plan.facts.get(s.def.id)!;
+      const facts: NodeFacts = { node: all.node };
+      if (mine.has('kubeletConfig')) facts.kubeletConfig = all.kubeletConfig;
+      if (mine.has('nodeDisk')) { facts.nodeDisk = all.nodeDisk; if (all.nodeDiskNotes) facts.nodeDiskNotes = all.nodeDiskNotes; }
+      const fn = s.visitors.NodeFacts;
+      if (fn) call(s, () => fn(facts));
+    }
+  };
 
+  // 3. Nodes: one session each, delivered as they finish.
   let reached = 0;
   const nodeTotal = plan.probes.length ? nodeTargets.length : 0;
-  if (plan.probes.length) {
-    const probeStates = [...plan.probeChecks].map((id) => states.get(id)!);
-    if (nodeTargets.length && input.nodes) {
-      let done = 0;
-      progress({ type: 'nodes', done, total: nodeTargets.length });
-      const inputs = (node: string) => mergeProbeInputs(probeStates, node);
-      for await (const raw of input.nodes.collect(nodeTargets, plan.probes, inputs)) {
-        const collection = reduceNodeCollection(raw);
-        await input.recorder?.node(collection);
-        done++;
-        progress({ type: 'nodes', done, total: nodeTargets.length, node: collection.node });
-        if (!collection.reached) {
-          gaps.push({ source: 'ssh', node: collection.node, reason: collection.reason });
-          continue;
-        }
-        reached++;
-        const results = parseNodeCollection(collection, plan.probes);
-        for (const [probe, outcome] of Object.entries(results.probes)) {
-          if (!outcome.ok) gaps.push({ source: 'ssh', node: collection.node, probe, reason: outcome.reason });
-        }
-        for (const s of probeStates) {
-          deliverProbes(s, results);
-          for (const probe of s.def.needs.essentialProbes ?? []) {
-            const outcome = results.probes[probe];
-            if (outcome && !outcome.ok) (s.missingEssential[probe] ??= []).push(outcome.reason);
-          }
+  const nodeStates = [...plan.nodeChecks].map((id) => states.get(id)!);
+  if (plan.probes.length && nodeTargets.length && input.nodes) {
+    let done = 0;
+    progress({ type: 'nodes', done, total: nodeTargets.length });
+    const byName = new Map(nodeTargets.map((t) => [t.name, t]));
+    const inputs = (node: string) => mergeProbeInputs(nodeStates, node);
+    for await (const raw of input.nodes.collect(nodeTargets, plan.probes, inputs)) {
+      const collection = reduceNodeCollection(raw);
+      await input.recorder?.node(collection);
+      done++;
+      progress({ type: 'nodes', done, total: nodeTargets.length, node: collection.node });
+      const target = byName.get(collection.node);
+      if (!collection.reached) {
+        gaps.push({ source: 'ssh', node: collection.node, reason: collection.reason });
+        if (target) deliverFacts(target);
+        continue;
+      }
+      reached++;
+      const results = parseNodeCollection(collection, plan.probes);
+      for (const [probe, outcome] of Object.entries(results.probes)) {
+        if (!outcome.ok) gaps.push({ source: 'ssh', node: collection.node, probe, reason: outcome.reason });
+      }
+      if (target) deliverFacts(target, results.probes);
+      for (const s of nodeStates) {
+        const fn = s.visitors.NodeProbes;
+        if (fn) call(s, () => fn(results));
+        for (const probe of plan.requiredProbes.get(s.def.id) ?? []) {
+          const outcome = results.probes[probe];
+          if (outcome && !outcome.ok) s.missingRequired.set(probe, [...(s.missingRequired.get(probe) ?? []), outcome.reason]);
         }
       }
     }
+  }
+  // Nodes whose facts are still pending were not probed (no SSH, or not among the collected).
+  for (const t of nodeTargets) deliverFacts(t);
+
+  if (plan.probes.length) {
     const note = !nodeTargets.length ? (scope.nodeFilter ? 'no node matches --nodes' : 'no nodes to probe')
       : !input.nodes ? `node checks not evaluated: ${input.noNodesReason ?? '--no-ssh'}`
       : reached < nodeTargets.length ? `node data from ${reached} of ${nodeTargets.length} nodes (see gaps)`
       : undefined;
-    for (const s of probeStates) {
-      if (note) {
-        if (reached === 0 && plan.probeRequired.has(s.def.id)) s.skip ??= note;
-        else s.note = note;
-      }
-      for (const [probe, reasons] of Object.entries(s.missingEssential)) {
-        // Skipped only if nothing else could be judged: findings from other probes still stand.
-        if (reasons.length === reached && reached > 0 && plan.probeRequired.has(s.def.id)) s.essentialMissing ??= `${probe}: ${reasons[0]}`;
-        else s.note = [s.note, `no ${probe} data from ${reasons.length} of ${reached} reached nodes (see gaps)`].filter(Boolean).join('; ');
+    for (const s of nodeStates) {
+      const required = plan.requiredProbes.get(s.def.id) ?? [];
+      if (note && reached === 0 && required.length) s.nodeDataMissing = note;
+      else if (note) s.notes.push(note);
+      for (const [probe, reasons] of s.missingRequired) {
+        if (reasons.length === reached && reached > 0) s.nodeDataMissing ??= `${probe}: ${reasons[0]}`;
+        else s.notes.push(`no ${probe} data from ${reasons.length} of ${reached} reached nodes (see gaps)`);
       }
     }
   }
 
+  // 4. Evaluate.
   progress({ type: 'evaluate' });
   for (const state of states.values()) {
-    if (!state.skip && state.visitors.finish) call(state, () => state.visitors.finish!());
+    const fn = state.visitors.finish;
+    if (!state.skip && fn) call(state, () => fn());
   }
 
   const results: CheckResult[] = [];
   const findings: Finding[] = [];
   for (const s of states.values()) {
-    if (s.essentialMissing) {
-      if (s.findings.length) s.note = [s.note, s.essentialMissing].filter(Boolean).join('; ');
-      else s.skip ??= s.essentialMissing;
+    // Findings made without node data stand; without them, "nothing found" would be a silent pass.
+    if (s.nodeDataMissing) {
+      if (s.findings.length) s.notes.push(s.nodeDataMissing);
+      else s.skip ??= s.nodeDataMissing;
     }
     const status = s.error ? 'error' : s.skip ? 'skip' : s.findings.some((f) => f.severity !== 'info') ? 'fail' : 'pass';
     if (status === 'pass' || status === 'fail') findings.push(...s.findings);
@@ -196,11 +236,11 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
       id: s.def.id,
       title: s.def.title,
       status,
-      reason: s.error ?? s.skip ?? s.note ?? null,
+      reason: s.error ?? s.skip ?? (s.notes.length ? s.notes.join('; ') : null),
       durationMs: Math.round(s.ms),
     });
   }
-  return { cluster, now, results, findings, gaps, nodes: { total: nodeTotal, reached } };
+  return { cluster, identity, now, results, findings, gaps, nodes: { total: nodeTotal, reached } };
 }
 
 /** A check's settings: the given values over the defaults its definition declares. */
@@ -208,6 +248,14 @@ export function resolveOptions(def: CheckDefinition, given: SettingValues | unde
   const out: SettingValues = Object.create(null);
   for (const [key, spec] of Object.entries(def.settings ?? {})) out[key] = given?.[key] ?? spec.default;
   return out;
+}
+
+function wants(state: CheckState, node: string): boolean {
+  const fn = state.visitors.wantsNodeFacts;
+  if (!fn) return true;
+  let yes = false;
+  call(state, () => { yes = fn(node) !== false; });
+  return yes;
 }
 
 /** The union of what the checks want probes to receive on one node, without duplicates. */
@@ -229,17 +277,18 @@ function mergeProbeInputs(states: CheckState[], node: string): ProbeInputs {
 function collectNodeTarget(node: V1Node, scope: RunScope, out: NodeTarget[]): void {
   const name = node.metadata?.name;
   if (!name || (scope.nodeFilter && !scope.nodeFilter(node))) return;
-  out.push({ name, addresses: (node.status?.addresses ?? []).map((a) => ({ type: a.type, address: a.address })) });
+  const info = node.status?.nodeInfo;
+  out.push({
+    name,
+    addresses: (node.status?.addresses ?? []).map((a) => ({ type: a.type, address: a.address })),
+    ...(info?.kubeletVersion ? { kubeletVersion: info.kubeletVersion } : {}),
+    ...(info?.containerRuntimeVersion ? { containerRuntime: info.containerRuntimeVersion } : {}),
+  });
 }
 
 function visit(state: CheckState, kind: ApiKind, obj: KubeObject): void {
   const fn = state.visitors[kind] as ((o: KubeObject) => void) | undefined;
   if (fn && !state.error) call(state, () => fn(obj));
-}
-
-function deliverProbes(state: CheckState, results: NodeProbeResults): void {
-  const fn = state.visitors.NodeProbes;
-  if (fn && !state.error) call(state, () => fn(results));
 }
 
 /** A check that throws is a bug in that check: it becomes status `error`, and the run goes on. */

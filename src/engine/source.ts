@@ -1,9 +1,10 @@
 // Where the engine's data comes from: a live cluster (src/kube, src/node) or a saved snapshot
 // (src/snapshot). Both deliver the same raw data through the same interfaces, page by page.
 import type { ApiKind, KubeObject, ResourceInfo } from '../kube/resources.js';
-import type { ProbeName } from '../node/probes.js';
-import type { RawSample } from '../node/probe-types.js';
-import type { NodeApiPath } from './types.js';
+import type { NodeCollection } from '../node/node-source.js';
+
+/** Kubelet endpoints read through the API server's node proxy (GET /api/v1/nodes/<n>/proxy/<path>). */
+export type KubeletPath = 'configz' | 'stats/summary';
 
 export interface ClusterInfo {
   context: string | null;
@@ -26,42 +27,23 @@ export class ResourceUnavailable extends Error {
 }
 
 export interface ApiSource {
-  /** Connects (or opens the snapshot) and returns what the report says about the cluster, and "now". */
-  open(): Promise<{ cluster: ClusterInfo; now: Date }>;
+  /** Connects (or opens the snapshot) and returns what the report says about the cluster, "now", and
+   * the cluster's identity for fingerprints (the kube-system Namespace UID when readable). */
+  open(): Promise<{ cluster: ClusterInfo; now: Date; identity?: string }>;
   /** Pages of raw objects. Throws ResourceUnavailable when the list cannot be read. */
   list(req: ListRequest): AsyncIterable<KubeObject[]>;
   /** GET /api/v1/nodes/<node>/proxy/<path> (kubelet configz, stats/summary). Throws ResourceUnavailable. */
-  getNodeProxy(node: string, path: NodeApiPath): Promise<unknown>;
+  getNodeProxy(node: string, path: KubeletPath): Promise<unknown>;
 }
 
-/** A node to reach over SSH, with what the API says about it. */
-export interface NodeTarget {
-  name: string;
-  addresses: { type: string; address: string }[];
-}
-
-/** The raw result of one node's probe session. Parsing happens in the engine, so a snapshot stores
- * exactly what the node printed and replays through the same parsers. */
-export type NodeCollection =
-  | { node: string; reached: true; intervalSeconds: number; samples: { [P in ProbeName]?: RawSample[] };
-      /** Probes whose output did not arrive complete (session cut off): absent from samples, with why. */
-      problems?: { probe: string; reason: string }[] }
-  | { node: string; reached: false; reason: string };
-
-/** Data some probes take per node (e.g. hostPath paths to measure), one string per line. It travels
- * to the node as data (base64 inside the script, decoded onto the fragment's stdin), never as code. */
-export type ProbeInputs = { [P in ProbeName]?: string[] };
-
-export interface NodeSource {
-  /** Runs the probes on the nodes (bounded concurrency) and yields each node as it finishes. */
-  collect(nodes: NodeTarget[], probes: ProbeName[], inputs?: (node: string) => ProbeInputs): AsyncIterable<NodeCollection>;
-}
+// The node transport's interface lives with the node code; re-exported for the engine's readers.
+export type { NodeCollection, NodeSource, NodeTarget, ProbeInputs } from '../node/node-source.js';
 
 /** Receives everything collected, to save a snapshot (--save-snapshot). */
 export interface Recorder {
   /** A list starts: how it was asked for (a replay must not answer a broader question with it). */
   startList(req: ListRequest): Promise<void>;
   page(kind: ApiKind, items: KubeObject[]): Promise<void>;
-  nodeApi(node: string, path: NodeApiPath, outcome: { ok: true; value: unknown } | { ok: false; reason: string }): Promise<void>;
+  nodeApi(node: string, path: KubeletPath, outcome: { ok: true; value: unknown } | { ok: false; reason: string }): Promise<void>;
   node(collection: NodeCollection): Promise<void>;
 }

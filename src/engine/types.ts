@@ -1,11 +1,14 @@
-// The public contract between the engine and check modules (checks/<id>/index.ts).
+// The check contract: what a check module (checks/<id>/index.ts, or an external module loaded with
+// --plugin) declares and receives. Public through `kubectl-checkup/check` (src/check.ts).
 // Checks are pure: they receive objects through visitors, report findings as data, and never do I/O,
 // print, or read the clock (ctx.now comes from the API server's Date header, or the snapshot).
 import type { KubeObject, ApiKind, KindTypes } from '../kube/resources.js';
 import type { ProbeName, ProbeValues } from '../node/probes.js';
-import type { ProbeInputs } from './source.js';
+import type { NodeProbeResults, ProbeInputs, ProbeOutcome } from '../node/node-source.js';
+import type { EffectiveConfig } from '../node/kubelet-config.js';
+import type { NodeDisk } from '../node/node-disk.js';
 
-export type { KubeObject, ApiKind, KindTypes, ProbeName, ProbeValues };
+export type { KubeObject, ApiKind, KindTypes, ProbeName, ProbeValues, NodeProbeResults, ProbeInputs, ProbeOutcome, EffectiveConfig, NodeDisk };
 
 /** Contract (DESIGN §2.3): how bad a finding is. */
 export type Severity = 'critical' | 'warning' | 'info';
@@ -13,14 +16,16 @@ export type Severity = 'critical' | 'warning' | 'info';
 /** Contract (DESIGN §2.3): how a check run ended. */
 export type CheckStatus = 'pass' | 'fail' | 'skip' | 'error';
 
-/** Contract (DESIGN §2.4): stable forever. A new check adds its id here first. */
-export const CHECK_IDS = [
+/** Contract (DESIGN §2.4): the built-in ids, stable forever. A new built-in check adds its id here. */
+export const BUILTIN_CHECK_IDS = [
   'syn-backlog', 'arp-neighbor-overflow', 'cni0-bridge-mismatch', 'kubelet-gc', 'evicted-pods',
   'missing-probes', 'hostpath-log-growth', 'graceful-termination', 'jvm-container-memory',
   'cpu-throttling-kernel', 'grpc-load-imbalance', 'node-heartbeat', 'etcd-health', 'object-scale',
-  'node-imbalance',
+  'node-imbalance', 'apiserver-health', 'apiservice-availability', 'conntrack-table',
 ] as const;
-export type CheckId = (typeof CHECK_IDS)[number];
+
+/** A built-in id, or an external check's `<scope>/<name>` (one slash, so never a built-in's). */
+export type CheckId = string;
 
 /** What a finding is about: the thing the on-call person has to change. */
 export interface Target {
@@ -37,8 +42,8 @@ export interface Remediation {
 
 /** What a check passes to ctx.report(); the engine adds `check` and `fingerprint`. */
 export interface FindingInput {
-  /** The rule within the check (camelCase, stable: suppressions, SARIF and baselines refer to it). */
-  rule?: string;
+  /** The rule within the check: a key of CheckDefinition.rules (suppressions, SARIF and baselines refer to it). */
+  rule: string;
   severity: Severity;
   target: Target;
   message: string;
@@ -78,37 +83,41 @@ export interface ApiNeed {
   allNamespaces?: boolean;
 }
 
+/** One node probe a check needs (src/node/probes.ts). A probe named plainly is required: a node
+ * without its data cannot be judged. `optional` probes are evidence: their failures are only gaps. */
+export interface ProbeNeed {
+  probe: ProbeName;
+  optional?: boolean;
+}
+
+/** Facts about a node that have several sources, resolved once by the engine (src/engine/node-facts.ts)
+ * so every check sees the same answer and where it came from. */
+export type NodeFactName = 'kubeletConfig' | 'nodeDisk';
+
+/** A node fact a check needs. From the kubelet through the API server first; over SSH (the config file,
+ * df) when the API server cannot say — unless `apiOnly`, for facts that are only evidence and not worth
+ * an SSH session of their own. */
+export interface NodeFactNeed {
+  fact: NodeFactName;
+  apiOnly?: boolean;
+}
+
 export interface CheckNeeds {
   api?: (ApiKind | ApiNeed)[];
-  /** Named node probes (src/node/probes.ts), collected over SSH in one session per node. */
-  probes?: ProbeName[];
-  /** The check can decide from API data alone (e.g. events), so it runs even when no node was
-   * reached; its result then says that node data was not collected. */
-  probesOptional?: boolean;
-  /** Probes without which a node cannot be judged (e.g. the counters of a counter check). When one
-   * of them failed on every reached node the check is `skip` with that reason, never a silent pass;
-   * when it failed on some, the result says on how many. */
-  essentialProbes?: ProbeName[];
-  /** Kubelet endpoints read through the API server's node proxy (GET /api/v1/nodes/<n>/proxy/<path>),
-   * for every node, with or without SSH. Optional data: forbidden → a gap, the check falls back. */
-  nodeApi?: NodeApiPath[];
+  probes?: (ProbeName | ProbeNeed)[];
+  nodeFacts?: (NodeFactName | NodeFactNeed)[];
 }
 
-export type NodeApiPath = 'configz' | 'stats/summary';
-
-/** Kubelet endpoints of one node, read through the API server. */
-export interface NodeApiResults {
+/** The node facts a check asked for, for one node. */
+export interface NodeFacts {
   node: string;
-  endpoints: { [P in NodeApiPath]?: ProbeOutcome<unknown> };
-}
-
-/** A probe result as a check sees it: parsed value, or the reason it is missing. */
-export type ProbeOutcome<T> = { ok: true; value: T } | { ok: false; reason: string };
-
-/** Everything collected from one node over SSH. */
-export interface NodeProbeResults {
-  node: string;
-  probes: { [P in ProbeName]?: ProbeOutcome<ProbeValues[P]> };
+  /** The kubelet's effective settings: configz, else its config file over SSH, else the defaults of
+   * its version; `source` and `sourceDetail` say which, `notes` why a better source was not used. */
+  kubeletConfig?: EffectiveConfig;
+  /** The node's filesystems: the Summary API (the eviction manager's numbers), else df over SSH. */
+  nodeDisk?: NodeDisk;
+  /** Why nodeDisk is missing or came from a lesser source. */
+  nodeDiskNotes?: string[];
 }
 
 export interface CheckSettings {
@@ -139,18 +148,36 @@ export interface CheckContext {
   report(finding: FindingInput): void;
 }
 
-/** Per-kind visitors, called once per object as pages stream in, then NodeProbes per node, then finish. */
+/**
+ * What a check does with the data, called by the engine in this order (guaranteed):
+ * 1. One visitor per API kind, once per object as the pages stream in. Kinds arrive in the order of
+ *    RESOURCES in src/kube/resources.ts (Node, Namespace, … Pod, Event, …), each kind complete before
+ *    the next, so a visitor may rely on every earlier kind having been seen.
+ * 2. After all lists: `wantsNodeFacts(node)` and then `probeInputs(node)` for each node to collect.
+ * 3. Per node, in the order nodes finish (not by name): `NodeFacts` then `NodeProbes` (the latter
+ *    only for nodes that were reached). A node that is not reached still gets its NodeFacts.
+ * 4. `finish()` once, after every node.
+ * A visitor that throws stops this check only (status `error`); the run goes on.
+ */
 export type Visitors = {
   [K in ApiKind]?: (obj: KindTypes[K]) => void;
 } & {
-  /** Called per node after all API lists, before any SSH (kubelet endpoints via the API server). */
-  NodeApi?: (results: NodeApiResults) => void;
-  /** Data for probes that take input (ProbeDefinition.takesInput), per node, asked for after the API
-   * phase: e.g. the hostPath directories of the pods on that node. It travels as data, never code. */
+  /** Whether this check needs the node facts of `node` (default yes): saying no saves the kubelet
+   * requests for nodes the check has nothing to decide about. */
+  wantsNodeFacts?: (node: string) => boolean;
+  /** Data for probes that take input (ProbeDefinition.takesInput), per node: e.g. the hostPath
+   * directories of the pods on that node. It travels as data, never code. */
   probeInputs?: (node: string) => ProbeInputs;
+  NodeFacts?: (facts: NodeFacts) => void;
   NodeProbes?: (results: NodeProbeResults) => void;
   finish?: () => void;
 };
+
+/** One rule of a check: a distinct problem it reports, with a stable id (the key in `rules`). */
+export interface RuleMeta {
+  /** One sentence on what the rule finds, for `explain`, SARIF and the config file's users. */
+  description: string;
+}
 
 export interface CheckDefinition {
   id: CheckId;
@@ -160,12 +187,16 @@ export interface CheckDefinition {
   severity: Severity;
   /** One paragraph for `explain`; the README in the check's folder has the rest. */
   description: string;
+  /** Every rule the check can report, keyed by its camelCase id. Reporting another id is a bug. */
+  rules: Record<string, RuleMeta>;
   needs: CheckNeeds;
   /** True when the check judges only what manifests hold (object specs), so it runs on `-f` input
    * (DESIGN §2.10); other checks are skipped there with "needs a live cluster". */
   manifests?: boolean;
   /** Tunable thresholds, keyed by setting name (camelCase). */
   settings?: Record<string, SettingSpec>;
+  /** The long text `explain` prints (Markdown). Built-in checks keep it in checks/<id>/README.md. */
+  readme?: string;
   create(ctx: CheckContext): Visitors;
 }
 
@@ -186,3 +217,8 @@ export interface CheckResult {
 export type Gap =
   | { source: 'api'; resource: string; reason: string }
   | { source: 'ssh'; node: string; reason: string; probe?: string };
+
+/** Shorthand for probes that are evidence only: `probes: ['netstat', ...optional('sysctls')]`. */
+export function optional(...probes: ProbeName[]): ProbeNeed[] {
+  return probes.map((probe) => ({ probe, optional: true }));
+}

@@ -8,7 +8,7 @@ import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '../errors.js';
 import { ResourceUnavailable, type ApiSource, type ClusterInfo, type ListRequest } from '../engine/source.js';
-import type { NodeApiPath } from '../engine/types.js';
+import type { KubeletPath } from '../engine/source.js';
 import type { LoadedKubeconfig } from './kubeconfig.js';
 import { listPath, resourceName, type KubeObject } from './resources.js';
 
@@ -50,7 +50,7 @@ export class KubeApiClient implements ApiSource {
     return `context "${this.config.context}" (${this.config.server})`;
   }
 
-  async open(): Promise<{ cluster: ClusterInfo; now: Date }> {
+  async open(): Promise<{ cluster: ClusterInfo; now: Date; identity?: string }> {
     let res: Response;
     try {
       res = await this.getWithRetries('/version');
@@ -69,7 +69,21 @@ export class KubeApiClient implements ApiSource {
     return {
       cluster: { context: this.config.context, server: this.config.server, version },
       now: Number.isNaN(date.getTime()) ? new Date() : date,
+      identity: await this.clusterUid(),
     };
+  }
+
+  /** The kube-system Namespace's UID: the same cluster whatever URL, proxy or context reaches it
+   * (fingerprints, DESIGN §2.5). Undefined when it cannot be read; the server URL stands in then. */
+  private async clusterUid(): Promise<string | undefined> {
+    try {
+      const res = await this.getWithRetries('/api/v1/namespaces/kube-system');
+      if (res.status !== 200) return undefined;
+      const uid = (JSON.parse(res.body) as { metadata?: { uid?: unknown } }).metadata?.uid;
+      return typeof uid === 'string' && uid ? `uid:${uid}` : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   async *list(req: ListRequest): AsyncIterable<KubeObject[]> {
@@ -117,7 +131,7 @@ export class KubeApiClient implements ApiSource {
     }
   }
 
-  async getNodeProxy(node: string, path: NodeApiPath): Promise<unknown> {
+  async getNodeProxy(node: string, path: KubeletPath): Promise<unknown> {
     let res: Response;
     try {
       // A 5xx here is the kubelet not answering the API server's proxy, not the API server being

@@ -2,7 +2,7 @@
 // configz (the running kubelet's effective config), else the config file + flags read over SSH, else
 // the defaults. Facts: check-facts §4.1 (defaults; a partial evictionHard replaces the whole map unless
 // mergeDefaultEvictionSettings, kubelet ≥ 1.33; imagefs.inodesFree in the defaults from 1.33).
-import type { ProbeOutcome } from '../engine/types.js';
+import type { ProbeOutcome } from './node-source.js';
 import { quantityValue } from '../kube/quantity.js';
 import { pickSettings, type KubeletConfigFile, type KubeletSettings } from './probes/kubeletConfig.js';
 

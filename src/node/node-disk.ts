@@ -1,8 +1,7 @@
 // nodefs / imagefs capacity, availability and inodes: from the Summary API (the numbers the eviction
 // manager itself uses) or, without nodes/proxy, from df over SSH. check-facts §4.2, §4.4.
 import type { DiskUsage, PathDisk } from './probes/diskUsage.js';
-import type { ProbeOutcome } from '../engine/types.js';
-import { DISK_SIGNALS, resolveConfig, thresholdPercent, type DiskSignal } from './kubelet-config.js';
+import { DISK_SIGNALS, thresholdPercent, type DiskSignal, type EffectiveConfig } from './kubelet-config.js';
 
 export interface FsStats {
   /** What a person would look at: the directory (df) or the filesystem role (summary). */
@@ -140,20 +139,8 @@ export function fsEvidence(fs: FsStats | undefined): Record<string, unknown> | n
   };
 }
 
-export interface DiskEvidenceInput {
-  /** NodeApiResults.endpoints['stats/summary'] */
-  summary?: ProbeOutcome<unknown>;
-  /** NodeApiResults.endpoints.configz */
-  configz?: ProbeOutcome<unknown>;
-  /** node.status.nodeInfo.kubeletVersion (decides the default evictionHard) */
-  kubeletVersion?: string;
-}
-
-/** Undefined when the Summary API gave nothing usable (forbidden, or no node filesystem). */
-export function nodeDiskEvidence(input: DiskEvidenceInput): Record<string, unknown> | undefined {
-  const disk = input.summary?.ok ? fromSummary(input.summary.value) : undefined;
-  if (!disk) return undefined;
-  const config = resolveConfig({ configz: input.configz, kubeletVersion: input.kubeletVersion });
+/** A node's filesystems against its eviction thresholds, as plain evidence any check can cite. */
+export function nodeDiskEvidence(disk: NodeDisk, config: EffectiveConfig): Record<string, unknown> {
   return {
     usageSource: disk.source,
     thresholdsSource: config.sourceDetail,

@@ -1,7 +1,6 @@
 // Raw probe samples → parsed values, per probe. A parser that throws (garbage, truncated output,
 // permission denied) costs that probe on that node, never the run.
-import type { NodeCollection } from '../engine/source.js';
-import type { NodeProbeResults, ProbeOutcome } from '../engine/types.js';
+import type { NodeCollection, NodeProbeResults, ProbeOutcome } from './node-source.js';
 import { ProbeError } from './probe-types.js';
 import { PROBES, type ProbeName } from './probes.js';
 

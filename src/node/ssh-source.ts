@@ -1,7 +1,7 @@
 // Live node data over SSH: one session per node running one batched script (src/node/script.ts),
 // a bounded number of nodes at once and never two sessions to the same host at the same time
 // (sshd's MaxStartups drops bursts; toolchain §6.11). Each node is yielded as soon as it finishes.
-import type { NodeCollection, NodeSource, NodeTarget, ProbeInputs } from '../engine/source.js';
+import type { NodeCollection, NodeSource, NodeTarget, ProbeInputs } from './node-source.js';
 import type { ProbeName } from './probes.js';
 import { buildNodeScript, splitNodeOutput, type ProbeRegistry } from './script.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_NODE_TIMEOUT_SECONDS, runSshSession, unsafeDestination, type SshOptions } from './ssh.js';

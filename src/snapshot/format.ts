@@ -10,6 +10,8 @@ export interface SnapshotMeta {
   kind: 'Snapshot';
   tool: { name: string; version: string };
   cluster: ClusterInfo;
+  /** The cluster identity fingerprints were keyed on when collected: a replay keeps them (DESIGN §2.5). */
+  identity?: string;
   collectedAt: string;
   scope: { namespace: string | null; labelSelector: string | null };
   /** The kinds that were listed (their files may be empty). */

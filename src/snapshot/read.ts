@@ -8,7 +8,7 @@ import { ResourceUnavailable, type ApiSource, type ClusterInfo, type ListRequest
 import { resourceName, type KubeObject } from '../kube/resources.js';
 import { parseFieldSelector, parseLabelSelector } from '../kube/selectors.js';
 import type { ProbeName } from '../node/probes.js';
-import type { NodeApiPath } from '../engine/types.js';
+import type { KubeletPath } from '../engine/source.js';
 import { SNAPSHOT_API_VERSION, nodeFileName, type SavedList, type SnapshotMeta } from './format.js';
 
 const PAGE = 500;
@@ -18,7 +18,7 @@ export class SnapshotSource implements ApiSource, NodeSource {
 
   constructor(private readonly dir: string) {}
 
-  async open(): Promise<{ cluster: ClusterInfo; now: Date }> {
+  async open(): Promise<{ cluster: ClusterInfo; now: Date; identity?: string }> {
     const file = join(this.dir, 'snapshot.json');
     if (!existsSync(file)) throw new ConfigError(`--snapshot ${this.dir}: not a kubectl-checkup snapshot (no snapshot.json)`);
     let meta: SnapshotMeta;
@@ -33,7 +33,7 @@ export class SnapshotSource implements ApiSource, NodeSource {
     const now = new Date(meta.collectedAt);
     if (Number.isNaN(now.getTime())) throw new ConfigError(`--snapshot ${this.dir}: collectedAt is not a time`);
     this.meta = meta;
-    return { cluster: meta.cluster, now };
+    return { cluster: meta.cluster, now, ...(typeof meta.identity === 'string' ? { identity: meta.identity } : {}) };
   }
 
   async *list(req: ListRequest): AsyncIterable<KubeObject[]> {
@@ -68,7 +68,7 @@ export class SnapshotSource implements ApiSource, NodeSource {
     if (page.length) yield page;
   }
 
-  async getNodeProxy(node: string, path: NodeApiPath): Promise<unknown> {
+  async getNodeProxy(node: string, path: KubeletPath): Promise<unknown> {
     const file = join(this.dir, 'nodes', nodeFileName(node).replace(/\.json$/, '.api.json'));
     let doc: Record<string, { ok: true; value: unknown } | { ok: false; reason: string }> = {};
     try {

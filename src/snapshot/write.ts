@@ -4,7 +4,8 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { ClusterInfo, ListRequest, NodeCollection, Recorder } from '../engine/source.js';
-import type { Gap, NodeApiPath } from '../engine/types.js';
+import type { Gap } from '../engine/types.js';
+import type { KubeletPath } from '../engine/source.js';
 import type { ApiKind, KubeObject } from '../kube/resources.js';
 import { SNAPSHOT_API_VERSION, nodeFileName, type SnapshotMeta } from './format.js';
 
@@ -55,7 +56,7 @@ export class SnapshotWriter implements Recorder {
 
   private readonly nodeApiDocs = new Map<string, Record<string, unknown>>();
 
-  async nodeApi(node: string, path: NodeApiPath, outcome: { ok: true; value: unknown } | { ok: false; reason: string }): Promise<void> {
+  async nodeApi(node: string, path: KubeletPath, outcome: { ok: true; value: unknown } | { ok: false; reason: string }): Promise<void> {
     this.prepare();
     const doc = this.nodeApiDocs.get(node) ?? {};
     doc[path] = outcome;
@@ -68,7 +69,7 @@ export class SnapshotWriter implements Recorder {
     writeFileSync(join(this.dir, 'nodes', nodeFileName(collection.node)), JSON.stringify(collection, null, 1) + '\n');
   }
 
-  async finish(meta: { cluster: ClusterInfo; now: Date; gaps: Gap[]; scope: SnapshotMeta['scope']; toolVersion: string }): Promise<void> {
+  async finish(meta: { cluster: ClusterInfo; identity: string; now: Date; gaps: Gap[]; scope: SnapshotMeta['scope']; toolVersion: string }): Promise<void> {
     this.prepare();
     await Promise.all([...this.streams.values()].map((s) => new Promise((resolve) => s.end(resolve))));
     const doc: SnapshotMeta = {
@@ -76,6 +77,7 @@ export class SnapshotWriter implements Recorder {
       kind: 'Snapshot',
       tool: { name: 'kubectl-checkup', version: meta.toolVersion },
       cluster: meta.cluster,
+      identity: meta.identity,
       collectedAt: meta.now.toISOString(),
       scope: meta.scope,
       kinds: [...this.streams.keys()],

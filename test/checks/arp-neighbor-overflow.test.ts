@@ -3,7 +3,7 @@ import check from '../../checks/arp-neighbor-overflow/index.js';
 import { memoryApiSource, memoryNodeSource, type RawNodes } from '../../src/engine/memory-source.js';
 import { runChecks } from '../../src/engine/run.js';
 import type { RawSample } from '../../src/node/probe-types.js';
-import { runCheck } from '../support/check-tester.js';
+import { runCheck } from '../../src/check.js';
 import { fixture } from '../node/probes-fixture.js';
 
 const NOW = new Date('2026-11-25T19:00:00Z');

@@ -8,7 +8,7 @@ import check from '../../checks/cpu-throttling-kernel/index.js';
 import { hasMainlineCfsFix, parseKernelRelease } from '../../checks/cpu-throttling-kernel/kernel.js';
 import { ProbeError, type RawSample } from '../../src/node/probe-types.js';
 import { cgroupCpuStat, podUid } from '../../src/node/probes/cgroupCpuStat.js';
-import { runCheck } from '../support/check-tester.js';
+import { runCheck } from '../../src/check.js';
 import { describeReal } from '../support/real.js';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'probes', 'cgroup-cpu-stat');

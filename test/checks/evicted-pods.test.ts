@@ -8,7 +8,7 @@ import check from '../../checks/evicted-pods/index.js';
 import { isDiskResource, parseEvictionMessage } from '../../src/kube/eviction.js';
 import { cleanupCommand } from '../../checks/evicted-pods/remediation.js';
 import type { Finding } from '../../src/engine/types.js';
-import { runCheck } from '../support/check-tester.js';
+import { runCheck } from '../../src/check.js';
 import { demoNow, loadDemoObjects } from '../support/demo-cluster.js';
 import { describeReal } from '../support/real.js';
 

@@ -4,7 +4,7 @@ import check from '../../checks/graceful-termination/index.js';
 import { preStopOf, sleepSeconds } from '../../checks/graceful-termination/prestop.js';
 import { resolveDeploymentRollout, resolveStatefulSetUnavailable } from '../../checks/graceful-termination/rollout.js';
 import { lbHealthCheck } from '../../checks/graceful-termination/load-balancer.js';
-import { runCheck } from '../support/check-tester.js';
+import { runCheck } from '../../src/check.js';
 import type { ObjectsByKind } from '../../src/engine/memory-source.js';
 
 const NS = 'shop';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1EndpointSlice, V1Pod, V1Service, V1ServicePort } from '@kubernetes/client-node';
 import check from '../../checks/grpc-load-imbalance/index.js';
-import { runCheck } from '../support/check-tester.js';
+import { runCheck } from '../../src/check.js';
 
 const NS = 'payments';
 

@@ -6,7 +6,7 @@ import { sshCommand } from '../../checks/hostpath-log-growth/findings.js';
 import { isLogLike, isNodeDirectory, shQuote, validateHostPath } from '../../checks/hostpath-log-growth/paths.js';
 import type { CheckContext, FindingInput, Visitors } from '../../src/engine/types.js';
 import type { RawSample } from '../../src/node/probe-types.js';
-import { runCheck, type CheckCase } from '../support/check-tester.js';
+import { runCheck, type CheckCase } from '../../src/check.js';
 import { forgetful } from './forgetful.js';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';

@@ -4,7 +4,7 @@ import check from '../../checks/jvm-container-memory/index.js';
 import { applyJvmTokens, emptySettings, jvmTokens, maxHeap } from '../../checks/jvm-container-memory/jvm-flags.js';
 import { javaSignal } from '../../checks/jvm-container-memory/java.js';
 import type { ObjectsByKind } from '../../src/engine/memory-source.js';
-import { runCheck } from '../support/check-tester.js';
+import { runCheck, type CheckCase } from '../../src/check.js';
 
 const NS = 'billing';
 const GiB = 1024 ** 3;
@@ -59,7 +59,7 @@ function configMap(name: string, data: Record<string, string>, namespace = NS): 
 
 const rootCa = configMap('kube-root-ca.crt', { 'ca.crt': '-----BEGIN CERTIFICATE-----\nMIIB…\n-----END CERTIFICATE-----' });
 
-async function run(objects: ObjectsByKind, unavailable?: Parameters<typeof runCheck>[1]['unavailable']) {
+async function run(objects: ObjectsByKind, unavailable?: CheckCase['unavailable']) {
   return runCheck(check, { objects: { ConfigMap: [rootCa, ...(objects.ConfigMap ?? [])], ...withoutConfigMaps(objects) }, unavailable });
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import check from '../../checks/kubelet-gc/index.js';
-import { runCheck, type CheckCase } from '../support/check-tester.js';
+import { runCheck, type CheckCase } from '../../src/check.js';
 import { forgetful } from './forgetful.js';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
@@ -365,18 +365,18 @@ describe('kubelet-gc', () => {
 describe('nodeDiskEvidence (for the evicted-pods check)', () => {
   it('summarises the node disk against the effective thresholds from the API alone', async () => {
     const { nodeDiskEvidence } = await import('../../src/node/node-disk.js');
-    const ev = nodeDiskEvidence({
-      summary: { ok: true, value: summary({ capacity: 100 * GiB, available: 8 * GiB }) },
-      configz: { ok: true, value: configz({ evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '10%' } }) },
-      kubeletVersion: 'v1.31.0',
-    });
+    const { fromSummary } = await import('../../src/node/node-disk.js');
+    const { resolveConfig } = await import('../../src/node/kubelet-config.js');
+    const ev = nodeDiskEvidence(
+      fromSummary(summary({ capacity: 100 * GiB, available: 8 * GiB }))!,
+      resolveConfig({ configz: { ok: true, value: configz({ evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '10%' } }) }, kubeletVersion: 'v1.31.0' }),
+    );
     expect(ev).toMatchObject({
       usageSource: 'stats/summary', thresholdsSource: expect.stringContaining('configz'), sameFilesystem: true,
       nodefs: { usedPercent: 92, availableBytes: 8 * GiB },
       signals: [{ signal: 'nodefs.available', threshold: '10%', availablePercent: 8, state: 'met' }],
       notWatched: ['nodefs.inodesFree', 'imagefs.available'],
     });
-    expect(nodeDiskEvidence({ summary: { ok: false, reason: 'nodes/proxy: forbidden' } })).toBeUndefined();
   });
 });
 

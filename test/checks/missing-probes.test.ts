@@ -5,7 +5,7 @@ import type {
 import check from '../../checks/missing-probes/index.js';
 import type { ObjectsByKind } from '../../src/engine/memory-source.js';
 import type { Finding } from '../../src/engine/types.js';
-import { runCheck } from '../support/check-tester.js';
+import { runCheck } from '../../src/check.js';
 import { demoNow, loadDemoObjects } from '../support/demo-cluster.js';
 
 const NOW = new Date('2026-11-25T12:00:00Z');

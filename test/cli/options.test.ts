@@ -4,7 +4,7 @@ import { defineCheck } from '../../src/engine/types.js';
 import { UsageError } from '../../src/errors.js';
 
 const check = (id: 'missing-probes' | 'evicted-pods' | 'syn-backlog') =>
-  defineCheck({ id, title: id, severity: 'warning', description: '', needs: {}, create: () => ({}) });
+  defineCheck({ id, title: id, severity: 'warning', description: '', rules: { r: { description: 'd' } }, needs: {}, create: () => ({}) });
 const registry = [check('evicted-pods'), check('missing-probes'), check('syn-backlog')];
 const base: RawFlags = {
   requestTimeout: '30s', output: 'text', failOn: 'critical', sampleInterval: '5', ssh: true, sshOption: [],

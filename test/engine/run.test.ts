@@ -2,22 +2,24 @@ import { describe, expect, it } from '@jest/globals';
 import { memoryApiSource, memoryNodeSource } from '../../src/engine/memory-source.js';
 import { planCollection } from '../../src/engine/plan.js';
 import { runChecks } from '../../src/engine/run.js';
-import { defineCheck, type CheckDefinition } from '../../src/engine/types.js';
+import { defineCheck, optional, type CheckDefinition } from '../../src/engine/types.js';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 
 const pod = (ns: string, name: string, phase = 'Running'): V1Pod => ({ metadata: { namespace: ns, name }, status: { phase } });
 const node = (name: string): V1Node => ({ metadata: { name }, status: { addresses: [{ type: 'InternalIP', address: '10.0.0.1' }] } });
 
+const RULES = { r: { description: 'd' } };
+
 /** A check that reports one warning per pod in phase Failed, and counts what it saw. */
 function failedPods(seen: string[] = []): CheckDefinition {
   return defineCheck({
-    id: 'evicted-pods', title: 't', severity: 'warning', description: 'd',
+    id: 'evicted-pods', title: 't', severity: 'warning', description: 'd', rules: RULES,
     needs: { api: [{ kind: 'Pod', fieldSelector: 'status.phase=Failed' }] },
     create: (ctx) => ({
       Pod(p) {
         seen.push(p.metadata!.name!);
         if (p.status?.phase === 'Failed') {
-          ctx.report({ severity: 'warning', target: { kind: 'Pod', namespace: p.metadata!.namespace, name: p.metadata!.name! }, message: 'failed', remediation: { summary: 'fix' } });
+          ctx.report({ rule: 'r', severity: 'warning', target: { kind: 'Pod', namespace: p.metadata!.namespace, name: p.metadata!.name! }, message: 'failed', remediation: { summary: 'fix' } });
         }
       },
     }),
@@ -58,7 +60,7 @@ describe('runChecks', () => {
   });
 
   it('passes a check whose findings are all info', async () => {
-    const c = defineCheck({ ...failedPods(), create: (ctx) => ({ finish() { ctx.report({ severity: 'info', target: { kind: 'Cluster', name: 'c' }, message: 'fyi', remediation: { summary: 's' } }); } }) });
+    const c = defineCheck({ ...failedPods(), create: (ctx) => ({ finish() { ctx.report({ rule: 'r', severity: 'info', target: { kind: 'Cluster', name: 'c' }, message: 'fyi', remediation: { summary: 's' } }); } }) });
     const out = await run([c], {});
     expect(out.results[0]!.status).toBe('pass');
     expect(out.findings).toHaveLength(1);
@@ -83,7 +85,7 @@ describe('runChecks', () => {
   it('with -n, a check that needs a kind from every namespace gets it; the others see only the namespace', async () => {
     const seen: Record<string, string[]> = { wide: [], narrow: [] };
     const spy = (id: 'kubelet-gc' | 'missing-probes', key: 'wide' | 'narrow', allNamespaces: boolean) => defineCheck({
-      id, title: 't', severity: 'info', description: 'd', needs: { api: [{ kind: 'Event', allNamespaces }] },
+      id, title: 't', severity: 'info', description: 'd', rules: RULES, needs: { api: [{ kind: 'Event', allNamespaces }] },
       create: () => ({ Event: (e) => { seen[key]!.push(`${e.metadata?.namespace}/${e.metadata?.name}`); } }),
     });
     const events = [{ metadata: { namespace: 'default', name: 'node-gc' } }, { metadata: { namespace: 'shop', name: 'pod-event' } }];
@@ -103,13 +105,13 @@ describe('runChecks', () => {
   });
 
   describe('node probes', () => {
-    const probing = (optional = false) => defineCheck({
-      id: 'cpu-throttling-kernel', title: 't', severity: 'warning', description: 'd',
-      needs: { api: ['Node'], probes: ['uname'], probesOptional: optional },
+    const probing = (optionalProbes = false) => defineCheck({
+      id: 'cpu-throttling-kernel', title: 't', severity: 'warning', description: 'd', rules: RULES,
+      needs: { api: ['Node'], probes: optionalProbes ? optional('uname') : ['uname'] },
       create: (ctx) => ({
         NodeProbes(r) {
           const u = r.probes.uname;
-          if (u?.ok && u.value.release.startsWith('4.')) ctx.report({ severity: 'warning', target: { kind: 'Node', name: r.node }, message: u.value.release, remediation: { summary: 's' } });
+          if (u?.ok && u.value.release.startsWith('4.')) ctx.report({ rule: 'r', severity: 'warning', target: { kind: 'Node', name: r.node }, message: u.value.release, remediation: { summary: 's' } });
         },
       }),
     });
@@ -119,7 +121,7 @@ describe('runChecks', () => {
       const out = await run([probing()], nodes, { nodes: memoryNodeSource({ n1: { uname: '4.19.0-1\n' }, n2: 'connection refused', n3: { uname: 'garbage' } }) });
       expect(out.findings.map((f) => f.target.name)).toEqual(['n1']);
       expect(out.nodes).toEqual({ total: 3, reached: 2 });
-      expect(out.results[0]).toMatchObject({ status: 'fail', reason: 'node data from 2 of 3 nodes (see gaps)' });
+      expect(out.results[0]).toMatchObject({ status: 'fail', reason: 'node data from 2 of 3 nodes (see gaps); no uname data from 1 of 2 reached nodes (see gaps)' });
       expect(out.gaps).toEqual([
         { source: 'ssh', node: 'n2', reason: 'connection refused' },
         { source: 'ssh', node: 'n3', probe: 'uname', reason: expect.stringContaining('unexpected uname -r output') },
@@ -132,13 +134,16 @@ describe('runChecks', () => {
           yield { node: 'n1', reached: true as const, intervalSeconds: 5, samples: {}, problems: [{ probe: 'uname', reason: 'output truncated' }] };
         },
       };
-      const out = await run([probing()], { Node: [node('n1')] }, { nodes: cutOff });
+      const out = await run([probing(true)], { Node: [node('n1')] }, { nodes: cutOff });
       expect(out.gaps).toEqual([{ source: 'ssh', node: 'n1', probe: 'uname', reason: 'output truncated' }]);
       expect(out.results[0]!.status).toBe('pass');
+      // Required, the same probe leaves nothing to judge: a skip with the reason, never a silent pass.
+      const required = await run([probing()], { Node: [node('n1')] }, { nodes: cutOff });
+      expect(required.results[0]).toMatchObject({ status: 'skip', reason: 'uname: output truncated' });
     });
 
-    it('an essential probe that failed everywhere skips the check; failing somewhere is noted', async () => {
-      const strict = defineCheck({ ...probing(), needs: { api: ['Node'], probes: ['uname'], essentialProbes: ['uname'] } });
+    it('a required probe that failed everywhere skips the check; failing somewhere is noted', async () => {
+      const strict = probing();
       const all = await run([strict], nodes, { nodes: memoryNodeSource({ n1: { uname: 'x' }, n2: { uname: 'y' }, n3: { uname: 'z' } }) });
       expect(all.results[0]).toMatchObject({ status: 'skip', reason: expect.stringMatching(/^uname: unexpected uname -r output/) });
       const some = await run([strict], nodes, { nodes: memoryNodeSource({ n1: { uname: '4.19.1\n' }, n2: { uname: '6.1.0\n' }, n3: { uname: 'z' } }) });
@@ -148,6 +153,13 @@ describe('runChecks', () => {
     it('skips a check that needs node data when SSH is off, and says why', async () => {
       const out = await run([probing()], nodes, { noNodesReason: '--no-ssh' });
       expect(out.results[0]).toMatchObject({ status: 'skip', reason: 'node checks not evaluated: --no-ssh' });
+    });
+
+    it('keeps what a check with required probes found without node data, and notes what is missing', async () => {
+      const eventsToo = defineCheck({ ...probing(), create: (ctx) => ({ finish() { ctx.report({ rule: 'r', severity: 'warning', target: { kind: 'Node', name: 'n1' }, message: 'from events', remediation: { summary: 's' } }); } }) });
+      const out = await run([eventsToo], nodes, { noNodesReason: '--no-ssh' });
+      expect(out.results[0]).toMatchObject({ status: 'fail', reason: 'node checks not evaluated: --no-ssh' });
+      expect(out.findings).toHaveLength(1);
     });
 
     it('still runs a check with optional probes when SSH is off, and notes it', async () => {
@@ -170,32 +182,47 @@ describe('runChecks', () => {
     });
   });
 
-  describe('kubelet endpoints through the node proxy', () => {
-    const gc = (seen: string[]) => defineCheck({
-      id: 'kubelet-gc', title: 't', severity: 'critical', description: 'd',
-      needs: { api: ['Node'], nodeApi: ['configz'] },
-      create: () => ({ NodeApi: (r) => seen.push(`${r.node}:${r.endpoints.configz?.ok ? JSON.stringify(r.endpoints.configz.value) : r.endpoints.configz?.reason}`) }),
+  describe('node facts', () => {
+    const facts = (seen: string[], needs: CheckDefinition['needs'] = { api: ['Node'], nodeFacts: ['kubeletConfig'] }, wants?: (n: string) => boolean) => defineCheck({
+      id: 'kubelet-gc', title: 't', severity: 'critical', description: 'd', rules: RULES, needs,
+      create: () => ({
+        ...(wants ? { wantsNodeFacts: wants } : {}),
+        NodeFacts: (f) => { seen.push(`${f.node}:${f.kubeletConfig?.source}${f.kubeletConfig?.notes.length ? ` (${f.kubeletConfig.notes.join('; ')})` : ''}`); },
+      }),
     });
     const nodes = { Node: [node('n1'), node('n2')] };
+    const configz = { kubeletconfig: { imageGCHighThresholdPercent: 85, imageGCLowThresholdPercent: 80 } };
 
-    it('delivers each node\'s endpoint, and a missing one as its reason', async () => {
+    it('resolves the kubelet config from configz, and says why a node fell back to the defaults', async () => {
       const seen: string[] = [];
       const out = await runChecks({
-        checks: [gc(seen)], api: memoryApiSource(nodes, { nodeProxy: { n1: { configz: { a: 1 } } } }),
+        checks: [facts(seen)], api: memoryApiSource(nodes, { nodeProxy: { n1: { configz } } }),
         scope: {}, settings: { sampleIntervalSeconds: 0 },
       });
-      expect(seen.sort()).toEqual(['n1:{"a":1}', 'n2:nodes/proxy: not found (404)']);
+      expect(seen.sort()).toEqual(['n1:configz', 'n2:defaults (configz: nodes/proxy: not found (404))']);
       expect(out.gaps).toEqual([{ source: 'api', resource: 'nodes/proxy (node n2)', reason: 'not found (404)' }]);
     });
 
-    it('RBAC per node: a node whose proxy is refused is named in the gap, the others are read', async () => {
+    it('falls back to the config file over SSH where configz is refused', async () => {
       const seen: string[] = [];
-      const out = await runChecks({
-        checks: [gc(seen)], api: memoryApiSource(nodes, { nodeProxy: { n1: { configz: { a: 1 } }, n2: 'forbidden' } }),
+      const file = '@@ pid 42\n@@ arg --config=/var/lib/kubelet/config.yaml\n@@ file /proc/42/root/var/lib/kubelet/config.yaml\nimageGCHighThresholdPercent: 90\n@@ endfile\n@@ end\n';
+      await runChecks({
+        checks: [facts(seen)], api: memoryApiSource(nodes, { nodeProxy: { n1: { configz }, n2: 'forbidden' } }),
+        nodes: memoryNodeSource({ n1: {}, n2: { kubeletConfig: file } }), scope: {}, settings: { sampleIntervalSeconds: 0 },
+      });
+      expect(seen.sort()).toEqual(['n1:configz', 'n2:file (configz: nodes/proxy: forbidden)']);
+    });
+
+    it('asks the kubelet only about the nodes a check wants', async () => {
+      const seen: string[] = [];
+      const asked: string[] = [];
+      await runChecks({
+        checks: [facts(seen, undefined, (n) => n === 'n2')],
+        api: memoryApiSource(nodes, { nodeProxy: { n1: { configz }, n2: { configz } }, onNodeProxy: (n, p) => { asked.push(`${n}/${p}`); } }),
         scope: {}, settings: { sampleIntervalSeconds: 0 },
       });
-      expect(seen.sort()).toEqual(['n1:{"a":1}', 'n2:nodes/proxy: forbidden']);
-      expect(out.gaps).toEqual([{ source: 'api', resource: 'nodes/proxy (node n2)', reason: 'forbidden' }]);
+      expect(asked).toEqual(['n2/configz']);
+      expect(seen).toEqual(['n2:configz']);
     });
 
     it('stops asking once the refusal is plainly cluster-wide', async () => {
@@ -203,30 +230,74 @@ describe('runChecks', () => {
       let requests = 0;
       const seen: string[] = [];
       const out = await runChecks({
-        checks: [gc(seen)], api: memoryApiSource(many, { nodeProxy: 'forbidden', onNodeProxy: () => { requests++; } }),
+        checks: [facts(seen)], api: memoryApiSource(many, { nodeProxy: 'forbidden', onNodeProxy: () => { requests++; } }),
         scope: {}, settings: { sampleIntervalSeconds: 0 },
       });
       expect(requests).toBeLessThanOrEqual(16);
       expect(seen).toHaveLength(30);
       expect(out.gaps).toEqual([{ source: 'api', resource: 'nodes/proxy', reason: 'forbidden' }]);
+      expect(out.results[0]!.status).toBe('pass');
     });
 
-    it('a forbidden node proxy is one gap, and the check still runs', async () => {
-      const seen: string[] = [];
-      const out = await runChecks({
-        checks: [gc(seen)], api: memoryApiSource(nodes, { nodeProxy: 'forbidden' }),
-        scope: {}, settings: { sampleIntervalSeconds: 0 },
+    it('an API-only fact never opens an SSH session', async () => {
+      const c = facts([], { api: ['Node'], nodeFacts: [{ fact: 'nodeDisk', apiOnly: true }] });
+      expect(planCollection([c]).probes).toEqual([]);
+      expect(planCollection([facts([])]).probes).toEqual(['kubeletConfig']);
+    });
+  });
+
+  describe('the check contract', () => {
+    it('calls visitors in the documented order: kinds in RESOURCES order, node facts then probes per node, finish last', async () => {
+      const calls: string[] = [];
+      const c = defineCheck({
+        id: 'kubelet-gc', title: 't', severity: 'info', description: 'd', rules: RULES,
+        needs: { api: ['Pod', 'Node'], probes: optional('uname'), nodeFacts: [{ fact: 'kubeletConfig', apiOnly: true }] },
+        create: () => ({
+          Pod: (p) => { calls.push(`Pod ${p.metadata?.name}`); },
+          Node: (n) => { calls.push(`Node ${n.metadata?.name}`); },
+          wantsNodeFacts: (n) => { calls.push(`wants ${n}`); return true; },
+          probeInputs: (n) => { calls.push(`inputs ${n}`); return {}; },
+          NodeFacts: (f) => { calls.push(`facts ${f.node}`); },
+          NodeProbes: (r) => { calls.push(`probes ${r.node}`); },
+          finish: () => { calls.push('finish'); },
+        }),
       });
-      expect(seen.sort()).toEqual(['n1:nodes/proxy: forbidden', 'n2:nodes/proxy: forbidden']);
-      expect(out.gaps).toEqual([{ source: 'api', resource: 'nodes/proxy', reason: 'forbidden' }]);
-      expect(out.results[0]!.status).toBe('pass');
+      await runChecks({
+        checks: [c], api: memoryApiSource({ Pod: [pod('a', 'p1')], Node: [node('n1')] }, { nodeProxy: 'forbidden' }),
+        nodes: memoryNodeSource({ n1: { uname: '6.1.0\n' } }), scope: {}, settings: { sampleIntervalSeconds: 0 },
+      });
+      expect(calls).toEqual(['Node n1', 'Pod p1', 'wants n1', 'inputs n1', 'facts n1', 'probes n1', 'finish']);
+    });
+
+    it('a finding with a rule the check did not declare is a bug in the check: status error', async () => {
+      const c = defineCheck({ ...failedPods(), create: (ctx) => ({ finish() { ctx.report({ rule: 'undeclared', severity: 'info', target: { kind: 'Cluster', name: 'c' }, message: 'x', remediation: { summary: 's' } }); } }) });
+      const out = await run([c], {});
+      expect(out.results[0]).toMatchObject({ status: 'error', reason: expect.stringContaining('"undeclared"') });
+    });
+
+    it('fingerprints depend on check, rule, cluster, target and container, never on message or evidence', async () => {
+      const fp = async (identity: string | undefined, message: string, container?: string) => {
+        const c = defineCheck({ ...failedPods(), create: (ctx) => ({ finish() { ctx.report({ rule: 'r', severity: 'info', target: { kind: 'Pod', namespace: 'a', name: 'p', container }, message, evidence: { n: Math.random() }, remediation: { summary: 's' } }); } }) });
+        const api = memoryApiSource({}, { cluster: { server: 'https://x' } });
+        const open = api.open.bind(api);
+        api.open = async () => ({ ...(await open()), identity });
+        const out = await runChecks({ checks: [c], api, scope: {}, settings: { sampleIntervalSeconds: 0 } });
+        return out.findings[0]!.fingerprint;
+      };
+      const base = await fp('uid-1', 'one');
+      expect(base).toMatch(/^[0-9a-f]{32}$/);
+      expect(await fp('uid-1', 'two')).toBe(base);
+      expect(await fp('uid-2', 'one')).not.toBe(base);
+      expect(await fp('uid-1', 'one', 'app')).not.toBe(base);
+      // Without a readable kube-system UID the server URL stands in for the cluster.
+      expect(await fp(undefined, 'one')).not.toBe(base);
     });
   });
 
   it('asks every check for probe inputs per node and merges them without duplicates', async () => {
     const asked: { node: string; inputs: unknown }[] = [];
     const withInputs = (id: 'hostpath-log-growth' | 'kubelet-gc', paths: string[]) => defineCheck({
-      id, title: 't', severity: 'warning', description: 'd', needs: { probes: ['uname'] },
+      id, title: 't', severity: 'warning', description: 'd', rules: RULES, needs: { probes: ['uname'] },
       create: () => ({ probeInputs: () => ({ uname: paths }) }),
     });
     const source = {

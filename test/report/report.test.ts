@@ -7,15 +7,16 @@ import type { RunOutput } from '../../src/engine/run.js';
 
 const run: RunOutput = {
   cluster: { context: 'prod', server: 'https://10.0.0.1:6443', version: 'v1.32.4' },
+  identity: 'kube-system-uid',
   now: new Date('2026-11-25T10:00:00Z'),
   results: [
     { id: 'evicted-pods', title: 'Evicted pods are not piling up', status: 'fail', reason: null, durationMs: 3 },
     { id: 'syn-backlog', title: 'Listen queues do not overflow', status: 'skip', reason: 'node checks not evaluated: --no-ssh', durationMs: 0 },
   ],
   findings: [
-    { check: 'evicted-pods', severity: 'warning', target: { kind: 'Node', name: 'n1' }, message: 'one', remediation: { summary: 'fix it' } },
+    { check: 'evicted-pods', rule: 'r', severity: 'warning', target: { kind: 'Node', name: 'n1' }, message: 'one', remediation: { summary: 'fix it' } },
     {
-      check: 'evicted-pods', severity: 'critical', target: { kind: 'Node', name: 'evil\u001b[31mred' },
+      check: 'evicted-pods', rule: 'r', severity: 'critical', target: { kind: 'Node', name: 'evil\u001b[31mred' },
       message: 'pod \u001b]0;pwned\u0007 evicted', evidence: { pods: ['a', 'b'], count: 2, byNode: { n1: 2 } },
       expected: '0', actual: '2', remediation: { summary: 'clean up', steps: ['kubectl get pods', 'kubectl delete pod x'] },
     },
@@ -29,10 +30,10 @@ const report = buildReport(run, { version: '0.1.0', startedAt: new Date('2026-11
 describe('report model', () => {
   it('groups findings by check, the check with the worst finding first', () => {
     const mixed = buildReport({ ...run, findings: [
-      { check: 'missing-probes', severity: 'warning', target: { kind: 'Deployment', name: 'b' }, message: 'm', remediation: { summary: 's' } },
-      { check: 'evicted-pods', severity: 'info', target: { kind: 'Node', name: 'a' }, message: 'm', remediation: { summary: 's' } },
-      { check: 'missing-probes', severity: 'info', target: { kind: 'Deployment', name: 'a' }, message: 'm', remediation: { summary: 's' } },
-      { check: 'evicted-pods', severity: 'critical', target: { kind: 'Node', name: 'z' }, message: 'm', remediation: { summary: 's' } },
+      { check: 'missing-probes', rule: 'r', severity: 'warning', target: { kind: 'Deployment', name: 'b' }, message: 'm', remediation: { summary: 's' } },
+      { check: 'evicted-pods', rule: 'r', severity: 'info', target: { kind: 'Node', name: 'a' }, message: 'm', remediation: { summary: 's' } },
+      { check: 'missing-probes', rule: 'r', severity: 'info', target: { kind: 'Deployment', name: 'a' }, message: 'm', remediation: { summary: 's' } },
+      { check: 'evicted-pods', rule: 'r', severity: 'critical', target: { kind: 'Node', name: 'z' }, message: 'm', remediation: { summary: 's' } },
     ] }, { version: '0.1.0', startedAt: new Date(0), durationMs: 1 });
     expect(mixed.findings.map((f) => `${f.check}:${f.severity}:${f.target.name}`)).toEqual([
       'evicted-pods:critical:z', 'evicted-pods:info:a', 'missing-probes:warning:b', 'missing-probes:info:a',
@@ -40,7 +41,7 @@ describe('report model', () => {
   });
 
   it('leaves out evidence that is undefined', () => {
-    const r = buildReport({ ...run, findings: [{ check: 'evicted-pods', severity: 'info', target: { kind: 'Node', name: 'a' }, message: 'm', remediation: { summary: 's' }, evidence: { gone: undefined, nested: { x: undefined, y: 1 } } }] }, { version: '0.1.0', startedAt: new Date(0), durationMs: 1 });
+    const r = buildReport({ ...run, findings: [{ check: 'evicted-pods', rule: 'r', severity: 'info', target: { kind: 'Node', name: 'a' }, message: 'm', remediation: { summary: 's' }, evidence: { gone: undefined, nested: { x: undefined, y: 1 } } }] }, { version: '0.1.0', startedAt: new Date(0), durationMs: 1 });
     const text = renderText(r, { colorLevel: 0 });
     expect(text).not.toContain('undefined');
     expect(text).toContain('y: 1');
@@ -104,7 +105,7 @@ describe('renderText', () => {
   });
 
   it('sanitises evidence keys too', () => {
-    const r = buildReport({ ...run, findings: [{ check: 'evicted-pods', severity: 'info', target: { kind: 'Node', name: 'a' }, message: 'm', remediation: { summary: 's' }, evidence: { nested: { 'k\u001b[2J': 1 } } }] }, { version: '0.1.0', startedAt: new Date(0), durationMs: 1 });
+    const r = buildReport({ ...run, findings: [{ check: 'evicted-pods', rule: 'r', severity: 'info', target: { kind: 'Node', name: 'a' }, message: 'm', remediation: { summary: 's' }, evidence: { nested: { 'k\u001b[2J': 1 } } }] }, { version: '0.1.0', startedAt: new Date(0), durationMs: 1 });
     expect(renderText(r, { colorLevel: 0 })).toContain('k\\x1b[2J: 1');
   });
 

@@ -16,11 +16,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // Reports every pod it sees and every node's kernel: enough to compare a live run with its replay.
 const echo = defineCheck({
-  id: 'cpu-throttling-kernel', title: 'echo', severity: 'info', description: '',
+  id: 'cpu-throttling-kernel', title: 'echo', severity: 'info', description: '', rules: { r: { description: 'd' } },
   needs: { api: ['Pod'], probes: ['uname'] },
   create: (ctx) => ({
-    Pod: (p) => ctx.report({ severity: 'info', target: { kind: 'Pod', namespace: p.metadata?.namespace, name: p.metadata!.name! }, message: `at ${ctx.now.toISOString()}`, remediation: { summary: '-' } }),
-    NodeProbes: (r) => ctx.report({ severity: 'info', target: { kind: 'Node', name: r.node }, message: r.probes.uname?.ok ? r.probes.uname.value.release : 'none', remediation: { summary: '-' } }),
+    Pod: (p) => ctx.report({ rule: 'r', severity: 'info', target: { kind: 'Pod', namespace: p.metadata?.namespace, name: p.metadata!.name! }, message: `at ${ctx.now.toISOString()}`, remediation: { summary: '-' } }),
+    NodeProbes: (r) => ctx.report({ rule: 'r', severity: 'info', target: { kind: 'Node', name: r.node }, message: r.probes.uname?.ok ? r.probes.uname.value.release : 'none', remediation: { summary: '-' } }),
   }),
 });
 
@@ -37,15 +37,18 @@ describe('snapshots', () => {
   it('saves what a run collects and replays it to the same findings, at the same "now"', async () => {
     const writer = new SnapshotWriter(snap);
     const live = await runChecks({
-      checks: [echo], api: memoryApiSource({ Pod: pods, Node: nodes }, { now: new Date('2026-11-25T10:00:00Z'), cluster: { context: 'prod' } }),
+      checks: [echo], api: memoryApiSource({ Pod: pods, Node: nodes }, { now: new Date('2026-11-25T10:00:00Z'), cluster: { context: 'prod' }, identity: 'uid:8c1f' }),
       nodes: memoryNodeSource({ n1: { uname: '5.10.0\n' }, n2: 'connection timed out' }),
       scope: {}, settings: { sampleIntervalSeconds: 5 }, recorder: writer,
     });
-    await writer.finish({ cluster: live.cluster, now: live.now, gaps: live.gaps, scope: { namespace: null, labelSelector: null }, toolVersion: '0.1.0' });
+    await writer.finish({ cluster: live.cluster, identity: live.identity, now: live.now, gaps: live.gaps, scope: { namespace: null, labelSelector: null }, toolVersion: '0.1.0' });
 
     const source = new SnapshotSource(snap);
     const replay = await runChecks({ checks: [echo], api: source, nodes: source, scope: {}, settings: { sampleIntervalSeconds: 5 } });
     expect(replay.findings).toEqual(live.findings);
+    // Fingerprints replay with the identity the snapshot was collected with.
+    expect(replay.identity).toBe('uid:8c1f');
+    expect(replay.findings[0]!.fingerprint).toMatch(/^[0-9a-f]{32}$/);
     expect(replay.gaps).toEqual(live.gaps);
     expect(replay.cluster.context).toBe('prod');
     expect(replay.findings[0]!.message).toBe('at 2026-11-25T10:00:00.000Z');
@@ -93,7 +96,7 @@ describe('snapshots: edge cases', () => {
   const save = async (dir: string, objects: Parameters<typeof memoryApiSource>[0], checks = [echo], nodes?: ReturnType<typeof memoryNodeSource>) => {
     const writer = new SnapshotWriter(dir);
     const out = await runChecks({ checks, api: memoryApiSource(objects, { now: new Date('2026-11-25T10:00:00Z') }), nodes, scope: {}, settings: { sampleIntervalSeconds: 5 }, recorder: writer });
-    await writer.finish({ cluster: out.cluster, now: out.now, gaps: out.gaps, scope: { namespace: null, labelSelector: null }, toolVersion: '0.1.0' });
+    await writer.finish({ cluster: out.cluster, identity: out.identity, now: out.now, gaps: out.gaps, scope: { namespace: null, labelSelector: null }, toolVersion: '0.1.0' });
     return out;
   };
   const replay = (dir: string, checks = [echo]) => {
@@ -147,7 +150,7 @@ describe('snapshots: edge cases', () => {
     const allPods = defineCheck({ ...echo, id: 'missing-probes', needs: { api: ['Pod'] }, create: echo.create });
     const writer = new SnapshotWriter(dir);
     const out = await runChecks({ checks: [failedOnly], api: memoryApiSource({ Pod: pods }), scope: { namespace: 'a' }, settings: { sampleIntervalSeconds: 0 }, recorder: writer });
-    await writer.finish({ cluster: out.cluster, now: out.now, gaps: out.gaps, scope: { namespace: 'a', labelSelector: null }, toolVersion: '0.1.0' });
+    await writer.finish({ cluster: out.cluster, identity: out.identity, now: out.now, gaps: out.gaps, scope: { namespace: 'a', labelSelector: null }, toolVersion: '0.1.0' });
     const source = new SnapshotSource(dir);
     const same = await runChecks({ checks: [failedOnly], api: source, scope: { namespace: 'a' }, settings: { sampleIntervalSeconds: 0 } });
     expect(same.results[0]!.status).not.toBe('skip');

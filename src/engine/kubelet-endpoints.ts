@@ -1,7 +1,11 @@
-// Kubelet endpoints (configz, stats/summary) through the API server's node proxy, for every node,
-// after the API lists and before SSH. Optional data: failures become gaps and checks fall back.
-import { ResourceUnavailable, type ApiSource, type NodeTarget, type Recorder } from './source.js';
-import type { Gap, NodeApiPath, NodeApiResults, ProbeOutcome } from './types.js';
+// Kubelet endpoints (configz, stats/summary) through the API server's node proxy, for the nodes whose
+// facts some check wants, after the API lists and before SSH. Optional data: failures become gaps and
+// the node facts fall back (src/engine/node-facts.ts).
+import type { ProbeOutcome } from '../node/node-source.js';
+import { ResourceUnavailable, type ApiSource, type KubeletPath, type NodeTarget, type Recorder } from './source.js';
+import type { Gap } from './types.js';
+
+export type KubeletEndpoints = { [P in KubeletPath]?: ProbeOutcome<unknown> };
 
 /** Kubelet endpoints through the API server's node proxy, a few nodes at a time. RBAC can allow the
  * proxy per node (resourceNames), so every node is asked — until the answer is plainly cluster-wide:
@@ -9,14 +13,15 @@ import type { Gap, NodeApiPath, NodeApiResults, ProbeOutcome } from './types.js'
  * Refusals are summed up in one gap per reason; other failures are one gap per node. */
 const PRESUMED_FORBIDDEN = 8;
 
-export async function collectNodeApi(api: ApiSource, paths: NodeApiPath[], targets: NodeTarget[],
-  deliver: (results: NodeApiResults) => void, recorder: Recorder | undefined): Promise<Gap[]> {
+export async function collectKubeletEndpoints(api: ApiSource, requests: { target: NodeTarget; paths: KubeletPath[] }[],
+  deliver: (target: NodeTarget, endpoints: KubeletEndpoints) => void, recorder: Recorder | undefined): Promise<Gap[]> {
+  const targets = requests.map((r) => r.target);
   const gaps: Gap[] = [];
   const refused = new Map<string, Set<string>>(); // "resource\0reason" → nodes
   let answered = 0;
   let refusals = 0;
-  const queue = [...targets];
-  const ask = async (node: string, path: NodeApiPath): Promise<ProbeOutcome<unknown>> => {
+  const queue = [...requests];
+  const ask = async (node: string, path: KubeletPath): Promise<ProbeOutcome<unknown>> => {
     if (refusals >= PRESUMED_FORBIDDEN && answered === 0) return { ok: false, reason: 'nodes/proxy: forbidden' };
     try {
       const value = await api.getNodeProxy(node, path);
@@ -29,9 +34,10 @@ export async function collectNodeApi(api: ApiSource, paths: NodeApiPath[], targe
     }
   };
   const worker = async () => {
-    for (let t = queue.shift(); t; t = queue.shift()) {
-      const endpoints: NodeApiResults['endpoints'] = {};
-      for (const path of paths) {
+    for (let r = queue.shift(); r; r = queue.shift()) {
+      const t = r.target;
+      const endpoints: KubeletEndpoints = {};
+      for (const path of r.paths) {
         const outcome = await ask(t.name, path);
         endpoints[path] = outcome;
         if (!outcome.ok) {
@@ -39,13 +45,13 @@ export async function collectNodeApi(api: ApiSource, paths: NodeApiPath[], targe
           if (reason === 'forbidden' || reason === 'not in the snapshot') {
             const key = `${resource}\0${reason}`;
             refused.set(key, (refused.get(key) ?? new Set()).add(t.name));
-          } else if (!gaps.some((g) => g.source === 'api' && g.resource === `${resource} (node ${t!.name})`)) {
+          } else if (!gaps.some((g) => g.source === 'api' && g.resource === `${resource} (node ${t.name})`)) {
             gaps.push({ source: 'api', resource: `${resource} (node ${t.name})`, reason });
           }
         }
         await recorder?.nodeApi(t.name, path, outcome);
       }
-      deliver({ node: t.name, endpoints });
+      deliver(t, endpoints);
     }
   };
   await Promise.all(Array.from({ length: Math.min(8, targets.length) }, worker));
