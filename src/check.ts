@@ -2,12 +2,12 @@
 // Built-in checks use exactly this, so what works inside the repository works in an external module.
 // Guide: docs/writing-checks.md.
 export {
-  defineCheck, optional, BUILTIN_CHECK_IDS,
+  defineCheck, optional, reporter, BUILTIN_CHECK_IDS,
   type ApiKind, type ApiNeed, type CheckContext, type CheckDefinition, type CheckId, type CheckNeeds, type CheckResult,
   type CheckSettings, type CheckStatus, type EffectiveConfig, type Finding, type FindingInput, type KindTypes, type KubeObject,
   type NodeDisk, type NodeFactName, type NodeFactNeed, type NodeFacts, type NodeProbeResults, type ProbeName, type ProbeNeed,
   type ProbeOutcome, type ProbeValues, type Remediation, type RuleMeta, type SettingSpec, type SettingValues, type Severity,
-  type Target, type Visitors,
+  type Target, type Visitors, type Wording,
 } from './engine/types.js';
 export { runCheck, type CheckCase } from './engine/check-tester.js';
 export { CheckValidationError, validateCheck } from './engine/validate.js';

@@ -1,6 +1,7 @@
 // Upstream: https://kubernetes.io/blog/2018/11/07/grpc-load-balancing-on-kubernetes-without-tears/
 import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
-import { defineCheck } from '../../src/check.js';
+import { defineCheck, reporter } from '../../src/check.js';
+import { rules, type Mesh } from './messages.js';
 import { grpcPort, type GrpcPort } from './protocol.js';
 import { runsMeshSidecar } from '../../src/kube/mesh.js';
 
@@ -27,11 +28,10 @@ export default defineCheck({
     'one ready endpoint. kube-proxy balances connections, not requests, and gRPC keeps one long-lived connection ' +
     'per client, so each client pins to one pod and new replicas get no traffic. Services whose backing pods run ' +
     'an Istio or Linkerd sidecar are skipped: the mesh balances per request.',
-  rules: {
-    http2PerConnectionBalancing: { description: 'gRPC/HTTP2 behind a ClusterIP is balanced per connection, pinning each client to one backend.' },
-  },
+  rules,
   needs: { api: ['Service', 'EndpointSlice', { kind: 'Pod', optional: true }] },
   create(ctx) {
+    const say = reporter(ctx, rules);
     const candidates = new Map<string, Candidate>();
     const byPod = new Map<string, Candidate[]>();
 
@@ -97,19 +97,10 @@ export default defineCheck({
       },
     };
 
-    function report(c: Candidate, readyEndpoints: number, mesh: false | 'partial' | 'unknown' | 'not pods') {
-      const first = c.ports[0]!;
-      const portList = c.ports.map((p) => `${p.name || p.port} (${p.port})`).join(', ');
-      const selector = Object.entries(c.selector).map(([k, v]) => `${k}=${v}`).join(',');
-      const fqdn = `${c.name}.${c.namespace}.svc.cluster.local`;
-      ctx.report({
-        rule: 'http2PerConnectionBalancing',
+    function report(c: Candidate, readyEndpoints: number, mesh: Mesh) {
+      say('http2PerConnectionBalancing', {
         severity: 'warning',
         target: { kind: 'Service', name: c.name, namespace: c.namespace },
-        message: `Service ${c.namespace}/${c.name} carries HTTP/2 on port ${portList} and balances it per connection ` +
-          `across ${readyEndpoints} ready endpoints: each client pins to one pod` +
-          (mesh === 'unknown' ? ' (mesh sidecars could not be checked: the backing pods could not be read)' : '') +
-          (mesh === 'partial' ? ' (only some backing pods run a mesh sidecar)' : ''),
         evidence: {
           type: c.type,
           ports: c.ports.map((p) => ({ name: p.name, port: p.port, appProtocol: p.appProtocol ?? null, matchedBy: p.matchedBy })),
@@ -117,22 +108,7 @@ export default defineCheck({
           backingPods: c.pods.size,
           meshSidecar: mesh,
         },
-        expected: `requests spread over all ${readyEndpoints} endpoints (per-request balancing)`,
-        actual: 'one connection per client, balanced once at connect time by kube-proxy (L4)',
-        remediation: {
-          summary: `Balance ${c.namespace}/${c.name} per request: headless Service with client-side round_robin, a mesh, or server MAX_CONNECTION_AGE`,
-          steps: [
-            `Confirm the skew: kubectl -n ${c.namespace} top pods${selector ? ` -l ${selector}` : ''} (one or two pods busy, the rest idle).`,
-            `Client-side balancing: add a headless Service (clusterIP: None) named ${c.name}-headless with the same selector and port ${first.port}, ` +
-              `then point clients at dns:///${c.name}-headless.${c.namespace}.svc.cluster.local:${first.port} with the round_robin load-balancing policy ` +
-              '(clusterIP cannot be changed in place: a new Service avoids an outage).',
-            `Or server-side: set MAX_CONNECTION_AGE (e.g. 30s) and MAX_CONNECTION_AGE_GRACE on the gRPC server behind ${fqdn}, ` +
-              'so clients reconnect and re-spread as pods come and go (gRFC A9).',
-            `Or inject a mesh sidecar (Linkerd or Istio) into the clients and the pods behind ${c.namespace}/${c.name}: it balances each request.`,
-          ],
-        },
-        docs: 'https://kubernetes.io/blog/2018/11/07/grpc-load-balancing-on-kubernetes-without-tears/',
-      });
+      }, { ...c, readyEndpoints, mesh });
     }
   },
 });

@@ -5,11 +5,20 @@ import { CHECKS } from '../../checks/index.js';
 import { UsageError } from '../errors.js';
 import { BUILTIN_CHECK_IDS, type CheckDefinition } from '../engine/types.js';
 
-export function listChecks(format: 'text' | 'json'): string {
-  const rows = CHECKS.map((c) => ({
+/** The built-in checks and those of the given --plugin modules. */
+export async function registryWith(plugins: readonly string[]): Promise<CheckDefinition[]> {
+  if (!plugins.length) return [...CHECKS];
+  const { loadPlugins } = await import('../plugins/load.js');
+  return [...CHECKS, ...await loadPlugins(plugins, CHECKS)];
+}
+
+export function listChecks(format: 'text' | 'json', registry: readonly CheckDefinition[] = CHECKS): string {
+  const rows = registry.map((c) => ({
     id: c.id,
     title: c.title,
     severity: c.severity,
+    rules: Object.keys(c.rules),
+    external: c.id.includes('/'),
     needs: {
       api: (c.needs.api ?? []).map((n) => (typeof n === 'string' ? n : n.kind)),
       nodes: nodeData(c),
@@ -34,15 +43,19 @@ function nodeData(c: CheckDefinition): 'no' | 'optional' | 'required' {
   return probes.length || facts.length ? 'optional' : 'no';
 }
 
-export function explainCheck(id: string): string {
-  const check = CHECKS.find((c) => c.id === id);
+export function explainCheck(id: string, registry: readonly CheckDefinition[] = CHECKS): string {
+  const check = registry.find((c) => c.id === id);
   if (!check) {
     const planned = (BUILTIN_CHECK_IDS as readonly string[]).includes(id) ? ` (${id} is a reserved check id, not implemented in this version)` : '';
-    throw new UsageError(`unknown check "${id}"${planned}; known checks: ${CHECKS.map((c) => c.id).join(', ')}`);
+    const hint = id.includes('/') ? ' (an external check: give its module with --plugin)' : '';
+    throw new UsageError(`unknown check "${id}"${planned}${hint}; known checks: ${registry.map((c) => c.id).join(', ')}`);
   }
-  const readme = findReadme(id);
   const header = `${check.id} — ${check.title}\nseverity up to: ${check.severity}\n\n`;
-  return header + (readme ?? `${check.description}\n`);
+  // Built-in READMEs list their rules; an external check's text may not, so they are appended.
+  const readme = check.id.includes('/') ? check.readme : findReadme(id);
+  if (readme && !check.id.includes('/')) return header + readme;
+  const rules = Object.entries(check.rules).map(([rule, r]) => `  ${rule}: ${r.description}`).join('\n');
+  return header + (readme ? readme.trimEnd() : check.description) + `\n\nRules (${check.id}/<rule>):\n${rules}\n`;
 }
 
 function findReadme(id: string): string | undefined {

@@ -28,6 +28,7 @@ program
   // What to run.
   .option('--checks <ids>', 'run only these checks (comma-separated ids; see `list`)')
   .option('--skip <ids>', 'do not run these checks (comma-separated ids)')
+  .addOption(new Option('--plugin <module>', 'load external checks from a JS module file or an installed package, repeatable (see docs/writing-checks.md)').argParser(collect).default([], 'none'))
   .option('--nodes <names|selector>', 'node checks only on these nodes: comma-separated names, or a label selector (role=worker)')
   .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').choices(['critical', 'warning', 'info', 'none']).default('critical'))
   .option('--sample-interval <seconds>', 'seconds between the two samples of node counters (0 = one sample, no rates)', '5')
@@ -65,18 +66,20 @@ program
   .command('list')
   .description('list the checks and whether they need SSH')
   .addOption(new Option('-o, --output <format>', 'list format').choices(['text', 'json']).default('text'))
-  .action(async (opts: { output: 'text' | 'json' }) => {
-    const { listChecks } = await import('./list-command.js');
-    process.stdout.write(listChecks(opts.output));
+  .addOption(new Option('--plugin <module>', 'also list the checks of this module, repeatable').argParser(collect).default([], 'none'))
+  .action(async (opts: { output: 'text' | 'json'; plugin: string[] }) => {
+    const { listChecks, registryWith } = await import('./list-command.js');
+    process.stdout.write(listChecks(opts.output, await registryWith(opts.plugin)));
   });
 
 program
   .command('explain')
   .description('what a check looks at, why it matters, how to fix it')
   .argument('<check-id>')
-  .action(async (id: string) => {
-    const { explainCheck } = await import('./list-command.js');
-    process.stdout.write(explainCheck(id));
+  .addOption(new Option('--plugin <module>', 'load this module first (to explain its checks), repeatable').argParser(collect).default([], 'none'))
+  .action(async (id: string, opts: { plugin: string[] }) => {
+    const { explainCheck, registryWith } = await import('./list-command.js');
+    process.stdout.write(explainCheck(id, await registryWith(opts.plugin)));
   });
 
 function collect(value: string, previous: string[]): string[] {

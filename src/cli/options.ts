@@ -11,7 +11,7 @@ export interface RawFlags {
   failOn: Severity | 'none'; sampleInterval: string; ssh: boolean; sshUser?: string; sshIdentity?: string;
   sshPort?: string; sshConfig?: string; sshOption: string[]; sshJump?: string; sudo?: boolean;
   sshAddress: 'internal-ip' | 'external-ip' | 'hostname' | 'name'; sshConcurrency: string; nodeTimeout: string;
-  snapshot?: string; saveSnapshot?: string;
+  snapshot?: string; saveSnapshot?: string; plugin?: string[];
 }
 
 export interface SshSettings {

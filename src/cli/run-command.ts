@@ -8,13 +8,15 @@ import { renderJson } from '../report/json.js';
 import { renderText } from '../report/text.js';
 import { SnapshotSource } from '../snapshot/read.js';
 import { SnapshotWriter } from '../snapshot/write.js';
+import { loadPlugins } from '../plugins/load.js';
 import { parseRunOptions, type RawFlags } from './options.js';
 import { createProgress } from './progress.js';
 import { colorLevel } from './tty.js';
 import { toolVersion } from './version.js';
 
 export async function runCommand(flags: RawFlags): Promise<number> {
-  const opts = parseRunOptions(flags, CHECKS);
+  const external = await loadPlugins(flags.plugin ?? [], CHECKS);
+  const opts = parseRunOptions(flags, [...CHECKS, ...external]);
   const startedAt = new Date();
   const t0 = performance.now();
 

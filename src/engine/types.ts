@@ -173,10 +173,35 @@ export type Visitors = {
   finish?: () => void;
 };
 
+/** The words of a finding: everything a person reads, as opposed to what the check decided. */
+export interface Wording {
+  message: string;
+  expected?: string;
+  actual?: string;
+  remediation: Remediation;
+  docs?: string;
+}
+
 /** One rule of a check: a distinct problem it reports, with a stable id (the key in `rules`). */
 export interface RuleMeta {
   /** One sentence on what the rule finds, for `explain`, SARIF and the config file's users. */
   description: string;
+  /** The finding's words from the data the decision found (ESLint's `messages`): decisions say which
+   * rule and with what data, the wording of each rule stays in one place. Used through `reporter`. */
+  message?: (data: any) => Wording;
+}
+
+type WordedRules = Record<string, { message: (data: never) => Wording }>;
+
+/**
+ * Reports findings in words kept with the rules: `const report = reporter(ctx, rules)`, then
+ * `report('noMemoryLimit', { severity: 'warning', target, evidence }, data)`. The rule id and the
+ * data are type-checked against the rule's `message`.
+ */
+export function reporter<R extends WordedRules>(ctx: CheckContext, rules: R) {
+  return <K extends keyof R & string>(rule: K, decision: Omit<FindingInput, 'rule' | keyof Wording>, data: Parameters<R[K]['message']>[0]): void => {
+    ctx.report({ ...decision, rule, ...rules[rule]!.message(data as never) });
+  };
 }
 
 export interface CheckDefinition {

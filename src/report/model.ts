@@ -73,7 +73,9 @@ export function buildReport(run: RunOutput, meta: { version: string; startedAt: 
     suppressed: [],
     // Nodes are collected concurrently; a stable order makes reports comparable run to run.
     gaps: [...run.gaps].sort((a, b) => gapKey(a).localeCompare(gapKey(b))),
-    warnings: [],
+    // An external check that threw is not our bug to report, but the user must see it was not judged.
+    warnings: run.results.filter((r) => r.status === 'error' && r.id.includes('/'))
+      .map((r) => ({ code: 'plugin-check-failed', message: `${r.id}: ${r.reason ?? 'failed'}` })),
   };
 }
 
