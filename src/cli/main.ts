@@ -82,6 +82,18 @@ program
     process.stdout.write(explainCheck(id, await registryWith(opts.plugin)));
   });
 
+program
+  .command('new-check')
+  .description('write a folder with a working external check, its README and its test, to start from')
+  .argument('<scope/name>', 'the check id, e.g. acme/memory-limits')
+  .option('--dir <folder>', 'where to write it (default: ./<name>)')
+  .action(async (id: string, opts: { dir?: string }) => {
+    const { scaffoldCheck } = await import('../plugins/scaffold.js');
+    const out = scaffoldCheck(id, opts.dir, toolVersion());
+    process.stdout.write(`wrote ${out.files.join(', ')} in ${out.dir}\n` +
+      `next: cd ${out.dir} && npm install && npm test, then kubectl checkup --plugin ${out.dir}/index.js --checks ${id}\n`);
+  });
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
