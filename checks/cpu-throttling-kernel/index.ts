@@ -1,9 +1,10 @@
 // Upstream: https://github.com/kubernetes/kubernetes/issues/67577 (fix: Linux de53fd7aedb1, CVE-2019-19922)
 import type { V1Container, V1Node, V1Pod } from '@kubernetes/client-node';
-import { defineCheck, optional, type NodeProbeResults } from '../../src/check.js';
+import { defineCheck, optional, reporter, type NodeProbeResults } from '../../src/check.js';
 import { quantityMilliValue } from '../../src/kube/quantity.js';
 import type { CgroupCpu, CpuCounters } from '../../src/node/probes/cgroupCpuStat.js';
-import { formatKernel, hasMainlineCfsFix, parseKernelRelease, type KernelRelease } from './kernel.js';
+import { hasMainlineCfsFix, parseKernelRelease } from './kernel.js';
+import { rules, type Measurement, type NotJudged } from './messages.js';
 
 interface LimitedPod {
   namespace: string;
@@ -14,13 +15,6 @@ interface LimitedPod {
   unlimited: string[];
 }
 
-/** A pod with CPU limits whose pod cgroup has no quota, so the pod cgroup cannot show the bug. */
-interface NotJudged {
-  pod: string;
-  containersWithoutCpuLimit: string[];
-  cgroup: string;
-}
-
 interface NodeState {
   name: string;
   nodeInfoKernel?: string;
@@ -28,31 +22,6 @@ interface NodeState {
   limitedPods: Map<string, LimitedPod>;
   unameKernel?: string;
   measured?: Measurement;
-}
-
-interface Throttled {
-  pod: string;
-  cgroupVersion: 1 | 2;
-  throttledPercent: number;
-  usagePercentOfQuota: number;
-  quotaCores: number;
-  periods: number;
-  window: 'sample interval' | 'since the pod started';
-  cgroup: string;
-}
-
-interface Measurement {
-  cgroupVersion: 1 | 2;
-  /** Pods whose pod cgroup has a CFS quota: the ones judged. */
-  podsMeasured: number;
-  /** Pods with a CPU limit on every container whose cgroup has no quota: the kubelet does not enforce limits. */
-  unenforced: number;
-  /** Pods with some CPU limits but no pod-level quota: only their containers' cgroups are limited, and those are not read. */
-  notJudged: NotJudged[];
-  /** Pods with CPU limits for which no pod cgroup was found (started after the probe, or an unknown cgroup name). */
-  notFound: number;
-  throttledAtLowUsage: Throttled[];
-  worstThrottledPercent: number;
 }
 
 /** Enough periods for a ratio to mean something (2 s of activity at the default 100 ms period). */
@@ -71,12 +40,11 @@ export default defineCheck({
     'limits (warning: possibly affected, verify the vendor backport). With SSH, the pod cgroups\' cpu.stat decide: ' +
     'a high share of throttled periods at low CPU usage is the bug at work (critical). Runs from the API alone when ' +
     'nodes cannot be reached.',
-  rules: {
-    throttledBelowLimit: { description: 'Pods are throttled far below their CPU limit on a kernel without the CFS quota fix.' },
-    oldKernelWithCpuLimits: { description: 'A node runs a kernel older than 5.4 and pods with CPU limits.' },
-  },
+  rules,
+
   needs: { api: ['Node', 'Pod'], probes: optional('uname', 'cgroupCpuStat') },
   create(ctx) {
+    const say = reporter(ctx, rules);
     const nodes = new Map<string, NodeState>();
 
     return {
@@ -135,35 +103,12 @@ export default defineCheck({
         examplePods: pods.slice(0, EXAMPLES).map((p) => `${p.namespace}/${p.name}`),
         ...(m ? { cgroup: cgroupEvidence(m) } : {}),
       };
-      const fix = `de53fd7aedb1 (CVE-2019-19922, mainline 5.4)`;
       if (m?.throttledAtLowUsage.length) {
-        const worst = m.throttledAtLowUsage[0]!;
-        ctx.report({
-          rule: 'throttledBelowLimit',
-          severity: 'critical',
-          target: { kind: 'Node', name: node.name },
-          message: `Node ${node.name} (kernel ${formatKernel(k)}) throttles ${m.throttledAtLowUsage.length} pod${m.throttledAtLowUsage.length === 1 ? '' : 's'} far below ` +
-            `their CPU limit: ${worst.pod} was throttled in ${worst.throttledPercent}% of periods while using ${worst.usagePercentOfQuota}% of its ` +
-            `${worst.quotaCores}-CPU quota — the CFS quota bug fixed by ${fix}`,
-          evidence,
-          expected: `throttled periods ≤ ${THROTTLED_RATIO * 100}% while usage is under ${LOW_USAGE_RATIO * 100}% of the quota (kernel ≥ 5.4 or a patched vendor kernel)`,
-          actual: `${worst.throttledPercent}% of periods throttled at ${worst.usagePercentOfQuota}% of the quota (${worst.window})`,
-          remediation: remediation(node.name, k, true, m, worst),
-        });
+        say('throttledBelowLimit', { severity: 'critical', target: { kind: 'Node', name: node.name }, evidence },
+          { node: node.name, kernel: k, measured: m, worst: m.throttledAtLowUsage[0]!, limits: { throttledRatio: THROTTLED_RATIO, lowUsageRatio: LOW_USAGE_RATIO } });
         return;
       }
-      ctx.report({
-        rule: 'oldKernelWithCpuLimits',
-        severity: 'warning',
-        target: { kind: 'Node', name: node.name },
-        message: `Node ${node.name} runs kernel ${formatKernel(k)}, older than 5.4 which has the CFS quota throttling fix ${fix}, and ${pods.length} ` +
-          `running pod${pods.length === 1 ? '' : 's'} with CPU limits: possibly affected; verify the vendor backport` +
-          (m ? ` (${measuredSummary(m)})` : ''),
-        evidence,
-        expected: 'kernel ≥ 5.4, or a vendor kernel with the CVE-2019-19922 backport',
-        actual: k.raw,
-        remediation: remediation(node.name, k, false, m),
-      });
+      say('oldKernelWithCpuLimits', { severity: 'warning', target: { kind: 'Node', name: node.name }, evidence }, { node: node.name, kernel: k, measured: m, pods: pods.length });
     }
   },
 });
@@ -237,45 +182,12 @@ function cgroupEvidence(m: Measurement) {
   };
 }
 
-function measuredSummary(m: Measurement): string {
-  const notJudged = m.notJudged.length
-    ? `${m.notJudged.length} pod${m.notJudged.length === 1 ? ' has' : 's have'} no quota on the pod cgroup (a container without a CPU limit) and ${m.notJudged.length === 1 ? 'was' : 'were'} not judged`
-    : '';
-  if (!m.podsMeasured) return `no pod cgroup with a CFS quota was measured${notJudged ? `: ${notJudged}` : ''}`;
-  return `no pod is throttled at low usage right now: worst ${m.worstThrottledPercent}% of periods throttled in ${m.podsMeasured} pod cgroup${m.podsMeasured === 1 ? '' : 's'}` +
-    (notJudged ? `; ${notJudged}` : '');
-}
-
 /** CPU used per active period against the quota of one period. */
 function usageRatio(c: CpuCounters, quotaCores: number, periodSeconds: number): number | undefined {
   if (c.usageSeconds === undefined || c.periods === 0) return undefined;
   return c.usageSeconds / c.periods / (quotaCores * periodSeconds);
 }
 
-/** /sys/fs/cgroup/cpu is the cpu hierarchy on v1 whether or not cpuacct is mounted with it. */
-function cgroupFile(version: 1 | 2, cgroup: string): string {
-  return version === 2 ? `/sys/fs/cgroup/${cgroup}/cpu.stat` : `/sys/fs/cgroup/cpu/${cgroup}/cpu.stat`;
-}
-
 function percent(ratio: number): number {
   return Math.round(ratio * 1000) / 10;
-}
-
-function remediation(node: string, k: KernelRelease, measured: boolean, m?: Measurement, worst?: Throttled) {
-  const unjudged = m?.notJudged[0];
-  const advisory = k.vendor ? `${k.vendor}'s advisory for CVE-2019-19922` : 'your distribution\'s advisory for CVE-2019-19922';
-  return {
-    summary: measured
-      ? `Move ${node} to a kernel with the CFS fix (≥ 5.4 or a patched vendor kernel); meanwhile lift CPU limits of the throttled pods`
-      : `Check whether kernel ${k.raw} on ${node} carries the CFS quota fix (CVE-2019-19922); if not, upgrade it`,
-    steps: [
-      `Look up ${k.raw} in ${advisory} (e.g. Ubuntu USN-4226-1, Debian DLA-2068-1, Oracle ELSA-2020-5845): a kernel that lists it is fixed.`,
-      ...(worst ? [`On the node, watch ${worst.pod}: cat ${cgroupFile(worst.cgroupVersion, worst.cgroup)} (nr_throttled / nr_periods, twice a few seconds apart)`] :
-        [`Measure it: kubectl checkup --checks cpu-throttling-kernel --nodes ${node} --sample-interval 10 (needs SSH to the node)`]),
-      ...(unjudged ? [`${unjudged.pod}${m!.notJudged.length > 1 ? ` and ${m!.notJudged.length - 1} more pod${m!.notJudged.length > 2 ? 's' : ''}` : ''} ` +
-        `have no pod-level quota; read the containers' own counters on the node: cat ${cgroupFile(m!.cgroupVersion, `${unjudged.cgroup}/*`)} (nr_throttled / nr_periods, twice a few seconds apart).`] : []),
-      `Upgrade: kubectl cordon ${node} && kubectl drain ${node} --ignore-daemonsets --delete-emptydir-data, install a kernel ≥ 5.4 (or the patched vendor kernel), reboot, kubectl uncordon ${node}.`,
-      'Until then, remove resources.limits.cpu from latency-sensitive pods on this node (keep requests.cpu), or run them as Guaranteed pods with the kubelet\'s static CPU manager policy.',
-    ],
-  };
 }

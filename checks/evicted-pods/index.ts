@@ -1,11 +1,12 @@
 // Upstream: https://kubernetes.io/docs/concepts/scheduling-eviction/node-pressure-eviction/
 import type { V1Job, V1Node, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
-import { defineCheck, type Severity } from '../../src/check.js';
+import { defineCheck, reporter, type Severity } from '../../src/check.js';
+import { rules } from './messages.js';
 import { nodeDiskEvidence } from '../../src/node/node-disk.js';
 import { OwnerIndex, describeWorkload, type WorkloadRef } from '../../src/kube/owners.js';
 import { evictionTime, isDiskResource, parseEvictionMessage, type EvictionCause } from '../../src/kube/eviction.js';
 import { evidenceTime } from '../../src/kube/events.js';
-import { cleanupCommand, remediation, type OffenderSeen } from './remediation.js';
+import type { OffenderSeen } from './remediation.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -38,10 +39,8 @@ export default defineCheck({
     'OutOfcpu, NodeAffinity, Terminated or Job failures are not evictions) and groups them by node and starved resource, ' +
     'read from the kubelet\'s eviction message. Evictions in the last 24 h are a warning; five on one node within an hour, ' +
     'or the same workload evicted three times in a day, are critical; more than 100 stale evicted pods are reported as clutter.',
-  rules: {
-    podsEvicted: { description: 'Pods were evicted from a node for a starved resource in the last 24 h.' },
-    staleEvictedPods: { description: 'More than 100 evicted pods older than 24 h are still stored.' },
-  },
+  rules,
+
   needs: {
     api: [
       { kind: 'Node', optional: true },
@@ -54,6 +53,7 @@ export default defineCheck({
     nodeFacts: [{ fact: 'nodeDisk', apiOnly: true }, { fact: 'kubeletConfig', apiOnly: true }],
   },
   create(ctx) {
+    const say = reporter(ctx, rules);
     const now = ctx.now.getTime();
     const owners = new OwnerIndex();
     const conditions = new Map<string, { type: string; status: string; since: string | null }[]>();
@@ -147,17 +147,12 @@ export default defineCheck({
       const nodeConditions = conditions.get(g.node);
       const pressureNow = nodeConditions?.filter((c) => c.status === 'True').map((c) => c.type) ?? [];
       const workloads = [...g.owners.values()].sort((a, b) => b.count - a.count);
-      const what = g.resource === 'unknown' ? 'for a reason the eviction message does not name' : `for ${g.resource}`;
       const pods = [...g.pods].sort((a, b) => b.ms - a.ms);
       const offenders = [...g.offenders.values()].sort((a, b) => b.at - a.at).map(({ at: _at, ...o }) => o);
 
-      ctx.report({
-        rule: 'podsEvicted',
+      say('podsEvicted', {
         severity,
         target: { kind: 'Node', name: g.node },
-        message: `${g.lastDay} pod${g.lastDay === 1 ? '' : 's'} evicted from ${g.node} ${what} in the last 24 h, newest ${formatAge(now - g.newest)} ago` +
-          (reasons.length ? `: ${reasons.join('; ')}` : '') +
-          (pressureNow.length ? `. ${g.node} reports ${pressureNow.join(', ')} now` : ''),
         evidence: {
           node: g.node,
           resource: g.resource,
@@ -179,40 +174,18 @@ export default defineCheck({
             seeAlso: `kubectl checkup --checks kubelet-gc,hostpath-log-growth --nodes ${g.node}`,
           } : {}),
         },
-        expected: `no pods evicted from ${g.node} in the last 24 h`,
-        actual: `${g.lastDay} evicted ${what} (${g.lastHour} in the last hour)`,
-        remediation: remediation({ node: g.node, resource: g.resource, count: g.total, workloads: workloads.map((w) => w.ref), offenders, namespace: ctx.settings.namespace }),
-        docs: 'https://kubernetes.io/docs/concepts/scheduling-eviction/node-pressure-eviction/',
+      }, {
+        node: g.node, resource: g.resource, total: g.total, lastDay: g.lastDay, lastHour: g.lastHour, newestAgeMs: now - g.newest,
+        reasons, pressureNow, workloads: workloads.map((w) => w.ref), offenders, namespace: ctx.settings.namespace,
       });
     }
 
     function reportClutter(stale: number) {
-      ctx.report({
-        rule: 'staleEvictedPods',
+      say('staleEvictedPods', {
         severity: 'info',
         target: ctx.settings.namespace ? { kind: 'Namespace', name: ctx.settings.namespace } : { kind: 'Cluster', name: 'cluster' },
-        message: `${stale} evicted pods older than 24 h are still stored (PodGC keeps Failed pods until --terminated-pod-gc-threshold, default 12500)`,
         evidence: { stale, byNode: Object.fromEntries([...staleByNode].sort()), oldest: Number.isFinite(oldestStale) ? evidenceTime(oldestStale) : null },
-        expected: `at most ${CLUTTER} stale evicted pods`,
-        actual: `${stale}`,
-        remediation: {
-          summary: 'Delete the stale evicted pods (only pods with status.reason Evicted)',
-          steps: [
-            cleanupCommand({ namespace: ctx.settings.namespace }),
-            'A blanket `kubectl delete pods --field-selector=status.phase=Failed` would also delete Job pods kept for debugging: filter on status.reason as above.',
-          ],
-        },
-      });
+      }, { stale, limit: CLUTTER, namespace: ctx.settings.namespace });
     }
   },
 });
-
-
-function formatAge(ms: number): string {
-  if (!Number.isFinite(ms)) return 'an unknown time';
-  const m = Math.max(0, Math.floor(ms / 60_000));
-  if (m < 60) return `${m}m`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h${m % 60 ? `${m % 60}m` : ''}`;
-  return `${Math.floor(h / 24)}d`;
-}
