@@ -24,7 +24,6 @@ export default defineCheck({
     'pod namespace) with net.ipv4/ipv6.neigh.default.gc_thresh3, samples table_fulls twice for allocations refused now, and looks for ' +
     '"neighbor table overflow" kernel messages from the last hour. Large clusters still on the kernel defaults get sizing advice.',
   rules,
-
   needs: { api: ['Node'], probes: ['neighStats', ...optional('sysctls', 'neighCounts', 'kernelLog', 'uname')] },
   create(ctx) {
     const say = reporter(ctx, rules);

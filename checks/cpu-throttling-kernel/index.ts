@@ -41,7 +41,6 @@ export default defineCheck({
     'a high share of throttled periods at low CPU usage is the bug at work (critical). Runs from the API alone when ' +
     'nodes cannot be reached.',
   rules,
-
   needs: { api: ['Node', 'Pod'], probes: optional('uname', 'cgroupCpuStat') },
   create(ctx) {
     const say = reporter(ctx, rules);

@@ -40,7 +40,6 @@ export default defineCheck({
     'read from the kubelet\'s eviction message. Evictions in the last 24 h are a warning; five on one node within an hour, ' +
     'or the same workload evicted three times in a day, are critical; more than 100 stale evicted pods are reported as clutter.',
   rules,
-
   needs: {
     api: [
       { kind: 'Node', optional: true },
