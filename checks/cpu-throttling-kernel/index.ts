@@ -4,7 +4,7 @@ import { defineCheck, optional, reporter, type NodeProbeResults } from '../../sr
 import { quantityMilliValue } from '../../src/kube/quantity.js';
 import type { CgroupCpu, CpuCounters } from '../../src/node/probes/cgroupCpuStat.js';
 import { hasMainlineCfsFix, parseKernelRelease } from './kernel.js';
-import { rules, type Measurement, type NotJudged } from './messages.js';
+import { rules, type Measurement } from './messages.js';
 
 interface LimitedPod {
   namespace: string;

@@ -1,9 +1,10 @@
 // Upstream: https://bugs.openjdk.org/browse/JDK-8146115 (container support, MaxRAMPercentage)
 import type { V1ConfigMap, V1Container, V1DaemonSet, V1Deployment, V1Pod, V1PodSpec, V1ReplicaSet, V1StatefulSet } from '@kubernetes/client-node';
-import { defineCheck, type Target } from '../../src/check.js';
+import { defineCheck, reporter, type Target } from '../../src/check.js';
+import { rules, type Subject } from './messages.js';
 import { toMillis } from '../../src/kube/resources.js';
 import { OwnerIndex, controllerOf } from '../../src/kube/owners.js';
-import { formatBytes, quantityValue } from '../../src/kube/quantity.js';
+import { quantityValue } from '../../src/kube/quantity.js';
 import { javaSignal } from './java.js';
 import { DEFAULT_MAX_RAM_PERCENTAGE, jvmTokens, maxHeap, type JvmSettings, type Setting } from './jvm-flags.js';
 import { gatherOptions, isJavaEnv, type ConfigMapStore } from './options.js';
@@ -24,10 +25,8 @@ interface Entry {
 
 /** Heap above this share of the limit leaves too little for metaspace, threads, code cache, buffers. */
 const WARN_RATIO = 0.8;
-const SUGGESTED_PERCENT = 75;
 /** Elasticsearch ≥ 7.11 sizes its heap from the container limit in its own launcher. */
 const AUTO_SIZING_IMAGE = /(^|\/)elasticsearch(:|@|$)/;
-const MiB = 1024 * 1024;
 
 export default defineCheck({
   id: 'jvm-container-memory',
@@ -39,15 +38,11 @@ export default defineCheck({
     'from ConfigMaps when they can be read. Reports a heap at or above the memory limit (critical) or above 80 % of ' +
     'it (warning), -XX:-UseContainerSupport (critical), and a memory limit with no heap sizing (info; warning when ' +
     'the container has been OOMKilled). OOMKilled restarts are attached as evidence.',
-  rules: {
-    containerSupportDisabled: { description: 'The JVM is told to ignore the container\'s memory limit.' },
-    heapNearLimit: { description: 'The maximum heap is at or near the container memory limit.' },
-    heapSizingUnknown: { description: 'The heap size under the memory limit cannot be worked out from the spec.' },
-    defaultHeapSizing: { description: 'A memory limit with no heap sizing: the JVM default share of the limit applies.' },
-    noMemoryLimit: { description: 'Java without a memory limit sizes its heap from the node\'s memory.' },
-  },
+  rules,
+
   needs: { api: [{ kind: 'ConfigMap', optional: true }, 'Deployment', 'StatefulSet', 'DaemonSet', { kind: 'ReplicaSet', optional: true }, { kind: 'Pod', optional: true }] },
   create(ctx) {
+    const say = reporter(ctx, rules);
     const configMaps: ConfigMapStore = new Map();
     /** Namespaces in which ConfigMaps were listed: every namespace has kube-root-ca.crt since 1.20. */
     const listed = new Set<string>();
@@ -130,119 +125,52 @@ export default defineCheck({
         ...(limit !== undefined ? { memoryLimit: String(limitText), memoryLimitBytes: limit, memoryLimitSource: e.podLimit !== undefined ? 'pod' : 'template' } : {}),
         ...(oomed ? { oomKilled: { ...e.oom } } : {}),
       };
-      const where = `${e.target.kind} ${e.target.namespace}/${e.target.name}, container ${e.target.container}`;
-      const oomText = oomed ? `; ${e.oom.pods} pod${e.oom.pods === 1 ? ' was' : 's were'} OOMKilled` : '';
+      const subject: Subject = { target: e.target, oomPods: e.oom.pods, javaToolOptions: e.envNames.has('JAVA_TOOL_OPTIONS') };
 
       const cs = s.containerSupport;
       if (cs && !cs.value) {
-        const boundedHeap = heap.kind === 'sized' && s.maxHeap && limit !== undefined && heap.bytes <= limit * WARN_RATIO;
-        ctx.report({
-          rule: 'containerSupportDisabled',
+        const boundedHeap = !!(heap.kind === 'sized' && s.maxHeap && limit !== undefined && heap.bytes <= limit * WARN_RATIO);
+        say('containerSupportDisabled', {
           severity: boundedHeap ? 'warning' : 'critical',
           target: e.target,
-          message: `${where}: ${cs.flag} (${cs.source}) makes the JVM ignore the container's ${limit !== undefined ? formatBytes(limit) + ' ' : ''}memory limit ` +
-            `and CPU quota and size ${boundedHeap ? 'GC and thread pools' : 'its heap, GC and thread pools'} from the whole node${oomText}`,
           evidence: { ...common, flags: [flagEvidence(cs)] },
-          expected: '-XX:+UseContainerSupport (the default)',
-          actual: cs.flag,
-          remediation: {
-            summary: `Remove ${cs.flag} from ${cs.source} of ${e.target.container}`,
-            steps: [editStep(e, cs.source, `remove ${cs.flag}`), ...restartSteps(e, cs.source)],
-          },
-        });
+        }, { subject, flag: cs.flag, source: cs.source, limit, boundedHeap });
         if (!s.maxHeap && !s.maxRam) return;
       }
 
       if (limit === undefined) {
-        if (heap.kind === 'default') reportNoLimit(e, common);
+        if (heap.kind === 'default') {
+          const request = e.memoryRequest !== undefined ? String(e.memoryRequest) : undefined;
+          say('noMemoryLimit', {
+            severity: 'info',
+            target: e.target,
+            evidence: { ...common, memoryLimit: null, ...(request ? { memoryRequest: request } : {}) },
+          }, { subject, request });
+        }
         return;
       }
       if (heap.kind === 'sized') {
         const ratio = heap.bytes / limit;
         if (ratio <= WARN_RATIO) return;
-        const critical = ratio >= 1;
-        const target = Math.floor((limit * SUGGESTED_PERCENT) / 100 / MiB);
-        const flag = heap.flags[0]!;
-        ctx.report({
-          rule: 'heapNearLimit',
-          severity: critical ? 'critical' : 'warning',
+        say('heapNearLimit', {
+          // At or above the limit, the kernel OOM-kills the container before the heap is full.
+          severity: ratio >= 1 ? 'critical' : 'warning',
           target: e.target,
-          message: `${where}: maximum heap ${formatBytes(heap.bytes)} (${heap.basis}, ${flag.source}) is ${Math.round(ratio * 100)}% of the ` +
-            `${formatBytes(limit)} memory limit — ${critical ? 'the kernel OOM-kills the container before the heap is full' : `only ${formatBytes(limit - heap.bytes)} is left for metaspace, thread stacks, code cache and direct buffers`}${oomText}`,
           evidence: { ...common, maxHeapBytes: heap.bytes, heapPercentOfLimit: Math.round(ratio * 1000) / 10, flags: heap.flags.map(flagEvidence) },
-          expected: `maximum heap ≤ ${Math.round(WARN_RATIO * 100)}% of the limit (e.g. -Xmx${target}m or -XX:MaxRAMPercentage=${SUGGESTED_PERCENT}.0)`,
-          actual: `${heap.basis} = ${formatBytes(heap.bytes)}`,
-          remediation: {
-            summary: `Lower the heap of ${e.target.container} to -Xmx${target}m (${SUGGESTED_PERCENT}% of ${formatBytes(limit)}), or raise the memory limit to ${Math.ceil(heap.bytes / (SUGGESTED_PERCENT / 100) / MiB)}Mi`,
-            steps: [
-              editStep(e, flag.source, `replace ${flag.flag} with -Xmx${target}m, or drop the heap flags and use -XX:MaxRAMPercentage=${SUGGESTED_PERCENT}.0 so the heap follows the limit`),
-              ...restartSteps(e, flag.source),
-              ...(e.target.kind === 'Pod' ? [] : [`Or raise the limit instead: kubectl -n ${e.target.namespace} set resources ${ref(e)} -c ${e.target.container} --limits=memory=${Math.ceil(heap.bytes / (SUGGESTED_PERCENT / 100) / MiB)}Mi`]),
-            ],
-          },
-        });
+        }, { subject, heapBytes: heap.bytes, basis: heap.basis, flag: heap.flags[0]!, limit, warnRatio: WARN_RATIO });
         return;
       }
       if (heap.kind === 'unknown') {
-        ctx.report({
-          rule: 'heapSizingUnknown',
-          severity: oomed ? 'warning' : 'info',
-          target: e.target,
-          message: `${where}: heap sizing under the ${formatBytes(limit)} memory limit is unknown: ${heap.reasons.join('; ')}${oomText}`,
-          evidence: { ...common, unknown: heap.reasons },
-          remediation: {
-            summary: `Read the effective heap of ${e.target.container} from the running JVM`,
-            steps: [
-              `kubectl -n ${e.target.namespace} exec ${execRef(e)} -c ${e.target.container} -- java -XX:+PrintFlagsFinal -version | grep -E 'MaxHeapSize|MaxRAMPercentage|UseContainerSupport' (the same options apply to a new java process; or jcmd 1 VM.flags)`,
-              'If ConfigMaps could not be read, re-run with permission to list configmaps in this namespace.',
-            ],
-          },
-        });
+        say('heapSizingUnknown', { severity: oomed ? 'warning' : 'info', target: e.target, evidence: { ...common, unknown: heap.reasons } },
+          { subject, limit, reasons: heap.reasons });
         return;
       }
       if (e.autoSizing) return;
-      const defaultHeap = Math.floor((limit * DEFAULT_MAX_RAM_PERCENTAGE) / 100);
-      const hasJto = e.envNames.has('JAVA_TOOL_OPTIONS');
-      ctx.report({
-        rule: 'defaultHeapSizing',
+      say('defaultHeapSizing', {
         severity: oomed ? 'warning' : 'info',
         target: e.target,
-        message: `${where}: ${formatBytes(limit)} memory limit and no heap sizing in the spec: a container-aware JVM uses ${DEFAULT_MAX_RAM_PERCENTAGE}% ` +
-          `(${formatBytes(defaultHeap)}); JDKs before 8u191 (or before 8u372 / 11.0.16 on cgroup v2 nodes) size it from the node's memory instead${oomText}`,
-        evidence: { ...common, defaultHeapBytes: defaultHeap, flags: [] },
-        expected: `-XX:MaxRAMPercentage=${SUGGESTED_PERCENT}.0 (or -Xmx) so the heap is sized for the limit`,
-        actual: 'no -Xmx, -XX:MaxHeapSize, -XX:MaxRAM or -XX:MaxRAMPercentage',
-        remediation: {
-          summary: `Size the heap of ${e.target.container} from its limit: -XX:MaxRAMPercentage=${SUGGESTED_PERCENT}.0 (${formatBytes(Math.floor((limit * SUGGESTED_PERCENT) / 100))} of ${formatBytes(limit)})`,
-          steps: [
-            `Check what the JVM sees: kubectl -n ${e.target.namespace} exec ${execRef(e)} -c ${e.target.container} -- java -XshowSettings:system -version (the image's entrypoint may already pass -Xmx)`,
-            hasJto || e.target.kind === 'Pod'
-              ? `Add -XX:MaxRAMPercentage=${SUGGESTED_PERCENT}.0 to JAVA_TOOL_OPTIONS of ${e.target.container} in the manifest`
-              : `kubectl -n ${e.target.namespace} set env ${ref(e)} -c ${e.target.container} JAVA_TOOL_OPTIONS=-XX:MaxRAMPercentage=${SUGGESTED_PERCENT}.0`,
-            'Use a JDK ≥ 8u372, 11.0.16 or 17 on cgroup v2 nodes, and set the memory request equal to the limit for JVMs.',
-          ],
-        },
-      });
-    }
-
-    function reportNoLimit(e: Entry, common: Record<string, unknown>) {
-      const request = e.memoryRequest !== undefined ? String(e.memoryRequest) : undefined;
-      ctx.report({
-        rule: 'noMemoryLimit',
-        severity: 'info',
-        target: e.target,
-        message: `${e.target.kind} ${e.target.namespace}/${e.target.name}, container ${e.target.container}: Java without a memory limit sizes its heap from the node's memory ` +
-          `(${DEFAULT_MAX_RAM_PERCENTAGE}% of it) and can grow until the node runs short`,
-        evidence: { ...common, memoryLimit: null, ...(request ? { memoryRequest: request } : {}) },
-        expected: 'a memory limit and a heap sized from it',
-        actual: 'no memory limit',
-        remediation: {
-          summary: `Give ${e.target.container} a memory limit${request ? ` (e.g. equal to its ${request} request)` : ''} and -XX:MaxRAMPercentage=${SUGGESTED_PERCENT}.0`,
-          steps: e.target.kind === 'Pod' ? ['Set resources.limits.memory in the manifest and recreate the pod.'] : [
-            `kubectl -n ${e.target.namespace} set resources ${ref(e)} -c ${e.target.container} --limits=memory=${request ?? '<size>'}`,
-          ],
-        },
-      });
+        evidence: { ...common, defaultHeapBytes: Math.floor((limit * DEFAULT_MAX_RAM_PERCENTAGE) / 100), flags: [] },
+      }, { subject, limit });
     }
   },
 });
@@ -251,31 +179,6 @@ function key(t: Target, container: string): string {
   return `${t.kind}/${t.namespace}/${t.name}/${container}`;
 }
 
-function ref(e: Entry): string {
-  return `${e.target.kind.toLowerCase()}/${e.target.name}`;
-}
-
-function execRef(e: Entry): string {
-  return e.target.kind === 'Pod' ? e.target.name : ref(e);
-}
-
 function flagEvidence(f: Setting<unknown>) {
   return { flag: f.flag, source: f.source };
-}
-
-function editStep(e: Entry, source: string, change: string): string {
-  const cm = /^ConfigMap (\S+) \(key (.+)\)$/.exec(source);
-  if (cm) return `kubectl -n ${e.target.namespace} edit configmap ${cm[1]} → key ${cm[2]}: ${change}`;
-  const where = source.startsWith('env ') ? `env ${source.slice(4)}` : source;
-  return e.target.kind === 'Pod'
-    ? `In the manifest of pod ${e.target.name}, ${where} of container ${e.target.container}: ${change}; then recreate the pod`
-    : `kubectl -n ${e.target.namespace} edit ${ref(e)} → container ${e.target.container}, ${where}: ${change}`;
-}
-
-function restartSteps(e: Entry, source: string): string[] {
-  // Pods read ConfigMap-sourced env only at start; editing the template restarts them anyway.
-  if (!source.startsWith('ConfigMap ') || e.target.kind === 'Pod') return [];
-  return e.target.kind === 'ReplicaSet'
-    ? [`Delete the pods of replicaset/${e.target.name} one at a time so they restart with the new value`]
-    : [`kubectl -n ${e.target.namespace} rollout restart ${ref(e)}`];
 }

@@ -1,6 +1,5 @@
 // The main job: options → sources → engine → report → exit code.
 import { CHECKS } from '../../checks/index.js';
-import { UsageError } from '../errors.js';
 import { runChecks } from '../engine/run.js';
 import type { ApiSource, NodeSource } from '../engine/source.js';
 import { buildReport, hasFindingsAtOrAbove } from '../report/model.js';
