@@ -1,6 +1,7 @@
 // Upstream: https://kubernetes.io/docs/concepts/scheduling-eviction/node-pressure-eviction/ and https://kubernetes.io/docs/concepts/architecture/garbage-collection/#containers-images
 import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
-import { defineCheck, type NodeFacts } from '../../src/check.js';
+import { defineCheck, reporter, type NodeFacts } from '../../src/check.js';
+import { rules } from './messages.js';
 import { eventCount, eventLastSeen } from '../../src/kube/events.js';
 import { EvictionTally } from './evictions.js';
 import { evaluateNode, type NodeEvent } from './findings.js';
@@ -26,15 +27,8 @@ export default defineCheck({
     'high threshold while ImageGCFailed/FreeDiskSpaceFailed events say GC cannot reclaim, nodes in DiskPressure or within ' +
     '5 points of an eviction threshold, evictionHard maps that set only some signals and so switch the others off, image ' +
     'GC disabled (high threshold 100) and low ≥ high thresholds. Findings cite the pods already evicted on the node.',
-  rules: {
-    imageGcThresholdsInverted: { description: 'imageGCLowThresholdPercent is not below imageGCHighThresholdPercent.' },
-    imageGcDisabled: { description: 'Image garbage collection by disk usage is disabled (high threshold 100).' },
-    partialEvictionHard: { description: 'evictionHard sets only some signals, switching the others off.' },
-    diskPressure: { description: 'A node reports DiskPressure or is past or near an eviction threshold.' },
-    imageFsAboveGcThreshold: { description: 'The image filesystem is above the GC high threshold (critical when GC reports failures).' },
-    containerGcFailing: { description: 'Container garbage collection fails on the node.' },
-    diskEvictions: { description: 'Pods were evicted from the node for disk.' },
-  },
+  rules,
+
   needs: {
     api: [
       'Node',
@@ -45,6 +39,7 @@ export default defineCheck({
     nodeFacts: ['kubeletConfig', 'nodeDisk'],
   },
   create(ctx) {
+    const say = reporter(ctx, rules);
     const nodes = new Map<string, NodeState>();
     const events = new Map<string, Map<string, NodeEvent>>();
     const evictions = new EvictionTally(ctx.now.getTime());
@@ -89,7 +84,7 @@ export default defineCheck({
         // Nodes without facts were not targeted (--nodes narrows the run).
         for (const [name, s] of nodes) {
           if (!s.facts?.kubeletConfig) continue;
-          evaluateNode(ctx, {
+          evaluateNode(say, {
             node: name, kubeletVersion: s.kubeletVersion, config: s.facts.kubeletConfig, disk: s.facts.nodeDisk, diskNotes: s.facts.nodeDiskNotes ?? [],
             diskPressure: s.diskPressure, events: events.get(name) ?? new Map(), evictions: evictions.forNode(name),
           });
