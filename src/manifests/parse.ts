@@ -8,7 +8,7 @@
 // Hostile input is bounded before the parser sees it: a stream is split at `---` lines (YAML forbids
 // that marker inside any scalar, so the split is exact), each document is size-capped and its flow
 // nesting counted in one cheap pass, because the parser is recursive and slow on pathological nesting.
-import { Composer, isMap, isScalar, isSeq, LineCounter, Parser, visit, type Document } from 'yaml';
+import { Composer, isScalar, isSeq, LineCounter, Parser, visit, type Document, type Tags } from 'yaml';
 import type { ApiKind, KubeObject } from '../kube/resources.js';
 import { classifyKind } from './kinds.js';
 import { PositionReader } from './positions.js';
@@ -49,6 +49,16 @@ export interface ParsedManifest {
   ignored: number;
 }
 
+/** YAML 1.1 with merge keys, as kubectl reads manifests (go-yaml v2): `yes` is a boolean, 0644 octal.
+ * Like go-yaml decoding into plain JSON values, timestamps and 1:20-style sexagesimals stay strings
+ * (a Date here would differ from what the API server returns), and !!binary, !!set, !!omap, !!pairs
+ * are not resolved into JavaScript types the checks never see from a cluster. */
+const PLAIN_JSON_TAGS = /^tag:yaml\.org,2002:(map|seq|str|null|bool|int|float|merge)$/;
+const YAML_OPTIONS = {
+  version: '1.1' as const, merge: true, logLevel: 'error' as const, uniqueKeys: true,
+  customTags: (tags: Tags) => tags.filter((t) => typeof t === 'object' && PLAIN_JSON_TAGS.test(t.tag) && t.format !== 'TIME'),
+};
+
 const RENDER_FIRST = 'render it first: helm template RELEASE CHART | kubectl checkup -f -, or kubectl kustomize DIR | kubectl checkup -f -';
 
 export function parseManifest(file: string, text: string): ParsedManifest {
@@ -81,8 +91,7 @@ function parseChunk(file: string, chunk: Chunk, source: string | undefined, out:
   const lines = new LineCounter();
   const offset = chunk.line - 1;
   const at = (pos: number) => lines.linePos(pos).line + offset;
-  // YAML 1.1 with merge keys, as kubectl reads manifests (go-yaml v2): `yes` is a boolean, 0644 octal.
-  const composer = new Composer({ version: '1.1', merge: true, logLevel: 'error', uniqueKeys: true });
+  const composer = new Composer(YAML_OPTIONS);
   for (const doc of composer.compose(new Parser(lines.addNewLine).parse(chunk.text), true)) {
     const start = doc.contents?.range?.[0] ?? doc.range[0];
     const templateLine = firstTemplateLine(chunk.text, doc, at);
