@@ -21,7 +21,7 @@ export const MAX_NESTING = 200;
 export const MAX_ALIASES = 100;
 
 export type ProblemCode = 'manifest-invalid' | 'manifest-template' | 'manifest-unknown-kind' | 'manifest-too-large'
-  | 'manifest-unreadable' | 'manifest-empty' | 'manifest-duplicate';
+  | 'manifest-unreadable' | 'manifest-empty' | 'manifest-duplicate' | 'manifest-nothing-checked';
 
 export interface ManifestProblem {
   code: ProblemCode;

@@ -5,7 +5,7 @@ import { ConfigError } from '../errors.js';
 import { runChecks, type RunOutput } from '../engine/run.js';
 import type { CheckDefinition, CheckResult, CheckSettings, SettingValues } from '../engine/types.js';
 import type { ReportWarning } from '../report/model.js';
-import { readInputs, type StdinReader } from './inputs.js';
+import { readInputs, STDIN_NAME, type StdinReader } from './inputs.js';
 import { parseManifest, type ManifestObject, type ManifestProblem } from './parse.js';
 import { ManifestSource, NO_CLUSTER } from './source.js';
 
@@ -23,9 +23,6 @@ export interface ManifestRunInput {
 export interface ManifestRunOutput {
   run: RunOutput;
   warnings: ReportWarning[];
-  /** How many objects the checks received, and how many were of kinds no check reads. */
-  objects: number;
-  ignored: number;
 }
 
 export async function runOnManifests(input: ManifestRunInput): Promise<ManifestRunOutput> {
@@ -47,6 +44,13 @@ export async function runOnManifests(input: ManifestRunInput): Promise<ManifestR
 
   const source = new ManifestSource(objects, input.namespace);
   problems.push(...source.duplicates);
+  if (!source.size) {
+    // Valid, but nothing the checks read (CRDs, RBAC, Ingress only): a pass that judged nothing.
+    problems.push({ code: 'manifest-nothing-checked', file: input.paths.map((p) => (p === '-' ? STDIN_NAME : p)).join(', '),
+      message: `${ignored === 1 ? 'its one object is not' : `none of its ${ignored} objects is`} of a kind the checks read (Deployment, StatefulSet, DaemonSet, ReplicaSet, Pod, Service, ConfigMap, …)` });
+  }
+  // In file order, then line order: the order a reader goes through them.
+  problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? 0) - (b.line ?? 0)));
   const runnable = input.checks.filter((c) => c.manifests);
   const run = await runChecks({
     checks: runnable,
@@ -68,8 +72,6 @@ export async function runOnManifests(input: ManifestRunInput): Promise<ManifestR
       }),
     },
     warnings: problems.map((p) => ({ code: p.code, message: formatProblem(p) })),
-    objects: source.size,
-    ignored,
   };
 }
 

@@ -8,7 +8,8 @@ export const BIN = join(ROOT, 'bin', 'kubectl-checkup');
 
 export interface CliResult { code: number; stdout: string; stderr: string }
 
-export async function runCli(args: string[], opts: { env?: Record<string, string | undefined>; timeoutMs?: number } = {}): Promise<CliResult> {
+/** `input` is written to the CLI's stdin (for `-f -`); without it stdin is closed. */
+export async function runCli(args: string[], opts: { env?: Record<string, string | undefined>; timeoutMs?: number; input?: string } = {}): Promise<CliResult> {
   if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
   const r = await execa(BIN, args, {
     reject: false,
@@ -16,7 +17,7 @@ export async function runCli(args: string[], opts: { env?: Record<string, string
     // A clean environment: no colour, no CI spinner decisions, no kubeconfig of the developer's.
     env: { NO_COLOR: '1', HOME: ROOT + '/nonexistent-home', KUBECONFIG: undefined, ...opts.env },
     extendEnv: true,
-    stdin: 'ignore',
+    ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
   });
   return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
