@@ -71,6 +71,7 @@ export function parseManifest(file: string, text: string): ParsedManifest {
     const problem = (code: ProblemCode, line: number, message: string) => out.problems.push({ code, file, line, message });
     const firstLine = chunk.line + meta.contentLine;
 
+    if (sniffIgnoredKind(chunk.text)) { out.ignored++; continue; }
     const bytes = Buffer.byteLength(chunk.text);
     if (bytes > MAX_DOCUMENT_BYTES) {
       problem('manifest-too-large', firstLine, `document is ${mib(bytes)}, over the ${mib(MAX_DOCUMENT_BYTES)} limit (the API server refuses objects over 3 MiB); not read`);
@@ -197,6 +198,19 @@ function prelude(chunk: string): { hasContent: boolean; contentLine: number; sou
   }
   // More than 64 leading comment lines: let the parser decide whether content follows.
   return { hasContent: /^\s*[^\s#%]/m.test(chunk.replace(/^---\s*$|^\.\.\.\s*$/gm, '')), contentLine: 0, source };
+}
+
+/** True when a block-style document plainly declares a kind no check reads (a CRD, RBAC, Ingress…):
+ * it is skipped unparsed. Rendered charts are mostly CRDs by size, and parsing them is most of the time
+ * a run would take. Only top-level keys start in column 0, and exactly one of each must be there;
+ * anything less plain (JSON, flow style, quoting tricks) is parsed and classified as usual. */
+function sniffIgnoredKind(text: string): boolean {
+  const kinds = [...text.matchAll(/^kind:[ \t]*(["']?)([A-Za-z][A-Za-z0-9]*)\1[ \t]*(?:#.*)?\r?$/gm)];
+  const versions = [...text.matchAll(/^apiVersion:[ \t]*(["']?)([a-z0-9.\-]+\/)?(v[a-z0-9]+)\1[ \t]*(?:#.*)?\r?$/gm)];
+  // Any other column-0 kind:/apiVersion: line, in whatever form, makes the sniff unsure.
+  if (kinds.length !== 1 || versions.length !== 1 || text.match(/^(?:kind|apiVersion):/gm)!.length !== 2) return false;
+  const apiVersion = `${versions[0]![2] ?? ''}${versions[0]![3]}`;
+  return 'ignore' in classifyKind(apiVersion, kinds[0]![2]!);
 }
 
 /** One pass over the text counting `[`/`{` nesting outside quotes and comments. It may overcount on

@@ -194,3 +194,24 @@ describe('hostile documents end quickly with a clear result', () => {
     expect(located(text).problems).toEqual([]);
   });
 });
+
+describe('kinds no check reads are skipped unparsed when they say so plainly', () => {
+  it('a large CRD is ignored quickly and without complaint, even past the document cap', () => {
+    const crd = lines('apiVersion: apiextensions.k8s.io/v1', 'kind: CustomResourceDefinition', 'metadata: {name: big.example.com}', 'spec:', '  x: "' + 'y'.repeat(MAX_DOCUMENT_BYTES) + '"');
+    const t0 = performance.now();
+    const r = located(crd + lines('---', 'apiVersion: v1', 'kind: Service', 'metadata: {name: a}'));
+    expect(performance.now() - t0).toBeLessThan(2_000);
+    expect(r).toMatchObject({ problems: [], ignored: 1 });
+    expect(r.at.map((o) => o.name)).toEqual(['a']);
+  });
+
+  it('anything less plain is parsed: a second kind: line, a List, a typo in a read group', () => {
+    // A kind: inside a string is indented (YAML allows no column-0 continuation there): still a plain Role.
+    expect(located(lines('apiVersion: rbac.authorization.k8s.io/v1', 'kind: Role', 'metadata: {name: a}', 'note: "x', '  kind: Service"'))).toMatchObject({ ignored: 1, problems: [] });
+    // Two top-level kind: lines: not sniffed, so the parser reports the duplicate key.
+    expect(located(lines('apiVersion: rbac.authorization.k8s.io/v1', 'kind: Role', 'kind: Service', 'metadata: {name: a}')).problems)
+      .toEqual([expect.objectContaining({ code: 'manifest-invalid', line: 3, message: expect.stringMatching(/unique/) })]);
+    expect(located(lines('apiVersion: v1', 'kind: List', 'items:', '- {apiVersion: v1, kind: Service, metadata: {name: s}}')).at.map((o) => o.name)).toEqual(['s']);
+    expect(located(lines('apiVersion: apps/v1', 'kind: Deploymnet', 'metadata: {name: a}')).problems).toHaveLength(1);
+  });
+});
