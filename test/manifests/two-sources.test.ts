@@ -14,6 +14,7 @@ import type { CheckDefinition, Finding } from '../../src/engine/types.js';
 import { KubeApiClient } from '../../src/kube/api-client.js';
 import { loadKubeconfig } from '../../src/kube/kubeconfig.js';
 import { API_KINDS, resourceInfo, type ApiKind, type KubeObject } from '../../src/kube/resources.js';
+import { parseManifest } from '../../src/manifests/parse.js';
 import { runOnManifests } from '../../src/manifests/run.js';
 import { ROOT } from '../support/cli.js';
 import { startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
@@ -122,5 +123,32 @@ describe('the same objects through manifests and through the API server', () => 
       else expect(r).toMatchObject({ status: 'skip', reason: 'needs a live cluster' });
     }
     expect(run.nodes).toEqual({ total: 0, reached: 0 });
+  });
+});
+
+describe('the repository fixture fixtures/manifests/shop, the other way round', () => {
+  // Objects parsed from the files are served by a second test API server: the live client must see
+  // in them what the manifest run sees (a JSON file, a subfolder, Services apart from Deployments).
+  const SHOP = join(ROOT, 'fixtures', 'manifests', 'shop');
+  let shopServer: FakeApiServer;
+  let shopClient: KubeApiClient;
+
+  beforeAll(async () => {
+    const served: ObjectsByKind = {};
+    for (const file of ['services.yaml', 'web.yaml', 'payments/ledger.json']) {
+      for (const o of parseManifest(join(SHOP, file), readFileSync(join(SHOP, file), 'utf8')).objects) (served[o.kind] ??= []).push(o.object);
+    }
+    shopServer = await startFakeApiServer({ objects: served, tls: true, token: 'shop' });
+    shopServer.writeKubeconfig(join(tmp, 'kubeconfig-shop'), { context: 'shop' });
+    shopClient = new KubeApiClient(loadKubeconfig({ kubeconfig: join(tmp, 'kubeconfig-shop') }), { requestTimeoutMs: 10_000 });
+  });
+  afterAll(async () => { await shopServer?.close(); });
+
+  it('finds the same through both sources', async () => {
+    const live = await runChecks({ checks: SPEC_CHECKS, api: shopClient, scope: {}, settings });
+    const files = await runOnManifests({ paths: [SHOP], recursive: true, checks: SPEC_CHECKS, settings, stdin: async () => Buffer.from('') });
+    expect(files.warnings).toEqual([]);
+    expect(live.findings.map((f) => f.check).sort()).toEqual(['graceful-termination', 'jvm-container-memory', 'missing-probes']);
+    expect(strip(files.run.findings)).toEqual(live.findings);
   });
 });
