@@ -39,6 +39,12 @@ describe('lines', () => {
     ]);
   });
 
+  it('Windows line endings give the same lines', () => {
+    const text = lines('apiVersion: v1', 'kind: Service', 'metadata: {name: a}', '---', '# Source: c/templates/d.yaml') + DEPLOYMENT;
+    expect(located(text.replace(/\n/g, '\r\n')).at).toEqual(located(text).at);
+    expect(located(text).at[1]).toMatchObject({ line: 7, source: 'c/templates/d.yaml' });
+  });
+
   it('JSON files, including the `kubectl get -o json` List shape', () => {
     const list = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
       { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a' } },
