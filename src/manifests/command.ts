@@ -7,6 +7,8 @@ import { sanitizeLine } from '../report/sanitize.js';
 import { readProcessStdin } from './inputs.js';
 import { runOnManifests } from './run.js';
 
+const STDERR_WARNINGS = 50;
+
 export async function runManifestOptions(opts: RunOptions, manifests: { paths: string[]; recursive: boolean }): Promise<{ run: RunOutput; warnings: ReportWarning[] }> {
   const out = await runOnManifests({
     paths: manifests.paths,
@@ -17,6 +19,8 @@ export async function runManifestOptions(opts: RunOptions, manifests: { paths: s
     settings: { sampleIntervalSeconds: opts.sampleIntervalSeconds, namespace: opts.namespace },
     stdin: readProcessStdin,
   });
-  for (const w of out.warnings) process.stderr.write(`warning: ${sanitizeLine(w.message)}\n`);
+  // A flood of warnings would bury the report in a pipeline log; all of them are in the report.
+  for (const w of out.warnings.slice(0, STDERR_WARNINGS)) process.stderr.write(`warning: ${sanitizeLine(w.message)}\n`);
+  if (out.warnings.length > STDERR_WARNINGS) process.stderr.write(`warning: … and ${out.warnings.length - STDERR_WARNINGS} more (all are in the report's warnings with -o json)\n`);
   return { run: out.run, warnings: out.warnings };
 }

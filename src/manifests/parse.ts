@@ -17,6 +17,9 @@ import { PositionReader } from './positions.js';
 export const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
 /** Real objects nest a few dozen levels; CRD schemas rarely more than a hundred. */
 export const MAX_NESTING = 200;
+/** A rendered chart has hundreds of documents, a large repository a few thousand. The parser costs
+ * ~150 µs per document, so a stream of a million tiny ones would take minutes: stop at this many. */
+export const MAX_DOCUMENTS = 20_000;
 /** Each alias use counts; past this the document is refused as a likely YAML bomb (the yaml default). */
 export const MAX_ALIASES = 100;
 
@@ -67,9 +70,12 @@ export function parseManifest(file: string, text: string): ParsedManifest {
   for (const chunk of splitDocuments(text)) {
     const meta = prelude(chunk.text);
     if (!meta.hasContent) continue;
-    documents++;
-    const problem = (code: ProblemCode, line: number, message: string) => out.problems.push({ code, file, line, message });
     const firstLine = chunk.line + meta.contentLine;
+    if (++documents > MAX_DOCUMENTS) {
+      out.problems.push({ code: 'manifest-too-large', file, line: firstLine, message: `more than ${MAX_DOCUMENTS} documents; the rest is not read` });
+      break;
+    }
+    const problem = (code: ProblemCode, line: number, message: string) => out.problems.push({ code, file, line, message });
 
     if (sniffIgnoredKind(chunk.text)) { out.ignored++; continue; }
     const bytes = Buffer.byteLength(chunk.text);

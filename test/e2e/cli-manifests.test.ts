@@ -92,6 +92,19 @@ describe('a folder of manifests gates the pipeline', () => {
   });
 });
 
+describe('many bad documents', () => {
+  it('stderr shows the first 50 warnings and how many more; the report has them all', async () => {
+    const stream = 'apiVersion: v1\nkind: Service\nmetadata: {name: fine}\n' + '---\nno: kind\n'.repeat(61);
+    const r = await runCli(['-f', '-', '-o', 'json'], { env, input: stream });
+    expect(r.code).toBe(0);
+    expect(json(r.stdout).warnings).toHaveLength(61);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(51);
+    expect(lines[0]).toBe('warning: <stdin>:5: object has no kind');
+    expect(lines[50]).toBe("warning: … and 11 more (all are in the report's warnings with -o json)");
+  });
+});
+
 describe('a render piped in (-f -)', () => {
   it('real kubectl kustomize output: overlay names and namespace, lines in the stream', async () => {
     write('kustomize/base/kustomization.yaml', 'resources:\n- services.yaml\n- web.yaml\n');

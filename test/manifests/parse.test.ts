@@ -1,7 +1,7 @@
 // Manifest text → objects with exact lines, and every kind of bad or hostile document turned into a
 // problem of that document alone.
 import { describe, expect, it } from '@jest/globals';
-import { MAX_ALIASES, MAX_DOCUMENT_BYTES, MAX_NESTING, parseManifest } from '../../src/manifests/parse.js';
+import { MAX_ALIASES, MAX_DOCUMENT_BYTES, MAX_DOCUMENTS, MAX_NESTING, parseManifest } from '../../src/manifests/parse.js';
 
 const lines = (...l: string[]) => l.join('\n') + '\n';
 const located = (text: string, file = 'k8s/app.yaml') => {
@@ -220,4 +220,14 @@ describe('kinds no check reads are skipped unparsed when they say so plainly', (
     expect(located(lines('apiVersion: v1', 'kind: List', 'items:', '- {apiVersion: v1, kind: Service, metadata: {name: s}}')).at.map((o) => o.name)).toEqual(['s']);
     expect(located(lines('apiVersion: apps/v1', 'kind: Deploymnet', 'metadata: {name: a}')).problems).toHaveLength(1);
   });
+});
+
+describe('a stream of countless tiny documents', () => {
+  it(`stops after ${20_000} documents with a problem saying so`, () => {
+    const t0 = performance.now();
+    const r = parseManifest('<stdin>', 'a: b\n---\n'.repeat(1_000_000));
+    expect(performance.now() - t0).toBeLessThan(15_000);
+    expect(r.problems).toHaveLength(MAX_DOCUMENTS + 1);
+    expect(r.problems.at(-1)).toEqual({ code: 'manifest-too-large', file: '<stdin>', line: 2 * MAX_DOCUMENTS + 1, message: `more than ${MAX_DOCUMENTS} documents; the rest is not read` });
+  }, 30_000);
 });
