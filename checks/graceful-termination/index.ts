@@ -35,6 +35,7 @@ export default defineCheck({
   id: 'graceful-termination',
   title: 'Rolling updates of Service-backed workloads do not drop connections',
   severity: 'critical',
+  manifests: true,
   description:
     'For Deployments and StatefulSets behind a Service: a preStop delay so endpoints are removed everywhere before ' +
     'SIGTERM, a termination grace period longer than that delay, rolling-update settings that keep pods serving, ' +

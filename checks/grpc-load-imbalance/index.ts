@@ -23,6 +23,7 @@ export default defineCheck({
   id: 'grpc-load-imbalance',
   title: 'gRPC and HTTP/2 Services spread requests across their endpoints',
   severity: 'warning',
+  manifests: true,
   description:
     'Finds non-headless Services whose ports carry gRPC or HTTP/2 (by port name or appProtocol) and have more than ' +
     'one ready endpoint. kube-proxy balances connections, not requests, and gRPC keeps one long-lived connection ' +

@@ -32,6 +32,7 @@ export default defineCheck({
   id: 'jvm-container-memory',
   title: 'JVMs size their heap to fit the container memory limit',
   severity: 'critical',
+  manifests: true,
   description:
     'Finds Java containers (by image, command line or Java env vars) and reads their heap flags from the command ' +
     'line, JAVA_TOOL_OPTIONS, JDK_JAVA_OPTIONS, _JAVA_OPTIONS, JAVA_OPTS and similar variables, resolving values ' +

@@ -34,6 +34,7 @@ export default defineCheck({
   id: 'missing-probes',
   title: 'Serving containers have readiness and liveness probes that do different jobs',
   severity: 'warning',
+  manifests: true,
   description:
     'Reads the pod templates of Deployments, StatefulSets, DaemonSets, ownerless ReplicaSets and bare Pods (Jobs, ' +
     'CronJobs, regular init containers and Istio/Linkerd proxies are skipped). Warns when a container a Service sends ' +

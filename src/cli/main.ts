@@ -47,6 +47,9 @@ program
   // Offline.
   .option('--snapshot <dir>', 'evaluate a saved snapshot instead of a live cluster')
   .option('--save-snapshot <dir>', 'also save what was collected, for offline evaluation or a bug report')
+  // Manifests instead of a cluster (the pre-deploy gate).
+  .addOption(new Option('-f, --filename <path>', 'evaluate manifests instead of a cluster: a file, a folder, or - for stdin (repeatable)').argParser((v: string, prev?: string[]) => [...(prev ?? []), v]))
+  .option('-R, --recursive', 'with -f: also read the subfolders of a folder')
   .addHelpText('after', `
 Exit codes: 0 no finding at or above --fail-on · 1 findings at or above it · 2 could not run · 130 interrupted
 
@@ -56,7 +59,8 @@ Examples:
   kubectl checkup --checks syn-backlog --nodes node-3 --sudo --ssh-user admin
   kubectl checkup -o json --fail-on warning         CI gate: fail the pipeline on warnings
   kubectl checkup --save-snapshot ./snap            collect once, then: kubectl checkup --snapshot ./snap
-  kubectl checkup --snapshot fixtures/demo-cluster  the bundled demo cluster, no cluster needed`)
+  kubectl checkup --snapshot fixtures/demo-cluster  the bundled demo cluster, no cluster needed
+  helm template web ./chart | kubectl checkup -f -  pre-deploy gate on a rendered chart (also: -f k8s/ -R)`)
   .action(async (opts) => {
     const { runCommand } = await import('./run-command.js');
     process.exitCode = await runCommand(opts);

@@ -4,6 +4,7 @@ import type { V1Node } from '@kubernetes/client-node';
 import { UsageError } from '../errors.js';
 import { BUILTIN_CHECK_IDS, type CheckDefinition, type Severity } from '../engine/types.js';
 import { parseLabelSelector } from '../kube/selectors.js';
+import { manifestPaths } from '../manifests/flags.js';
 
 export interface RawFlags {
   kubeconfig?: string; context?: string; namespace?: string; allNamespaces?: boolean; selector?: string;
@@ -11,7 +12,7 @@ export interface RawFlags {
   failOn: Severity | 'none'; sampleInterval: string; ssh: boolean; sshUser?: string; sshIdentity?: string;
   sshPort?: string; sshConfig?: string; sshOption: string[]; sshJump?: string; sudo?: boolean;
   sshAddress: 'internal-ip' | 'external-ip' | 'hostname' | 'name'; sshConcurrency: string; nodeTimeout: string;
-  snapshot?: string; saveSnapshot?: string; plugin?: string[];
+  snapshot?: string; saveSnapshot?: string; plugin?: string[]; filename?: string[]; recursive?: boolean;
 }
 
 export interface SshSettings {
@@ -35,12 +36,15 @@ export interface RunOptions {
   sshOptions: SshSettings;
   snapshot?: string;
   saveSnapshot?: string;
+  /** -f/-R: evaluate these manifests instead of a cluster (DESIGN §2.10). */
+  manifests?: { paths: string[]; recursive: boolean };
 }
 
 export function parseRunOptions(f: RawFlags, registry: readonly CheckDefinition[]): RunOptions {
   if (f.namespace && f.allNamespaces) throw new UsageError('-n/--namespace and -A/--all-namespaces cannot be used together');
   if (f.snapshot && f.saveSnapshot) throw new UsageError('--snapshot and --save-snapshot cannot be used together (a snapshot is already saved)');
   if (f.snapshot && (f.kubeconfig || f.context)) throw new UsageError('--snapshot evaluates a saved snapshot: --kubeconfig and --context do not apply');
+  const manifests = manifestPaths(f);
   if (f.selector) parseLabelSelector(f.selector); // fail early on a malformed selector
   const sampleIntervalSeconds = number(f.sampleInterval, '--sample-interval', 0, 600);
   return {
@@ -73,6 +77,7 @@ export function parseRunOptions(f: RawFlags, registry: readonly CheckDefinition[
     },
     snapshot: f.snapshot,
     saveSnapshot: f.saveSnapshot,
+    manifests,
   };
 }
 

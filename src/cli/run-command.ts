@@ -1,14 +1,14 @@
 // The main job: options → sources → engine → report → exit code.
 import { CHECKS } from '../../checks/index.js';
-import { runChecks } from '../engine/run.js';
+import { runChecks, type RunOutput } from '../engine/run.js';
 import type { ApiSource, NodeSource } from '../engine/source.js';
-import { buildReport, hasFindingsAtOrAbove } from '../report/model.js';
+import { buildReport, hasFindingsAtOrAbove, type Report, type ReportWarning } from '../report/model.js';
 import { renderJson } from '../report/json.js';
 import { renderText } from '../report/text.js';
 import { SnapshotSource } from '../snapshot/read.js';
 import { SnapshotWriter } from '../snapshot/write.js';
 import { loadPlugins } from '../plugins/load.js';
-import { parseRunOptions, type RawFlags } from './options.js';
+import { parseRunOptions, type RawFlags, type RunOptions } from './options.js';
 import { createProgress } from './progress.js';
 import { colorLevel } from './tty.js';
 import { toolVersion } from './version.js';
@@ -18,6 +18,11 @@ export async function runCommand(flags: RawFlags): Promise<number> {
   const opts = parseRunOptions(flags, [...CHECKS, ...external]);
   const startedAt = new Date();
   const t0 = performance.now();
+  if (opts.manifests) {
+    const { runManifestOptions } = await import('../manifests/command.js');
+    const { run, warnings } = await runManifestOptions(opts, opts.manifests);
+    return printReport(opts, run, { startedAt, t0, source: 'manifests', warnings });
+  }
 
   let api: ApiSource;
   let nodes: NodeSource | undefined;
@@ -66,7 +71,13 @@ export async function runCommand(flags: RawFlags): Promise<number> {
     process.stderr.write(`snapshot saved to ${opts.saveSnapshot} (API objects incl. ConfigMap data, events and node probe output; no Secrets — review before sharing)\n`);
   }
 
-  const report = buildReport(run, { version: toolVersion(), startedAt, durationMs: Math.round(performance.now() - t0), source: opts.snapshot ? 'snapshot' : 'cluster' });
+  return printReport(opts, run, { startedAt, t0, source: opts.snapshot ? 'snapshot' : 'cluster', warnings: [] });
+}
+
+function printReport(opts: RunOptions, run: RunOutput, meta: { startedAt: Date; t0: number; source: Report['source']; warnings: ReportWarning[] }): number {
+  const { startedAt, t0 } = meta;
+  const report = buildReport(run, { version: toolVersion(), startedAt, durationMs: Math.round(performance.now() - t0), source: meta.source });
+  report.warnings.push(...meta.warnings);
   process.stdout.write(opts.output === 'json' ? renderJson(report) : renderText(report, {
     colorLevel: colorLevel(process.stdout),
     snapshot: opts.snapshot ? { collectedAt: run.now } : undefined,

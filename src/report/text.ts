@@ -18,7 +18,7 @@ export function renderText(report: Report, opts: TextOptions): string {
   const c = new Chalk({ level: opts.colorLevel });
   const out: string[] = [];
   const cl = report.cluster;
-  const where = cl.context ? `context ${sanitizeLine(cl.context)}${cl.server ? ` (${sanitizeLine(cl.server)})` : ''}` : 'no context';
+  const where = report.source === 'manifests' ? 'manifests, no cluster' : cl.context ? `context ${sanitizeLine(cl.context)}${cl.server ? ` (${sanitizeLine(cl.server)})` : ''}` : 'no context';
   const source = opts.snapshot ? ` · snapshot collected ${evidenceTime(opts.snapshot.collectedAt.getTime())}` : '';
   out.push(c.bold(`kubectl-checkup ${report.tool.version}`) + c.dim(` · ${where}${cl.version ? ` · Kubernetes ${sanitizeLine(cl.version)}` : ''}${source}`));
   out.push('');
@@ -68,6 +68,8 @@ function renderFinding(c: ChalkInstance, f: Finding): string[] {
   const t = f.target;
   const target = `${t.kind}/${t.namespace ? `${t.namespace}/` : ''}${t.name}${t.container ? ` container ${t.container}` : ''}`;
   const lines = [`  ${severityTag(c, f.severity)} ${c.bold(sanitizeLine(target))}`, `    ${sanitizeLine(f.message)}`];
+  const l = f.location;
+  if (l) lines.splice(1, 0, `    ${c.cyan(sanitizeLine(`${l.file}:${l.line}`))}${l.source ? c.dim(` (${sanitizeLine(l.source)})`) : ''}`);
   if (f.expected !== undefined || f.actual !== undefined) {
     lines.push(c.dim(`    expected: ${sanitizeLine(f.expected ?? '-')}   actual: ${sanitizeLine(f.actual ?? '-')}`));
   }
