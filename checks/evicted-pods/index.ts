@@ -9,7 +9,7 @@ import { cleanupCommand, remediation, type OffenderSeen } from './remediation.js
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-/** Evictions on one node within an hour that make it critical (check-facts §5.3). */
+/** Evictions on one node within an hour that make it critical (check-facts §5.3): setting burstPerHour. */
 const BURST = 5;
 /** Evictions of one workload within 24 h that make it critical: the same pods keep landing where they get evicted. */
 const REPEATED = 3;
@@ -48,8 +48,12 @@ export default defineCheck({
     // For disk evictions, the node's filesystems against its eviction thresholds (optional evidence).
     nodeApi: ['configz', 'stats/summary'],
   },
+  settings: {
+    burstPerHour: { type: 'number', default: BURST, min: 1, max: 10_000, description: 'Evictions on one node within an hour that make the finding critical.' },
+  },
   create(ctx) {
     const now = ctx.now.getTime();
+    const burst = Number(ctx.options.burstPerHour ?? BURST);
     const owners = new OwnerIndex();
     const conditions = new Map<string, { type: string; status: string; since: string | null }[]>();
     const kubeletVersions = new Map<string, string>();
@@ -136,7 +140,7 @@ export default defineCheck({
     function reportGroup(g: Group) {
       const reasons: string[] = [];
       const nodeHour = lastHourByNode.get(g.node) ?? 0;
-      if (g.lastHour > 0 && nodeHour >= BURST) reasons.push(`${nodeHour} evictions on this node within one hour`);
+      if (g.lastHour > 0 && nodeHour >= burst) reasons.push(`${nodeHour} evictions on this node within one hour`);
       for (const [name] of g.owners) {
         const n = lastDayByWorkload.get(name)?.count ?? 0;
         if (n >= REPEATED && g.owners.get(name)!.ref.kind !== 'Pod') reasons.push(`${name} evicted ${n} times in 24 h`);

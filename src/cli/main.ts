@@ -46,8 +46,13 @@ program
   // Offline.
   .option('--snapshot <dir>', 'evaluate a saved snapshot instead of a live cluster')
   .option('--save-snapshot <dir>', 'also save what was collected, for offline evaluation or a bug report')
+  // Policy (CI gates).
+  .option('--config <file>', 'config file (default: .checkup.yaml in the current directory, if present)')
+  .option('--baseline <file>', 'an earlier JSON report: its findings are suppressed, only new ones count')
+  .option('--no-annotation-suppressions', 'ignore checkup.k8s.io/ignore annotations on objects and namespaces')
+  .option('--fail-on-gaps', 'also exit 1 when data could not be collected (gaps) or a check errored')
   .addHelpText('after', `
-Exit codes: 0 no finding at or above --fail-on · 1 findings at or above it · 2 could not run · 130 interrupted
+Exit codes: 0 no finding at or above --fail-on · 1 findings at or above it (or gaps, with --fail-on-gaps) · 2 could not run · 130 interrupted
 
 Examples:
   kubectl checkup                                   all checks, API and nodes over SSH

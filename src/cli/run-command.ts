@@ -8,13 +8,18 @@ import { renderJson } from '../report/json.js';
 import { renderText } from '../report/text.js';
 import { SnapshotSource } from '../snapshot/read.js';
 import { SnapshotWriter } from '../snapshot/write.js';
+import { AnnotationIndex } from '../policy/annotations.js';
+import { applySuppressions, hasGapsOrErrors, regrade } from '../policy/apply.js';
+import { loadPolicy } from '../policy/load.js';
 import { parseRunOptions, type RawFlags } from './options.js';
 import { createProgress } from './progress.js';
 import { colorLevel } from './tty.js';
 import { toolVersion } from './version.js';
 
 export async function runCommand(flags: RawFlags): Promise<number> {
-  const opts = parseRunOptions(flags, CHECKS);
+  const policy = loadPolicy(flags, CHECKS);
+  const opts = parseRunOptions(flags, CHECKS, policy.config);
+  const annotations = policy.annotations ? new AnnotationIndex(CHECKS.map((c) => c.id)) : undefined;
   const startedAt = new Date();
   const t0 = performance.now();
 
@@ -50,6 +55,8 @@ export async function runCommand(flags: RawFlags): Promise<number> {
       noNodesReason,
       scope: { namespace: opts.namespace, labelSelector: opts.labelSelector, nodeFilter: opts.nodeFilter },
       settings: { sampleIntervalSeconds: opts.sampleIntervalSeconds, namespace: opts.namespace },
+      checkOptions: policy.config?.settings,
+      observe: annotations,
       recorder: writer,
       progress: progress.update,
     });
@@ -65,12 +72,15 @@ export async function runCommand(flags: RawFlags): Promise<number> {
     process.stderr.write(`snapshot saved to ${opts.saveSnapshot} (API objects incl. ConfigMap data, events and node probe output; no Secrets — review before sharing)\n`);
   }
 
-  const report = buildReport(run, { version: toolVersion(), startedAt, durationMs: Math.round(performance.now() - t0), source: opts.snapshot ? 'snapshot' : 'cluster' });
+  const built = buildReport(regrade(run, policy.config?.severity ?? new Map()), { version: toolVersion(), startedAt, durationMs: Math.round(performance.now() - t0), source: opts.snapshot ? 'snapshot' : 'cluster' });
+  const report = applySuppressions(built, {
+    now: run.now, rules: policy.config?.suppress ?? [], annotations, baseline: policy.baseline, warnings: policy.config?.warnings ?? [],
+  });
   process.stdout.write(opts.output === 'json' ? renderJson(report) : renderText(report, {
     colorLevel: colorLevel(process.stdout),
     snapshot: opts.snapshot ? { collectedAt: run.now } : undefined,
     ssh: opts.ssh,
   }));
-  return hasFindingsAtOrAbove(report, opts.failOn) ? 1 : 0;
+  return hasFindingsAtOrAbove(report, opts.failOn) || (opts.failOnGaps && hasGapsOrErrors(report)) ? 1 : 0;
 }
 

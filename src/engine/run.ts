@@ -1,11 +1,11 @@
 // The engine: plan → collect (API, then nodes) → evaluate (streamed through the checks) → results.
 // Objects are never accumulated here: each page goes through every interested check and is dropped.
 import { performance } from 'node:perf_hooks';
-import type { ApiKind, KubeObject } from '../kube/resources.js';
+import { RESOURCES, type ApiKind, type KubeObject } from '../kube/resources.js';
 import type { V1Node } from '@kubernetes/client-node';
 import { parseNodeCollection, reduceNodeCollection } from '../node/parse-collection.js';
 import { collectNodeApi } from './node-api.js';
-import { planCollection } from './plan.js';
+import { planCollection, type PlannedList } from './plan.js';
 import { ResourceUnavailable, type ApiSource, type ClusterInfo, type NodeSource, type NodeTarget, type ProbeInputs, type Recorder } from './source.js';
 import type { ProbeName } from '../node/probes.js';
 import type {
@@ -38,6 +38,19 @@ export interface RunInput {
   checkOptions?: Record<string, SettingValues>;
   recorder?: Recorder;
   progress?: (e: ProgressEvent) => void;
+  /** Sees listed objects as they stream past, e.g. annotation suppressions (src/policy/annotations.ts). */
+  observe?: RunObserver;
+}
+
+/** A read-only tap on the object stream, for what is not a check but needs the objects' metadata.
+ * It sees every object of `kinds` that is listed for the checks; kinds in `listAlways` are listed for
+ * it even when no check needs them — and since no check depends on those, a failure to list them is
+ * reported to `unavailable`, not as a gap. It must keep only what it needs (streamed, not hoarded). */
+export interface RunObserver {
+  kinds: readonly ApiKind[];
+  listAlways?: readonly ApiKind[];
+  see(kind: ApiKind, obj: KubeObject): void;
+  unavailable?(kind: ApiKind, reason: string): void;
 }
 
 export interface RunOutput {
@@ -85,8 +98,10 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
   }
 
   const nodeTargets: NodeTarget[] = [];
-  for (const list of plan.lists) {
+  const observer = input.observe;
+  for (const list of withObserverLists(plan.lists, observer)) {
     const kind = list.info.kind;
+    const observed = observer?.kinds.includes(kind) ?? false;
     const consumers = [...list.consumers].map((id) => states.get(id)!);
     // With -n, a kind some check needs from every namespace is listed cluster-wide; the other checks
     // still see only the chosen namespace.
@@ -105,6 +120,7 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
         await input.recorder?.page(kind, page);
         for (const obj of page) {
           if (kind === 'Node') collectNodeTarget(obj as V1Node, scope, nodeTargets);
+          if (observed) observer!.see(kind, obj);
           for (const state of consumers) if (sees(state, obj)) visit(state, kind, obj);
         }
         count += page.length;
@@ -112,6 +128,7 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
       }
     } catch (err) {
       if (!(err instanceof ResourceUnavailable)) throw err;
+      if (!list.consumers.size) { observer?.unavailable?.(kind, err.reason); continue; }
       gaps.push({ source: 'api', resource: err.resource, reason: err.reason });
       for (const id of list.requiredBy) {
         const s = states.get(id)!;
@@ -208,6 +225,15 @@ export function resolveOptions(def: CheckDefinition, given: SettingValues | unde
   const out: SettingValues = Object.create(null);
   for (const [key, spec] of Object.entries(def.settings ?? {})) out[key] = given?.[key] ?? spec.default;
   return out;
+}
+
+/** The checks' lists plus the kinds only the observer asked for, in streaming order. */
+function withObserverLists(lists: PlannedList[], observer: RunObserver | undefined): PlannedList[] {
+  const extra = (observer?.listAlways ?? []).filter((k) => !lists.some((l) => l.info.kind === k));
+  if (!extra.length) return lists;
+  const order = (l: PlannedList) => RESOURCES.indexOf(l.info);
+  const added = extra.map((kind): PlannedList => ({ info: RESOURCES.find((r) => r.kind === kind)!, requiredBy: new Set(), consumers: new Set(), allNamespaces: new Set() }));
+  return [...lists, ...added].sort((a, b) => order(a) - order(b));
 }
 
 /** The union of what the checks want probes to receive on one node, without duplicates. */
