@@ -137,9 +137,11 @@ export function parseConfig(text: string, file: string, cwd = process.cwd()): Co
       if (e.keyword === 'additionalProperties') {
         const key = String((e.params as { additionalProperty: string }).additionalProperty);
         const known = Object.keys((e.parentSchema as { properties?: object }).properties ?? {});
+        // In a suppress entry an ignored filter would widen what it hides: the entry is dropped instead.
+        const effect = path[0] === 'suppress' ? 'the entry is not applied' : 'it is ignored';
         warnings.push({
           code: 'config-unknown-key',
-          message: `${where([...path, key])}: unknown key ${showPath([...path, key])}${didYouMean(key, known)}; it is ignored`,
+          message: `${where([...path, key])}: unknown key ${showPath([...path, key])}${didYouMean(key, known)}; ${effect}`,
         });
       } else {
         problems.push(`${where(path)}: ${explain(e, path, data)}`);
@@ -206,7 +208,9 @@ export function resolveConfig(cfg: ConfigDocument, registry: readonly CheckDefin
   }
 
   const suppress: SuppressRule[] = [];
+  const entryKeys = new Set(['check', 'reason', 'until', ...GLOB_FIELDS]);
   (d.suppress ?? []).forEach((s, i) => {
+    if (Object.keys(s).some((k) => !entryKeys.has(k))) return; // warned in parseConfig
     const ref = parseCheckRef(s.check, ids);
     const where = cfg.where(['suppress', i]);
     if (!ref.known) warnings.push({ code: 'config-unknown-check', message: `${where}: suppress[${i}].check: ${unknownCheckText(ref, ids)}; the entry matches nothing` });
@@ -217,10 +221,14 @@ export function resolveConfig(cfg: ConfigDocument, registry: readonly CheckDefin
     suppress.push({ ref: { check: ref.check, ...(ref.rule !== undefined ? { rule: ref.rule } : {}) }, globs, reason: s.reason.trim(), until: s.until ?? null, where });
   });
   if (errors.length) throw new ConfigError(errors.join('\n'));
+  const checks = { only: checkList('only'), skip: checkList('skip') };
+  // In the order of the file, so they read top to bottom next to it.
+  const lineOf = (w: ReportWarning) => Number(w.message.slice(cfg.file.length + 1).match(/^(\d+):/)?.[1] ?? 0);
+  warnings.sort((a, b) => lineOf(a) - lineOf(b));
 
   return {
     file: cfg.file,
-    checks: { only: checkList('only'), skip: checkList('skip') },
+    checks,
     settings,
     severity,
     plugins: cfg.plugins,
