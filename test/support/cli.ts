@@ -8,7 +8,7 @@ export const BIN = join(ROOT, 'bin', 'kubectl-checkup');
 
 export interface CliResult { code: number; stdout: string; stderr: string }
 
-export async function runCli(args: string[], opts: { env?: Record<string, string | undefined>; timeoutMs?: number } = {}): Promise<CliResult> {
+export async function runCli(args: string[], opts: { env?: Record<string, string | undefined>; timeoutMs?: number; cwd?: string } = {}): Promise<CliResult> {
   if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
   const r = await execa(BIN, args, {
     reject: false,
@@ -17,6 +17,7 @@ export async function runCli(args: string[], opts: { env?: Record<string, string
     env: { NO_COLOR: '1', HOME: ROOT + '/nonexistent-home', KUBECONFIG: undefined, ...opts.env },
     extendEnv: true,
     stdin: 'ignore',
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
   });
   return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
