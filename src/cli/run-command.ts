@@ -74,7 +74,7 @@ export async function runCommand(flags: RawFlags): Promise<number> {
 
   const built = buildReport(regrade(run, policy.config?.severity ?? new Map()), { version: toolVersion(), startedAt, durationMs: Math.round(performance.now() - t0), source: opts.snapshot ? 'snapshot' : 'cluster' });
   const report = applySuppressions(built, {
-    now: run.now, rules: policy.config?.suppress ?? [], annotations, baseline: policy.baseline, warnings: policy.config?.warnings ?? [],
+    now: run.now, rules: policy.config?.suppress ?? [], annotations, baseline: policy.baseline, warnings: policy.config?.warnings ?? [], namespace: opts.namespace,
   });
   process.stdout.write(opts.output === 'json' ? renderJson(report) : renderText(report, {
     colorLevel: colorLevel(process.stdout),

@@ -9,7 +9,7 @@ import type { AnnotationIndex } from './annotations.js';
 import type { Baseline } from './baseline.js';
 import type { SuppressRule } from './config.js';
 import { formatRef, isExpired } from './refs.js';
-import { ruleCovers } from './suppress.js';
+import { globToRegExp, ruleCovers } from './suppress.js';
 
 /** Re-grades findings by `severity:` (a rule's entry beats its check's) and recomputes the status of
  * the checks that ran: a check whose only non-info finding became info now passes. */
@@ -30,6 +30,8 @@ export interface SuppressionInputs {
   baseline?: Baseline;
   /** Warnings gathered before the run (config file). */
   warnings: readonly ReportWarning[];
+  /** -n: entries whose namespace glob cannot match it are not "unused", just out of scope. */
+  namespace?: string;
 }
 
 export function applySuppressions(report: Report, p: SuppressionInputs): Report {
@@ -71,8 +73,9 @@ export function applySuppressions(report: Report, p: SuppressionInputs): Report 
     const what = describeRule(rule);
     if (isExpired(rule.until, p.now)) {
       warnings.push({ code: 'suppression-expired', message: `${rule.where}: suppression of ${what} expired on ${rule.until}; its findings are reported again (renew it with a new date, or fix them)` });
-    } else if (!used.has(rule) && ran.has(rule.ref.check)) {
-      // Only for checks that ran: an entry for a check left out by --checks is not stale.
+    } else if (!used.has(rule) && ran.has(rule.ref.check) && inScope(rule, p.namespace)) {
+      // Only for checks that ran, on the namespace looked at: an entry for a check left out by
+      // --checks, or for a namespace -n left out, is not stale.
       warnings.push({ code: 'suppression-unused', message: `${rule.where}: suppression of ${what} matched no finding; remove it if the problem is gone` });
     }
   }
@@ -101,6 +104,10 @@ export function applySuppressions(report: Report, p: SuppressionInputs): Report 
     suppressed,
     warnings: dedupe(warnings),
   };
+}
+
+function inScope(rule: SuppressRule, namespace: string | undefined): boolean {
+  return namespace === undefined || rule.globs.namespace === undefined || globToRegExp(rule.globs.namespace).test(namespace);
 }
 
 /** DESIGN §2.1 --fail-on-gaps: something could not be looked at (a gap), or a check broke (error).

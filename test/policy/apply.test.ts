@@ -84,6 +84,9 @@ describe('config suppressions', () => {
       { id: 'syn-backlog', title: 't', status: 'skip', reason: 'no nodes', durationMs: 1 },
     ])), { now: NOW, warnings: [], rules: rules('suppress:\n  - check: missing-probes\n    namespace: nowhere\n    reason: r\n  - check: syn-backlog\n    reason: r\n').suppress });
     expect(r.warnings).toEqual([{ code: 'suppression-unused', message: '.checkup.yaml:2: suppression of missing-probes (namespace nowhere) matched no finding; remove it if the problem is gone' }]);
+    // With -n shop the batch-* entry was out of scope, not stale.
+    const scoped = applySuppressions(report(runOutput(FINDINGS.slice(1))), { now: NOW, warnings: [], namespace: 'shop', rules: rules('suppress:\n  - check: missing-probes\n    namespace: batch-*\n    reason: r\n  - check: missing-probes\n    namespace: sh*\n    name: gone\n    reason: r\n').suppress });
+    expect(scoped.warnings.map((w) => w.message.slice(0, 16))).toEqual(['.checkup.yaml:5:']);
   });
 
   it('a check whose failing findings are all suppressed passes, and --fail-on no longer sees them', () => {
