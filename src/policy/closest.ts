@@ -16,8 +16,11 @@ export function editDistance(a: string, b: string): number {
   return prev[t.length]!;
 }
 
-/** The known name closest to `name`, or undefined when none is within about a third of its length. */
+/** The known name closest to `name`, or undefined when none is within about a third of its length.
+ * A known name that starts with `name` (a shortened `noReadiness`) is always plausible. */
 export function closest(name: string, known: Iterable<string>): string | undefined {
+  const prefixed = [...known].filter((k) => name.length >= 3 && k.toLowerCase().startsWith(name.toLowerCase()));
+  if (prefixed.length === 1) return prefixed[0];
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const k of known) {

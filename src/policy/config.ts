@@ -12,7 +12,7 @@ import { ConfigError } from '../errors.js';
 import type { CheckDefinition, SettingSpec, SettingValues, Severity } from '../engine/types.js';
 import type { ReportWarning } from '../report/model.js';
 import { didYouMean } from './closest.js';
-import { formatRef, parseCheckRef, parseUntil, unknownCheckText, type CheckRef } from './refs.js';
+import { formatRef, parseCheckRef, parseUntil, unknownCheckText, unknownRuleText, type CheckRef } from './refs.js';
 
 export const DEFAULT_CONFIG_FILE = '.checkup.yaml';
 export const GLOB_FIELDS = ['namespace', 'name', 'kind', 'node', 'container'] as const;
@@ -204,6 +204,11 @@ export function resolveConfig(cfg: ConfigDocument, registry: readonly CheckDefin
       warnings.push({ code: 'config-unknown-key', message: `${cfg.where(['severity', key])}: severity: ${unknownCheckText(ref, ids)}; it is ignored` });
       continue;
     }
+    const badRule = unknownRuleText(ref, registry);
+    if (badRule) {
+      warnings.push({ code: 'config-unknown-key', message: `${cfg.where(['severity', key])}: severity: ${badRule}; it is ignored` });
+      continue;
+    }
     severity.set(formatRef(ref), level);
   }
 
@@ -214,6 +219,8 @@ export function resolveConfig(cfg: ConfigDocument, registry: readonly CheckDefin
     const ref = parseCheckRef(s.check, ids);
     const where = cfg.where(['suppress', i]);
     if (!ref.known) warnings.push({ code: 'config-unknown-check', message: `${where}: suppress[${i}].check: ${unknownCheckText(ref, ids)}; the entry matches nothing` });
+    const badRule = unknownRuleText(ref, registry);
+    if (badRule) warnings.push({ code: 'config-unknown-check', message: `${where}: suppress[${i}].check: ${badRule}; the entry matches nothing` });
     if (s.until !== undefined && !parseUntil(s.until).ok) errors.push(`${cfg.where(['suppress', i, 'until'])}: suppress[${i}].until: "${s.until}" is not a calendar date (YYYY-MM-DD)`);
     if (!s.reason.trim()) errors.push(`${cfg.where(['suppress', i, 'reason'])}: suppress[${i}].reason: say why the finding is accepted`);
     const globs: Partial<Record<GlobField, string>> = {};

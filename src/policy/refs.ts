@@ -1,7 +1,7 @@
 // What a suppression or severity override names: a check (`missing-probes`) or one rule of it
 // (`missing-probes/noLivenessProbe`). External checks have `<scope>/<name>` ids, so the split is made
 // against the known ids, not at the first slash.
-import type { Finding } from '../engine/types.js';
+import type { CheckDefinition, Finding } from '../engine/types.js';
 import { didYouMean } from './closest.js';
 
 export interface CheckRef {
@@ -54,4 +54,13 @@ export function isExpired(until: string | null, now: Date): boolean {
   if (until === null) return false;
   const u = parseUntil(until);
   return u.ok && now.getTime() >= u.endMs;
+}
+
+/** When the check declares its rules (CheckDefinition.rules) and the ref names another: the warning
+ * text, with the closest rule. Undefined when the rule is known, or the check lists no rules. */
+export function unknownRuleText(ref: CheckRef, registry: readonly CheckDefinition[]): string | undefined {
+  if (ref.rule === undefined) return undefined;
+  const rules = (registry.find((c) => c.id === ref.check) as { rules?: Record<string, unknown> } | undefined)?.rules;
+  if (!rules || Object.hasOwn(rules, ref.rule)) return undefined;
+  return `check ${ref.check} has no rule "${ref.rule}"${didYouMean(ref.rule, Object.keys(rules))}`;
 }

@@ -10,10 +10,11 @@ import { findConfigFile, parseConfig, readConfigFile, resolveConfig } from '../.
 import { closest } from '../../src/policy/closest.js';
 import { isExpired, parseCheckRef } from '../../src/policy/refs.js';
 
-const check = (id: string, settings?: CheckDefinition['settings']): CheckDefinition =>
-  defineCheck({ id: id as never, title: 't', severity: 'warning', description: 'd', needs: {}, settings, create: () => ({}) });
+// The assertion keeps this compiling with and without CheckDefinition.rules (added on main).
+const check = (id: string, settings?: CheckDefinition['settings'], rules?: Record<string, { description: string }>): CheckDefinition =>
+  defineCheck({ id, title: 't', severity: 'warning', description: 'd', needs: {}, settings, ...(rules ? { rules } : {}), create: () => ({}) } as unknown as CheckDefinition);
 const REGISTRY = [
-  check('missing-probes'),
+  check('missing-probes', undefined, { noReadinessProbe: { description: 'd' }, noLivenessProbe: { description: 'd' } }),
   check('evicted-pods', { burstPerHour: { type: 'number', default: 5, min: 1, max: 100, description: 'd' }, verbose: { type: 'boolean', default: false, description: 'd' } }),
   check('acme/web'),
 ];
@@ -102,6 +103,15 @@ severity:
     ]);
     expect(c.checks.skip).toEqual([]);
     expect(c.settings).toEqual({ 'evicted-pods': {} });
+    expect(c.severity.size).toBe(0);
+  });
+
+  it('warns on a rule the check does not declare, with the closest', () => {
+    const c = load('severity:\n  missing-probes/noLivenesProbe: info\nsuppress:\n  - check: missing-probes/noReadiness\n    reason: r\n');
+    expect(c.warnings.map((w) => w.message)).toEqual([
+      'ci/checkup.yaml:2: severity: check missing-probes has no rule "noLivenesProbe" (did you mean "noLivenessProbe"?); it is ignored',
+      'ci/checkup.yaml:4: suppress[0].check: check missing-probes has no rule "noReadiness" (did you mean "noReadinessProbe"?); the entry matches nothing',
+    ]);
     expect(c.severity.size).toBe(0);
   });
 

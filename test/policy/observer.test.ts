@@ -3,9 +3,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { memoryApiSource } from '../../src/engine/memory-source.js';
 import { runChecks, type RunObserver } from '../../src/engine/run.js';
-import { defineCheck, type ApiKind } from '../../src/engine/types.js';
+import { defineCheck, type ApiKind, type CheckDefinition } from '../../src/engine/types.js';
 
-const podCheck = defineCheck({ id: 'missing-probes', title: 't', severity: 'warning', description: 'd', needs: { api: ['Deployment', 'Pod'] }, create: () => ({}) });
+const podCheck = defineCheck({ id: 'missing-probes', title: 't', severity: 'warning', description: 'd', needs: { api: ['Deployment', 'Pod'] }, rules: {}, create: () => ({}) } as unknown as CheckDefinition);
 const objects = {
   Namespace: [{ metadata: { name: 'shop' } }],
   Deployment: [{ metadata: { namespace: 'shop', name: 'cart' } }],
