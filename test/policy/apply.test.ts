@@ -34,10 +34,11 @@ const FINDINGS: Finding[] = [
 ];
 
 function runOutput(findings = FINDINGS, results?: CheckResult[]): RunOutput {
+  // `identity` is part of RunOutput on main (fingerprints); the assertion keeps both compiling.
   return {
-    cluster: { context: 'test', server: 'https://x', version: 'v1.32.4' }, now: NOW, gaps: [], nodes: { total: 3, reached: 3 }, findings,
+    cluster: { context: 'test', server: 'https://x', version: 'v1.32.4' }, identity: 'kube-system-uid', now: NOW, gaps: [], nodes: { total: 3, reached: 3 }, findings,
     results: results ?? IDS.map((id) => ({ id: id as CheckResult['id'], title: id, status: findings.some((f) => f.check === id && f.severity !== 'info') ? 'fail' : 'pass', reason: null, durationMs: 1 })),
-  };
+  } as RunOutput;
 }
 const report = (run = runOutput()): Report => buildReport(run, { version: '0.1.0', startedAt: NOW, durationMs: 5 });
 const rules = (yaml: string) => resolveConfig(parseConfig(yaml, '.checkup.yaml'), REGISTRY);
