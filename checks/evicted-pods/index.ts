@@ -10,7 +10,7 @@ import type { OffenderSeen } from './remediation.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-/** Evictions on one node within an hour that make it critical (check-facts §5.3). */
+/** Evictions on one node within an hour that make it critical (check-facts §5.3): setting burstPerHour. */
 const BURST = 5;
 /** Evictions of one workload within 24 h that make it critical: the same pods keep landing where they get evicted. */
 const REPEATED = 3;
@@ -51,9 +51,13 @@ export default defineCheck({
     // kubelet through the API server only, never worth an SSH session.
     nodeFacts: [{ fact: 'nodeDisk', apiOnly: true }, { fact: 'kubeletConfig', apiOnly: true }],
   },
+  settings: {
+    burstPerHour: { type: 'number', default: BURST, min: 1, max: 10_000, description: 'Evictions on one node within an hour that make the finding critical.' },
+  },
   create(ctx) {
     const say = reporter(ctx, rules);
     const now = ctx.now.getTime();
+    const burst = Number(ctx.options.burstPerHour ?? BURST);
     const owners = new OwnerIndex();
     const conditions = new Map<string, { type: string; status: string; since: string | null }[]>();
     const diskEvidence = new Map<string, Record<string, unknown>>();
@@ -137,7 +141,7 @@ export default defineCheck({
     function reportGroup(g: Group) {
       const reasons: string[] = [];
       const nodeHour = lastHourByNode.get(g.node) ?? 0;
-      if (g.lastHour > 0 && nodeHour >= BURST) reasons.push(`${nodeHour} evictions on this node within one hour`);
+      if (g.lastHour > 0 && nodeHour >= burst) reasons.push(`${nodeHour} evictions on this node within one hour`);
       for (const [name] of g.owners) {
         const n = lastDayByWorkload.get(name)?.count ?? 0;
         if (n >= REPEATED && g.owners.get(name)!.ref.kind !== 'Pod') reasons.push(`${name} evicted ${n} times in 24 h`);

@@ -50,8 +50,13 @@ program
   // Manifests instead of a cluster (the pre-deploy gate).
   .addOption(new Option('-f, --filename <path>', 'evaluate manifests instead of a cluster: a file, a folder, or - for stdin (repeatable)').argParser((v: string, prev?: string[]) => [...(prev ?? []), v]))
   .option('-R, --recursive', 'with -f: also read the subfolders of a folder')
+  // Policy (CI gates).
+  .option('--config <file>', 'config file (default: .checkup.yaml in the current directory, if present)')
+  .option('--baseline <file>', 'an earlier JSON report: its findings are suppressed, only new ones count')
+  .option('--no-annotation-suppressions', 'ignore checkup.k8s.io/ignore annotations on objects and namespaces')
+  .option('--fail-on-gaps', 'also exit 1 when data could not be collected (gaps) or a check errored')
   .addHelpText('after', `
-Exit codes: 0 no finding at or above --fail-on · 1 findings at or above it · 2 could not run · 130 interrupted
+Exit codes: 0 no finding at or above --fail-on · 1 findings at or above it (or gaps, with --fail-on-gaps) · 2 could not run · 130 interrupted
 
 Examples:
   kubectl checkup                                   all checks, API and nodes over SSH

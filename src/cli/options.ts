@@ -13,6 +13,7 @@ export interface RawFlags {
   sshPort?: string; sshConfig?: string; sshOption: string[]; sshJump?: string; sudo?: boolean;
   sshAddress: 'internal-ip' | 'external-ip' | 'hostname' | 'name'; sshConcurrency: string; nodeTimeout: string;
   snapshot?: string; saveSnapshot?: string; plugin?: string[]; filename?: string[]; recursive?: boolean;
+  config?: string; baseline?: string; annotationSuppressions?: boolean; failOnGaps?: boolean;
 }
 
 export interface SshSettings {
@@ -38,9 +39,16 @@ export interface RunOptions {
   saveSnapshot?: string;
   /** -f/-R: evaluate these manifests instead of a cluster (DESIGN §2.10). */
   manifests?: { paths: string[]; recursive: boolean };
+  /** --fail-on-gaps: exit 1 when something could not be looked at (DESIGN §2.1). */
+  failOnGaps: boolean;
+  /** Module specifiers from the config's `plugins:` (loaded by the plugin loader, DESIGN §2.11). */
+  plugins: string[];
 }
 
-export function parseRunOptions(f: RawFlags, registry: readonly CheckDefinition[]): RunOptions {
+/** What the config file says about which checks run (flags beat it). */
+export interface ConfigSelection { only?: string[]; skip?: string[] }
+
+export function parseRunOptions(f: RawFlags, registry: readonly CheckDefinition[], config?: { checks: ConfigSelection; plugins: string[] }): RunOptions {
   if (f.namespace && f.allNamespaces) throw new UsageError('-n/--namespace and -A/--all-namespaces cannot be used together');
   if (f.snapshot && f.saveSnapshot) throw new UsageError('--snapshot and --save-snapshot cannot be used together (a snapshot is already saved)');
   if (f.snapshot && (f.kubeconfig || f.context)) throw new UsageError('--snapshot evaluates a saved snapshot: --kubeconfig and --context do not apply');
@@ -48,7 +56,7 @@ export function parseRunOptions(f: RawFlags, registry: readonly CheckDefinition[
   if (f.selector) parseLabelSelector(f.selector); // fail early on a malformed selector
   const sampleIntervalSeconds = number(f.sampleInterval, '--sample-interval', 0, 600);
   return {
-    checks: selectChecks(registry, f.checks, f.skip),
+    checks: selectChecks(registry, f.checks, f.skip, config?.checks),
     kubeconfig: f.kubeconfig,
     context: f.context,
     namespace: f.namespace,
@@ -78,10 +86,14 @@ export function parseRunOptions(f: RawFlags, registry: readonly CheckDefinition[
     snapshot: f.snapshot,
     saveSnapshot: f.saveSnapshot,
     manifests,
+    failOnGaps: Boolean(f.failOnGaps),
+    plugins: config?.plugins ?? [],
   };
 }
 
-export function selectChecks(registry: readonly CheckDefinition[], only?: string, skip?: string): CheckDefinition[] {
+/** --checks/--skip, else the config file's checks.only/skip (a flag replaces the file's list; --checks
+ * alone also drops the file's skip: the checks named on the command line are the ones wanted). */
+export function selectChecks(registry: readonly CheckDefinition[], only?: string, skip?: string, config?: ConfigSelection): CheckDefinition[] {
   const known = new Set(registry.map((c) => c.id as string));
   const parse = (flag: string, value: string) => value.split(',').map((s) => s.trim()).filter(Boolean).map((id) => {
     if (!known.has(id)) {
@@ -90,11 +102,11 @@ export function selectChecks(registry: readonly CheckDefinition[], only?: string
     }
     return id;
   });
-  const onlyIds = only !== undefined ? new Set(parse('--checks', only)) : undefined;
-  const skipIds = new Set(skip !== undefined ? parse('--skip', skip) : []);
-  if (onlyIds && onlyIds.size === 0) throw new UsageError('--checks: name at least one check');
+  const onlyIds = only !== undefined ? new Set(parse('--checks', only)) : config?.only ? new Set(config.only) : undefined;
+  const skipIds = new Set(skip !== undefined ? parse('--skip', skip) : only === undefined ? config?.skip ?? [] : []);
+  if (onlyIds && onlyIds.size === 0) throw new UsageError(`${only !== undefined ? '--checks' : 'config checks.only'}: name at least one check`);
   const selected = registry.filter((c) => (!onlyIds || onlyIds.has(c.id)) && !skipIds.has(c.id));
-  if (!selected.length) throw new UsageError('no checks left to run after --checks/--skip');
+  if (!selected.length) throw new UsageError(`no checks left to run after --checks/--skip${config ? ' and the config file\'s checks' : ''}`);
   return selected;
 }
 

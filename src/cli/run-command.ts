@@ -7,21 +7,25 @@ import { renderJson } from '../report/json.js';
 import { renderText } from '../report/text.js';
 import { SnapshotSource } from '../snapshot/read.js';
 import { SnapshotWriter } from '../snapshot/write.js';
-import { loadPlugins } from '../plugins/load.js';
+import { AnnotationIndex } from '../policy/annotations.js';
+import { applySuppressions, hasGapsOrErrors, regrade } from '../policy/apply.js';
+import { loadPolicy, type Policy } from '../policy/load.js';
 import { parseRunOptions, type RawFlags, type RunOptions } from './options.js';
 import { createProgress } from './progress.js';
 import { colorLevel } from './tty.js';
 import { toolVersion } from './version.js';
 
 export async function runCommand(flags: RawFlags): Promise<number> {
-  const external = await loadPlugins(flags.plugin ?? [], CHECKS);
-  const opts = parseRunOptions(flags, [...CHECKS, ...external]);
+  // Config and external checks first: a bad config, baseline or plugin is exit 2 before any request.
+  const { policy, registry } = await loadPolicy(flags, CHECKS);
+  const opts = parseRunOptions(flags, registry, policy.config);
+  const annotations = policy.annotations ? new AnnotationIndex(registry.map((c) => c.id)) : undefined;
   const startedAt = new Date();
   const t0 = performance.now();
   if (opts.manifests) {
     const { runManifestOptions } = await import('../manifests/command.js');
-    const { run, warnings } = await runManifestOptions(opts, opts.manifests);
-    return printReport(opts, run, { startedAt, t0, source: 'manifests', warnings });
+    const { run, warnings } = await runManifestOptions(opts, opts.manifests, { checkOptions: policy.config?.settings, observe: annotations });
+    return printReport(opts, run, { startedAt, t0, source: 'manifests', warnings, policy, annotations });
   }
 
   let api: ApiSource;
@@ -56,6 +60,8 @@ export async function runCommand(flags: RawFlags): Promise<number> {
       noNodesReason,
       scope: { namespace: opts.namespace, labelSelector: opts.labelSelector, nodeFilter: opts.nodeFilter },
       settings: { sampleIntervalSeconds: opts.sampleIntervalSeconds, namespace: opts.namespace },
+      checkOptions: policy.config?.settings,
+      observe: annotations,
       recorder: writer,
       progress: progress.update,
     });
@@ -71,18 +77,24 @@ export async function runCommand(flags: RawFlags): Promise<number> {
     process.stderr.write(`snapshot saved to ${opts.saveSnapshot} (API objects incl. ConfigMap data, events and node probe output; no Secrets — review before sharing)\n`);
   }
 
-  return printReport(opts, run, { startedAt, t0, source: opts.snapshot ? 'snapshot' : 'cluster', warnings: [] });
+  return printReport(opts, run, { startedAt, t0, source: opts.snapshot ? 'snapshot' : 'cluster', warnings: [], policy, annotations });
 }
 
-function printReport(opts: RunOptions, run: RunOutput, meta: { startedAt: Date; t0: number; source: Report['source']; warnings: ReportWarning[] }): number {
-  const { startedAt, t0 } = meta;
-  const report = buildReport(run, { version: toolVersion(), startedAt, durationMs: Math.round(performance.now() - t0), source: meta.source });
-  report.warnings.push(...meta.warnings);
+/** Report: severities re-graded, suppressions applied (config, annotations, baseline), then rendered. */
+function printReport(opts: RunOptions, run: RunOutput, meta: {
+  startedAt: Date; t0: number; source: Report['source']; warnings: ReportWarning[]; policy: Policy; annotations?: AnnotationIndex;
+}): number {
+  const { startedAt, t0, policy } = meta;
+  const built = buildReport(regrade(run, policy.config?.severity ?? new Map()), { version: toolVersion(), startedAt, durationMs: Math.round(performance.now() - t0), source: meta.source });
+  built.warnings.push(...meta.warnings);
+  const report = applySuppressions(built, {
+    now: run.now, rules: policy.config?.suppress ?? [], annotations: meta.annotations, baseline: policy.baseline, warnings: policy.config?.warnings ?? [], namespace: opts.namespace,
+  });
   process.stdout.write(opts.output === 'json' ? renderJson(report) : renderText(report, {
     colorLevel: colorLevel(process.stdout),
     snapshot: opts.snapshot ? { collectedAt: run.now } : undefined,
     ssh: opts.ssh,
   }));
-  return hasFindingsAtOrAbove(report, opts.failOn) ? 1 : 0;
+  return hasFindingsAtOrAbove(report, opts.failOn) || (opts.failOnGaps && hasGapsOrErrors(report)) ? 1 : 0;
 }
 

@@ -3,10 +3,11 @@
 // check and is dropped. The order in which visitors are called is part of the check contract
 // (Visitors in src/engine/types.ts).
 import { performance } from 'node:perf_hooks';
-import type { ApiKind, KubeObject } from '../kube/resources.js';
+import { RESOURCES, type ApiKind, type KubeObject } from '../kube/resources.js';
 import type { V1Node } from '@kubernetes/client-node';
 import { parseNodeCollection, reduceNodeCollection } from '../node/parse-collection.js';
 import type { NodeProbeResults } from '../node/node-source.js';
+import type { PlannedList } from './plan.js';
 import type { ProbeName } from '../node/probes.js';
 import { fingerprint } from './fingerprint.js';
 import { collectKubeletEndpoints } from './kubelet-endpoints.js';
@@ -43,6 +44,19 @@ export interface RunInput {
   checkOptions?: Record<string, SettingValues>;
   recorder?: Recorder;
   progress?: (e: ProgressEvent) => void;
+  /** Sees listed objects as they stream past, e.g. annotation suppressions (src/policy/annotations.ts). */
+  observe?: RunObserver;
+}
+
+/** A read-only tap on the object stream, for what is not a check but needs the objects' metadata.
+ * It sees every object of `kinds` that is listed for the checks; kinds in `listAlways` are listed for
+ * it even when no check needs them — and since no check depends on those, a failure to list them is
+ * reported to `unavailable`, not as a gap. It must keep only what it needs (streamed, not hoarded). */
+export interface RunObserver {
+  kinds: readonly ApiKind[];
+  listAlways?: readonly ApiKind[];
+  see(kind: ApiKind, obj: KubeObject): void;
+  unavailable?(kind: ApiKind, reason: string): void;
 }
 
 export interface RunOutput {
@@ -95,8 +109,10 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
 
   // 1. API lists, kind by kind in RESOURCES order.
   const nodeTargets: NodeTarget[] = [];
-  for (const list of plan.lists) {
+  const observer = input.observe;
+  for (const list of withObserverLists(plan.lists, observer)) {
     const kind = list.info.kind;
+    const observed = observer?.kinds.includes(kind) ?? false;
     const consumers = [...list.consumers].map((id) => states.get(id)!);
     // With -n, a kind some check needs from every namespace is listed cluster-wide; the other checks
     // still see only the chosen namespace.
@@ -115,6 +131,7 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
         await input.recorder?.page(kind, page);
         for (const obj of page) {
           if (kind === 'Node') collectNodeTarget(obj as V1Node, scope, nodeTargets);
+          if (observed) observer!.see(kind, obj);
           for (const state of consumers) if (sees(state, obj)) visit(state, kind, obj);
         }
         count += page.length;
@@ -122,6 +139,7 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
       }
     } catch (err) {
       if (!(err instanceof ResourceUnavailable)) throw err;
+      if (!list.consumers.size) { observer?.unavailable?.(kind, err.reason); continue; }
       gaps.push({ source: 'api', resource: err.resource, reason: err.reason });
       for (const id of list.requiredBy) {
         const s = states.get(id)!;
@@ -256,6 +274,15 @@ function wants(state: CheckState, node: string): boolean {
   let yes = false;
   call(state, () => { yes = fn(node) !== false; });
   return yes;
+}
+
+/** The checks' lists plus the kinds only the observer asked for, in streaming order. */
+function withObserverLists(lists: PlannedList[], observer: RunObserver | undefined): PlannedList[] {
+  const extra = (observer?.listAlways ?? []).filter((k) => !lists.some((l) => l.info.kind === k));
+  if (!extra.length) return lists;
+  const order = (l: PlannedList) => RESOURCES.indexOf(l.info);
+  const added = extra.map((kind): PlannedList => ({ info: RESOURCES.find((r) => r.kind === kind)!, requiredBy: new Set(), consumers: new Set(), allNamespaces: new Set() }));
+  return [...lists, ...added].sort((a, b) => order(a) - order(b));
 }
 
 /** The union of what the checks want probes to receive on one node, without duplicates. */

@@ -2,7 +2,7 @@
 // as skipped, and point each finding at its file and line. Bad documents become warnings; only when
 // nothing at all could be read is the run impossible (exit 2).
 import { ConfigError } from '../errors.js';
-import { runChecks, type RunOutput } from '../engine/run.js';
+import { runChecks, type RunObserver, type RunOutput } from '../engine/run.js';
 import type { CheckDefinition, CheckResult, CheckSettings, SettingValues } from '../engine/types.js';
 import type { ReportWarning } from '../report/model.js';
 import { readInputs, STDIN_NAME, type StdinReader } from './inputs.js';
@@ -17,6 +17,8 @@ export interface ManifestRunInput {
   labelSelector?: string;
   settings: CheckSettings;
   checkOptions?: Record<string, SettingValues>;
+  /** Sees the objects (annotation suppressions work on manifests too). */
+  observe?: RunObserver;
   stdin: StdinReader;
 }
 
@@ -59,6 +61,7 @@ export async function runOnManifests(input: ManifestRunInput): Promise<ManifestR
     scope: { namespace: input.namespace, labelSelector: input.labelSelector },
     settings: input.settings,
     checkOptions: input.checkOptions,
+    observe: input.observe,
   });
   const results = new Map<string, CheckResult>(run.results.map((r) => [r.id, r]));
   return {

@@ -23,8 +23,12 @@ export async function loadPlugins(specs: readonly string[], builtins: readonly C
   }
   const taken = new Map<string, string>(builtins.map((c) => [c.id, 'a built-in check']));
   const loaded: CheckDefinition[] = [];
+  const files = new Set<string>();
   for (const spec of specs) {
     const file = locate(spec, baseDir);
+    // The same module named twice (in the config file and with --plugin) is loaded once.
+    if (files.has(file)) continue;
+    files.add(file);
     let mod: { default?: unknown };
     try {
       mod = await import(pathToFileURL(file).href) as { default?: unknown };

@@ -107,8 +107,10 @@ describe('external checks through the built CLI', () => {
     expect((JSON.parse(r.stdout) as Report).checks[0]).toMatchObject({ id: 'acme/team-label', status: 'fail' });
   });
 
-  it('refuses the same id from two modules', async () => {
-    const r = await runCli([...demo, '--plugin', teamLabel, '--plugin', teamLabel]);
+  it('refuses the same id from two modules, and loads one module named twice once', async () => {
+    const copy = write('team-label-copy.js', readFileSync(teamLabel, 'utf8'));
+    expect((await runCli([...demo, '--plugin', teamLabel, '--plugin', teamLabel, '--checks', 'acme/team-label'])).code).toBe(0);
+    const r = await runCli([...demo, '--plugin', teamLabel, '--plugin', copy]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/check id "acme\/team-label" is already used by --plugin/);
   });
