@@ -31,7 +31,10 @@ export async function runCommand(flags: RawFlags): Promise<number> {
     const { KubeApiClient } = await import('../kube/api-client.js');
     const kubeconfig = loadKubeconfig({ kubeconfig: opts.kubeconfig, context: opts.context });
     api = new KubeApiClient(kubeconfig, { requestTimeoutMs: opts.requestTimeoutMs });
-    if (opts.ssh) {
+    if (opts.nodeAccess === 'pod') {
+      const { podNodeSourceFor } = await import('./pod-access.js');
+      nodes = podNodeSourceFor(kubeconfig, opts);
+    } else if (opts.ssh) {
       const { sshNodeSource } = await import('../node/ssh-source.js');
       nodes = sshNodeSource(opts.sshOptions);
     } else {
@@ -53,6 +56,10 @@ export async function runCommand(flags: RawFlags): Promise<number> {
       recorder: writer,
       progress: progress.update,
     });
+  } catch (err) {
+    // --dry-run printed the probe pod manifests: nothing was created, and there is no report.
+    if (err instanceof Error && err.name === 'DryRunComplete') return 0;
+    throw err;
   } finally {
     progress.stop();
   }
