@@ -210,7 +210,11 @@ function judge(pod: PodObject, image: string, node: string): Outcome | undefined
   const c = st.containerStatuses?.find((x) => x.name === CONTAINER);
   if (c?.state?.terminated || st.phase === 'Succeeded') return { kind: 'finished', pod };
   if (st.phase === 'Failed') {
-    if (st.reason === 'DeadlineExceeded') return { kind: 'finished', pod };
+    // The safety net fired: whatever the script printed before is still worth reading.
+    if (st.reason === 'DeadlineExceeded') {
+      return containerStarted(pod) ? { kind: 'finished', pod }
+        : { kind: 'failed', reason: `the probe pod hit its activeDeadlineSeconds before its container started on ${node}` };
+    }
     // Rejected by the kubelet before the container ran (OutOfcpu, NodeAffinity, Evicted, …).
     return { kind: 'failed', reason: `the kubelet on ${node} rejected the probe pod: ${[st.reason, st.message].filter(Boolean).join(': ') || 'phase Failed'}` };
   }
