@@ -160,7 +160,7 @@ export function podNodeSource(writer: PodWriter, opts: PodAccessOptions = {}): N
           }
           const split = splitNodeOutput(log, plan);
           const failure = timedOut ? `timed out after ${budgetSeconds}s` : exitFailure(outcome.pod);
-          if (!split.started) return { node, reached: false, reason: failure ?? launchFailure(log) };
+          if (!split.started) return { node, reached: false, reason: timedOut ? `${failure}: ${launchFailure(log)}` : launchFailure(log, failure) };
           const problems = split.problems.map((p) => (failure ? { probe: p.probe, reason: `${failure}; ${p.reason}` } : p));
           const collection: NodeCollection = { node, reached: true, intervalSeconds: interval, samples: split.samples };
           if (problems.length) collection.problems = problems;
@@ -254,11 +254,11 @@ function exitFailure(pod: PodObject | undefined): string | null {
 }
 
 /** The script never started: say why from what the image's shell or chroot printed. */
-function launchFailure(log: string): string {
+function launchFailure(log: string, exit: string | null = null): string {
   if (log.includes('@@checkup-launch the probe image has no chroot')) return 'the probe image has no chroot: use --probe-image with an image that has sh and chroot (e.g. busybox)';
   if (/can't execute '\/bin\/sh'|\/bin\/sh: No such file|cannot run command '\/bin\/sh'/.test(log)) return 'the node has no /bin/sh: node probes need a shell on the host (Bottlerocket, Talos and similar cannot be probed)';
   const last = log.split(/\r?\n/).map((l) => l.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim()).filter(Boolean).at(-1);
-  return `the probe script did not start${last ? `: ${last.slice(0, 200)}` : ' (the pod printed nothing)'}`;
+  return `the probe script did not start${exit ? ` (${exit.replace(/^the probe script /, '')})` : ''}${last ? `: ${last.slice(0, 200)}` : ' and the pod printed nothing'}`;
 }
 
 /** A refused create, in words a person can act on; `systemic` when every other create would fail the same way. */

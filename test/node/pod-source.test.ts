@@ -106,7 +106,7 @@ describe('pod node source', () => {
     const got = await collect(source, targets('a', 'b', 'c'));
     expect(got.get('a')!.reached).toBe(true);
     expect(reason(got.get('b'))).toBe('the kubelet on b rejected the probe pod: OutOfcpu: Node didn\'t have enough resource: cpu, requested: 10, used: 3990, capacity: 4000');
-    expect(reason(got.get('c'))).toBe('the probe script exited with 2');
+    expect(reason(got.get('c'))).toBe('the probe script did not start (exited with 2): @@checkup-nope start');
     expect(s.pods!.current()).toEqual([]);
   });
 

@@ -24,7 +24,13 @@ const SETUP = [
   'root=$1 image=$2 hostpath=$3 mountpath=$4 ro=$5; shift 5',
   'mount -t tmpfs -o size=8m,mode=755 tmpfs "$root"',
   'cp -a "$image/." "$root/"',
-  'mkdir -p "$root$mountpath" "$root/tmp"',
+  'mkdir -p "$root$mountpath" "$root/tmp" "$root/dev" "$root/proc" "$root/sys"',
+  // What every container runtime gives a container: /dev with the basic devices, /proc of its PID
+  // namespace (here the host's: hostPID), /sys read-only.
+  'mount -t tmpfs -o size=64k,mode=755 tmpfs "$root/dev"',
+  'for d in null zero full random urandom tty; do touch "$root/dev/$d"; mount --bind "/dev/$d" "$root/dev/$d"; done',
+  'mount -t proc proc "$root/proc"',
+  'mount -t sysfs -o ro sysfs "$root/sys"',
   'mount --rbind "$hostpath" "$root$mountpath"',
   'if [ "$ro" = 1 ]; then mount -o remount,bind,ro "$root$mountpath"; fi',
   'cd /',
