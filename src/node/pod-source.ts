@@ -147,6 +147,7 @@ export function podNodeSource(writer: PodWriter, opts: PodAccessOptions = {}): N
         }
         try {
           const outcome = await waiter.wait(name, budgetSeconds * 1000, (pod) => judge(pod, image, node));
+          if (interrupted) return { node, reached: false, reason: 'interrupted' };
           if (outcome.kind === 'failed') return { node, reached: false, reason: outcome.reason };
           const timedOut = outcome.kind === 'timeout';
           if (timedOut && !containerStarted(outcome.pod)) {
