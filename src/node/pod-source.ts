@@ -302,7 +302,10 @@ class PodWaiter {
   private mode: 'starting' | 'watch' | 'poll' = 'starting';
   private started: Promise<void> | undefined;
 
-  constructor(private readonly writer: PodWriter, private readonly selector: string, private readonly pollMs: number, private readonly signal: AbortSignal) {}
+  constructor(private readonly writer: PodWriter, private readonly selector: string, private readonly pollMs: number, private readonly signal: AbortSignal) {
+    // One listener for all waits (not one per pod): an abort wakes every waiting pod.
+    signal.addEventListener('abort', () => { for (const wake of [...this.notify.values()]) wake(); }, { once: true });
+  }
 
   expect(name: string): void {
     this.started ??= this.startWatch();
@@ -338,11 +341,9 @@ class PodWaiter {
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(t);
-          this.signal.removeEventListener('abort', done);
           resolve();
         };
         const t = setTimeout(done, this.mode === 'poll' ? Math.min(this.pollMs, left) : left);
-        this.signal.addEventListener('abort', done, { once: true });
         this.notify.set(name, done);
       });
       this.notify.delete(name);
