@@ -43,7 +43,7 @@ export async function runCommand(flags: RawFlags): Promise<number> {
   }
 
   const writer = opts.saveSnapshot ? new SnapshotWriter(opts.saveSnapshot) : undefined;
-  const progress = createProgress();
+  const progress = createProgress({ nodesVia: opts.nodeAccess === 'pod' ? 'through probe pods' : undefined });
   let run;
   try {
     run = await runChecks({
