@@ -98,6 +98,7 @@ export function nodeAccessOptions(f: RawFlags): Pick<RunOptions, 'ssh' | 'nodeAc
   const image = f.probeImage ?? DEFAULT_PROBE_IMAGE;
   if (!/^[^\s]+$/.test(image)) throw new UsageError(`--probe-image ${JSON.stringify(image)}: expected an image reference like busybox:1.36 or registry.local/tools/busybox:1.36`);
   if (f.dryRun && f.snapshot) throw new UsageError('--dry-run prints the probe pods a live run would create: it does not apply to --snapshot');
+  if (f.dryRun && f.saveSnapshot) throw new UsageError('--dry-run collects nothing from the nodes: it cannot be used with --save-snapshot');
   return { ssh: nodeAccess !== 'none', nodeAccess, podAccess: { namespace, image, dryRun: Boolean(f.dryRun) } };
 }
 

@@ -140,7 +140,9 @@ export function podNodeSource(writer: PodWriter, opts: PodAccessOptions = {}): N
             creating.delete(create);
           }
         } catch (err) {
-          tracked.delete(name); // refused: nothing was created
+          // Refused by the API server: nothing was created. A lost connection may have created it: keep
+          // it tracked, so cleanup deletes it (a 404 there is fine).
+          if (err instanceof PodApiError && err.code >= 400) tracked.delete(name);
           const reason = createFailure(err, namespace);
           if (reason.systemic) halt ??= reason.text;
           return { node, reached: false, reason: reason.text };
