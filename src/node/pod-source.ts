@@ -54,6 +54,8 @@ export class CollectionInterrupted extends Error {
   }
 }
 
+/** How long Ctrl-C waits for the deletes before it gives up and prints the command instead. */
+const INTERRUPT_CLEANUP_MS = 20_000;
 /** Beyond the node timeout, how long the kubelet lets a forgotten pod live (activeDeadlineSeconds). */
 const DEADLINE_MARGIN_SECONDS = 60;
 const WAITING_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
@@ -118,7 +120,14 @@ export function podNodeSource(writer: PodWriter, opts: PodAccessOptions = {}): N
       const stopOnInterrupt = onInterrupt(async () => {
         interrupted = true;
         controller.abort();
-        await cleanup();
+        // Ctrl-C must end the program soon even when the API server does not answer.
+        const late = Symbol('late');
+        const timer = new AbortController();
+        const first = await Promise.race([cleanup(), sleep(INTERRUPT_CLEANUP_MS, late, { signal: timer.signal }).catch(() => undefined)]);
+        timer.abort();
+        if (first === late) {
+          warn(`kubectl-checkup: gave up waiting for the probe pods to be deleted. If any remain, delete them with:\n  kubectl delete pods -n ${namespace} -l ${selector}`);
+        }
       });
 
       const probeNode = async (node: string): Promise<NodeCollection> => {

@@ -200,6 +200,19 @@ describe('pod node source', () => {
     expect(writes(s).filter((w) => w.startsWith('DELETE'))).toHaveLength(5);
   });
 
+  it('a watch the server ends early is resumed from the last version seen, and no pod event is lost', async () => {
+    const { server: s, source, calls } = await setup({ kubelet: recordedKubelet(() => RECORDED, { runMs: 700 }), maxWatchSeconds: 0.2 }, { concurrency: 1 });
+    const got = await collect(source, targets('a', 'b'));
+    expect([...got.values()].every((c) => c.reached)).toBe(true);
+    const watches = s.requests.filter((r) => r.query.watch === '1');
+    expect(watches.length).toBeGreaterThanOrEqual(3);
+    // Each reconnect resumes where the previous watch stopped, never from scratch.
+    for (const w of watches) expect(Number(w.query.resourceVersion)).toBeGreaterThan(0);
+    expect(new Set(watches.map((w) => w.query.resourceVersion)).size).toBeGreaterThan(1);
+    expect(calls).not.toContain('get');
+    expect(s.pods!.current()).toEqual([]);
+  });
+
   it('without list/watch (RBAC of §2.12 only), pods are polled with GET and the run still completes', async () => {
     const { server: s, source, calls } = await setup({ kubelet: recordedKubelet(() => RECORDED, { runMs: 300 }), forbid: ['list', 'watch'] }, { pollIntervalMs: 100 });
     const got = await collect(source, targets('a', 'b'));

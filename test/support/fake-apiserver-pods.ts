@@ -46,6 +46,8 @@ export interface FakePodOptions {
   namespaces?: string[];
   /** Milliseconds from create to the kubelet acting (default 10). */
   startDelayMs?: number;
+  /** Ends every watch after this many seconds whatever the client asked (as a proxy or an API server restart would). */
+  maxWatchSeconds?: number;
 }
 
 export interface FakePods {
@@ -238,7 +240,8 @@ export function fakePods(opts: FakePodOptions, now: () => Date): FakePods {
     }
     watchers.add(w);
     const end = () => { watchers.delete(w); if (w.timer) clearTimeout(w.timer); };
-    const timeout = Number(q.get('timeoutSeconds') ?? '0');
+    const asked = Number(q.get('timeoutSeconds') ?? '0');
+    const timeout = opts.maxWatchSeconds !== undefined ? Math.min(asked || Infinity, opts.maxWatchSeconds) : asked;
     if (timeout > 0) w.timer = setTimeout(() => { end(); res.end(); }, timeout * 1000);
     res.on('close', end);
   }
