@@ -42,8 +42,13 @@ program
   .option('--ssh-jump <host>', 'jump host / bastion (ssh -J)')
   .option('--sudo', 'run node probes through sudo -n (for non-root SSH users)')
   .addOption(new Option('--ssh-address <type>', 'which node address to connect to').choices(['internal-ip', 'external-ip', 'hostname', 'name']).default('internal-ip'))
-  .option('--ssh-concurrency <n>', 'nodes probed at once (one SSH session per node)', '16')
+  .option('--ssh-concurrency <n>', 'nodes probed at once (one SSH session, or one probe pod, per node)', '16')
   .option('--node-timeout <seconds>', 'give up on a node after this long (plus the sample interval)', '30')
+  // Nodes through short-lived pods (the one mode that writes to the cluster; see README).
+  .addOption(new Option('--node-access <how>', 'how to reach nodes: ssh, pod (a short-lived probe pod per node, for clusters without SSH), none (= --no-ssh)').choices(['ssh', 'pod', 'none']))
+  .option('--probe-image <image>', 'image of the probe pods; needs only sh and chroot (default busybox:1.36)')
+  .option('--probe-namespace <ns>', 'namespace for the probe pods (default: default)')
+  .option('--dry-run', 'with --node-access pod: print the probe pod manifests and exit; create nothing')
   // Offline.
   .option('--snapshot <dir>', 'evaluate a saved snapshot instead of a live cluster')
   .option('--save-snapshot <dir>', 'also save what was collected, for offline evaluation or a bug report')
@@ -107,9 +112,16 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+// Ctrl-C: run what must not be skipped (the pod transport deletes its pods), then exit 130. A second
+// Ctrl-C exits at once.
+let interrupted = false;
 process.on('SIGINT', () => {
+  if (interrupted) process.exit(130);
+  interrupted = true;
   process.stderr.write('\ninterrupted\n');
-  process.exit(130);
+  void import('../engine/interrupt.js')
+    .then((m) => m.runInterruptCleanups())
+    .finally(() => process.exit(130));
 });
 
 try {
@@ -123,6 +135,8 @@ function exitCodeFor(err: unknown): number {
     // commander has already printed its message (or the help/version text).
     return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
   }
+  // Collection stopped by Ctrl-C: the SIGINT handler finishes cleaning up and exits 130.
+  if (err instanceof Error && err.name === 'CollectionInterrupted') return 130;
   if (err instanceof UsageError || err instanceof ConfigError) {
     process.stderr.write(`error: ${err.message}\n`);
     return 2;

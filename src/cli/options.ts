@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import { BUILTIN_CHECK_IDS, type CheckDefinition, type Severity } from '../engine/types.js';
 import { parseLabelSelector } from '../kube/selectors.js';
 import { manifestPaths } from '../manifests/flags.js';
+import { DEFAULT_PROBE_IMAGE, DEFAULT_PROBE_NAMESPACE } from '../node/probe-pod.js';
 
 export interface RawFlags {
   kubeconfig?: string; context?: string; namespace?: string; allNamespaces?: boolean; selector?: string;
@@ -14,6 +15,7 @@ export interface RawFlags {
   sshAddress: 'internal-ip' | 'external-ip' | 'hostname' | 'name'; sshConcurrency: string; nodeTimeout: string;
   snapshot?: string; saveSnapshot?: string; plugin?: string[]; filename?: string[]; recursive?: boolean;
   config?: string; baseline?: string; annotationSuppressions?: boolean; failOnGaps?: boolean;
+  nodeAccess?: 'ssh' | 'pod' | 'none'; probeImage?: string; probeNamespace?: string; dryRun?: boolean;
 }
 
 export interface SshSettings {
@@ -43,7 +45,12 @@ export interface RunOptions {
   failOnGaps: boolean;
   /** Module specifiers from the config's `plugins:` (loaded by the plugin loader, DESIGN §2.11). */
   plugins: string[];
+  /** How nodes are reached (DESIGN §2.12); `ssh` above is true unless this is 'none'. */
+  nodeAccess: 'ssh' | 'pod' | 'none';
+  podAccess: PodAccessSettings;
 }
+
+export interface PodAccessSettings { namespace: string; image: string; dryRun: boolean }
 
 /** What the config file says about which checks run (flags beat it). */
 export interface ConfigSelection { only?: string[]; skip?: string[] }
@@ -66,7 +73,6 @@ export function parseRunOptions(f: RawFlags, registry: readonly CheckDefinition[
     failOn: f.failOn,
     sampleIntervalSeconds,
     nodeFilter: f.nodes ? parseNodeFilter(f.nodes) : undefined,
-    ssh: f.ssh,
     sshOptions: {
       user: f.sshUser,
       identity: f.sshIdentity,
@@ -88,8 +94,29 @@ export function parseRunOptions(f: RawFlags, registry: readonly CheckDefinition[
     manifests,
     failOnGaps: Boolean(f.failOnGaps),
     plugins: config?.plugins ?? [],
+    ...nodeAccessOptions(f),
   };
 }
+
+/** --node-access ssh|pod|none (none = --no-ssh), and the flags that only mean something for pods. */
+export function nodeAccessOptions(f: RawFlags): Pick<RunOptions, 'ssh' | 'nodeAccess' | 'podAccess'> {
+  const given = f.nodeAccess;
+  if (given === 'pod' && !f.ssh) throw new UsageError('--no-ssh and --node-access pod cannot be used together (--no-ssh means --node-access none)');
+  const nodeAccess = !f.ssh ? 'none' : (given ?? 'ssh');
+  if (nodeAccess !== 'pod') {
+    for (const [flag, set] of [['--probe-image', f.probeImage], ['--probe-namespace', f.probeNamespace], ['--dry-run', f.dryRun]] as const) {
+      if (set !== undefined && set !== false) throw new UsageError(`${flag} applies only to --node-access pod`);
+    }
+  }
+  const namespace = f.probeNamespace ?? DEFAULT_PROBE_NAMESPACE;
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) throw new UsageError(`--probe-namespace ${namespace}: not a valid namespace name`);
+  const image = f.probeImage ?? DEFAULT_PROBE_IMAGE;
+  if (!/^[^\s]+$/.test(image)) throw new UsageError(`--probe-image ${JSON.stringify(image)}: expected an image reference like busybox:1.36 or registry.local/tools/busybox:1.36`);
+  if (f.dryRun && f.snapshot) throw new UsageError('--dry-run prints the probe pods a live run would create: it does not apply to --snapshot');
+  if (f.dryRun && f.saveSnapshot) throw new UsageError('--dry-run collects nothing from the nodes: it cannot be used with --save-snapshot');
+  return { ssh: nodeAccess !== 'none', nodeAccess, podAccess: { namespace, image, dryRun: Boolean(f.dryRun) } };
+}
+
 
 /** --checks/--skip, else the config file's checks.only/skip (a flag replaces the file's list; --checks
  * alone also drops the file's skip: the checks named on the command line are the ones wanted). */

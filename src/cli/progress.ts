@@ -3,7 +3,7 @@
 import ora from 'ora';
 import type { ProgressEvent } from '../engine/run.js';
 
-export function createProgress(): { update: (e: ProgressEvent) => void; stop: () => void } {
+export function createProgress(opts: { nodesVia?: string } = {}): { update: (e: ProgressEvent) => void; stop: () => void } {
   // A pseudo-terminal that reports 0 columns (`script`, some CI runners) makes ora 9 compute an
   // infinite number of lines to clear and spin forever: no spinner there.
   const enabled = Boolean(process.stderr.isTTY) && (process.stderr.columns ?? 0) > 0 && !process.env.CI;
@@ -12,7 +12,7 @@ export function createProgress(): { update: (e: ProgressEvent) => void; stop: ()
   return {
     update(e) {
       if (e.type === 'list') spinner.text = `listing ${e.kind} … ${e.count}`;
-      else if (e.type === 'nodes') spinner.text = `probing nodes over SSH … ${e.done}/${e.total}${e.node ? ` (${e.node})` : ''}`;
+      else if (e.type === 'nodes') spinner.text = `probing nodes ${opts.nodesVia ?? 'over SSH'} … ${e.done}/${e.total}${e.node ? ` (${e.node})` : ''}`;
       else spinner.text = 'evaluating';
     },
     stop: () => spinner.stop(),

@@ -41,7 +41,10 @@ export async function runCommand(flags: RawFlags): Promise<number> {
     const { KubeApiClient } = await import('../kube/api-client.js');
     const kubeconfig = loadKubeconfig({ kubeconfig: opts.kubeconfig, context: opts.context });
     api = new KubeApiClient(kubeconfig, { requestTimeoutMs: opts.requestTimeoutMs });
-    if (opts.ssh) {
+    if (opts.nodeAccess === 'pod') {
+      const { podNodeSourceFor } = await import('./pod-access.js');
+      nodes = podNodeSourceFor(kubeconfig, opts);
+    } else if (opts.ssh) {
       const { sshNodeSource } = await import('../node/ssh-source.js');
       nodes = sshNodeSource(opts.sshOptions);
     } else {
@@ -50,7 +53,7 @@ export async function runCommand(flags: RawFlags): Promise<number> {
   }
 
   const writer = opts.saveSnapshot ? new SnapshotWriter(opts.saveSnapshot) : undefined;
-  const progress = createProgress();
+  const progress = createProgress({ nodesVia: opts.nodeAccess === 'pod' ? 'through probe pods' : undefined });
   let run;
   try {
     run = await runChecks({
@@ -65,6 +68,10 @@ export async function runCommand(flags: RawFlags): Promise<number> {
       recorder: writer,
       progress: progress.update,
     });
+  } catch (err) {
+    // --dry-run printed the probe pod manifests: nothing was created, and there is no report.
+    if (err instanceof Error && err.name === 'DryRunComplete') return 0;
+    throw err;
   } finally {
     progress.stop();
   }

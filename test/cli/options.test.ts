@@ -64,3 +64,26 @@ describe('parseDuration', () => {
     expect(parseDuration('1h')).toBe(3_600_000);
   });
 });
+
+describe('--node-access', () => {
+  it('ssh by default; none is --no-ssh; pod takes the probe flags with their defaults', () => {
+    expect(parseRunOptions(base, registry)).toMatchObject({ nodeAccess: 'ssh', ssh: true });
+    expect(parseRunOptions({ ...base, nodeAccess: 'none' }, registry)).toMatchObject({ nodeAccess: 'none', ssh: false });
+    expect(parseRunOptions({ ...base, ssh: false }, registry)).toMatchObject({ nodeAccess: 'none', ssh: false });
+    expect(parseRunOptions({ ...base, nodeAccess: 'pod' }, registry)).toMatchObject({
+      nodeAccess: 'pod', ssh: true, podAccess: { namespace: 'default', image: 'busybox:1.36', dryRun: false },
+    });
+    expect(parseRunOptions({ ...base, nodeAccess: 'pod', probeNamespace: 'kube-system', probeImage: 'registry.local/busybox:1.36', dryRun: true }, registry).podAccess)
+      .toEqual({ namespace: 'kube-system', image: 'registry.local/busybox:1.36', dryRun: true });
+  });
+
+  it('refuses contradictions and flags that would silently do nothing', () => {
+    expect(() => parseRunOptions({ ...base, ssh: false, nodeAccess: 'pod' }, registry)).toThrow(/--no-ssh and --node-access pod cannot be used together/);
+    expect(() => parseRunOptions({ ...base, dryRun: true }, registry)).toThrow('--dry-run applies only to --node-access pod');
+    expect(() => parseRunOptions({ ...base, probeImage: 'x' }, registry)).toThrow('--probe-image applies only to --node-access pod');
+    expect(() => parseRunOptions({ ...base, nodeAccess: 'none', probeNamespace: 'x' }, registry)).toThrow('--probe-namespace applies only to --node-access pod');
+    expect(() => parseRunOptions({ ...base, nodeAccess: 'pod', probeNamespace: 'Not_A_Namespace' }, registry)).toThrow(/not a valid namespace name/);
+    expect(() => parseRunOptions({ ...base, nodeAccess: 'pod', probeImage: 'busybox; rm -rf /' }, registry)).toThrow(/expected an image reference/);
+    expect(() => parseRunOptions({ ...base, nodeAccess: 'pod', dryRun: true, snapshot: 'dir' }, registry)).toThrow(/does not apply to --snapshot/);
+  });
+});

@@ -1,6 +1,7 @@
 // An in-process fake kube-apiserver for tests: discovery, lists with real pagination and selectors,
 // Table output for kubectl, Status errors, TLS with a bearer token — faithful enough that the real
-// kubectl works against it (toolchain §3). Read-only: every method but GET is refused and logged.
+// kubectl works against it (toolchain §3). Read-only: every method but GET is refused and logged —
+// except the pod writes of --node-access pod when `pods` is given (fake-apiserver-pods.ts).
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -14,6 +15,7 @@ import { BadRequest, fieldMatcher, labelMatcher } from './fake-apiserver-select.
 import * as S from './fake-apiserver-status.js';
 import { partialMetadata, toTable, type IncludeObject } from './fake-apiserver-table.js';
 import { makeTestCertificates, type TestCertificates } from './tls.js';
+import { fakePods, type FakePodOptions, type FakePods } from './fake-apiserver-pods.js';
 
 export interface FakeApiServerOptions {
   objects?: ObjectsByKind;
@@ -37,6 +39,8 @@ export interface FakeApiServerOptions {
   nodeProxy?: Record<string, Record<string, unknown>>;
   /** Nodes whose proxy subresource is refused (RBAC with resourceNames allows it per node). */
   nodeProxyForbidden?: string[];
+  /** Pods that can be created, watched, logged and deleted (--node-access pod); see fake-apiserver-pods.ts. */
+  pods?: FakePodOptions;
 }
 
 export interface LoggedRequest {
@@ -61,6 +65,8 @@ export interface FakeApiServer {
   caFile?: string;
   caPem?: string;
   requests: LoggedRequest[];
+  /** The pod store, when `pods` was given. */
+  pods?: FakePods;
   writeKubeconfig(file: string, opts?: KubeconfigOptions): void;
   /** Bump the resourceVersion: outstanding continue tokens now get 410 Expired. */
   expireContinueTokens(): void;
@@ -294,12 +300,16 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
     return S.pathNotFound();
   }
 
+  const pods = opts.pods ? fakePods(opts.pods, () => opts.now ?? new Date()) : undefined;
+
   function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    req.resume();
     const url = new URL(req.url ?? '/', 'http://fake');
     const auth = req.headers.authorization;
     const authorized = !opts.token || auth === `Bearer ${opts.token}`;
     requests.push({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), accept: req.headers.accept, authorized });
+    // Pod writes and reads (create, delete, watch, log) — the only non-GET requests this server accepts.
+    if (authorized && pods?.handle(req, res, url.pathname.split('/').filter(Boolean).map(decodeURIComponent), url.searchParams, user)) return;
+    req.resume();
     let reply: Reply;
     const neg = negotiate(req.headers.accept);
     try {
@@ -361,9 +371,10 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
   }
 
   return {
-    url, caFile: certs?.caFile, caPem: certs?.caPem, requests, writeKubeconfig,
+    url, caFile: certs?.caFile, caPem: certs?.caPem, requests, pods, writeKubeconfig,
     expireContinueTokens: () => { rv++; },
     async close() {
+      pods?.close();
       for (const t of timers) clearTimeout(t);
       timers.clear();
       server.closeAllConnections();
