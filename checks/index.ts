@@ -11,6 +11,7 @@ import hostpathLogGrowth from './hostpath-log-growth/index.js';
 import jvmContainerMemory from './jvm-container-memory/index.js';
 import kubeletGc from './kubelet-gc/index.js';
 import missingProbes from './missing-probes/index.js';
+import nodeImbalance from './node-imbalance/index.js';
 import synBacklog from './syn-backlog/index.js';
 
 export const CHECKS: readonly CheckDefinition[] = [
@@ -24,5 +25,6 @@ export const CHECKS: readonly CheckDefinition[] = [
   jvmContainerMemory,
   kubeletGc,
   missingProbes,
+  nodeImbalance,
   synBacklog,
 ];

@@ -18,7 +18,7 @@ export const CHECK_IDS = [
   'syn-backlog', 'arp-neighbor-overflow', 'cni0-bridge-mismatch', 'kubelet-gc', 'evicted-pods',
   'missing-probes', 'hostpath-log-growth', 'graceful-termination', 'jvm-container-memory',
   'cpu-throttling-kernel', 'grpc-load-imbalance', 'node-heartbeat', 'etcd-health', 'object-scale',
-  'node-imbalance',
+  'node-imbalance', 'conntrack-table',
 ] as const;
 export type CheckId = (typeof CHECK_IDS)[number];
 
