@@ -3,6 +3,7 @@
 import type { CheckDefinition } from '../src/engine/types.js';
 import arpNeighborOverflow from './arp-neighbor-overflow/index.js';
 import cni0BridgeMismatch from './cni0-bridge-mismatch/index.js';
+import conntrackTable from './conntrack-table/index.js';
 import cpuThrottlingKernel from './cpu-throttling-kernel/index.js';
 import evictedPods from './evicted-pods/index.js';
 import gracefulTermination from './graceful-termination/index.js';
@@ -17,6 +18,7 @@ import synBacklog from './syn-backlog/index.js';
 export const CHECKS: readonly CheckDefinition[] = [
   arpNeighborOverflow,
   cni0BridgeMismatch,
+  conntrackTable,
   cpuThrottlingKernel,
   evictedPods,
   gracefulTermination,

@@ -4,6 +4,7 @@ import type { ProbeDefinition } from './probe-types.js';
 import { cgroupCpuStat } from './probes/cgroupCpuStat.js';
 import { cni0Addrs } from './probes/cni0Addrs.js';
 import { cniConfig } from './probes/cniConfig.js';
+import { conntrack } from './probes/conntrack.js';
 import { diskUsage } from './probes/diskUsage.js';
 import { flannelSubnetEnv } from './probes/flannelSubnetEnv.js';
 import { hostpathUsage } from './probes/hostpathUsage.js';
@@ -20,6 +21,7 @@ export const PROBES = {
   cgroupCpuStat,
   cni0Addrs,
   cniConfig,
+  conntrack,
   diskUsage,
   flannelSubnetEnv,
   hostpathUsage,
