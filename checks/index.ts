@@ -12,6 +12,7 @@ import hostpathLogGrowth from './hostpath-log-growth/index.js';
 import jvmContainerMemory from './jvm-container-memory/index.js';
 import kubeletGc from './kubelet-gc/index.js';
 import missingProbes from './missing-probes/index.js';
+import nodeHeartbeat from './node-heartbeat/index.js';
 import nodeImbalance from './node-imbalance/index.js';
 import synBacklog from './syn-backlog/index.js';
 
@@ -27,6 +28,7 @@ export const CHECKS: readonly CheckDefinition[] = [
   jvmContainerMemory,
   kubeletGc,
   missingProbes,
+  nodeHeartbeat,
   nodeImbalance,
   synBacklog,
 ];

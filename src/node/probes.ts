@@ -10,6 +10,7 @@ import { flannelSubnetEnv } from './probes/flannelSubnetEnv.js';
 import { hostpathUsage } from './probes/hostpathUsage.js';
 import { kernelLog } from './probes/kernelLog.js';
 import { kubeletConfig } from './probes/kubeletConfig.js';
+import { kubeletConn } from './probes/kubeletConn.js';
 import { listeners } from './probes/listeners.js';
 import { neighCounts } from './probes/neighCounts.js';
 import { neighStats } from './probes/neighStats.js';
@@ -27,6 +28,7 @@ export const PROBES = {
   hostpathUsage,
   kernelLog,
   kubeletConfig,
+  kubeletConn,
   listeners,
   neighCounts,
   neighStats,
