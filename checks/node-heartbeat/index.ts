@@ -119,7 +119,8 @@ function evaluate(ctx: CheckContext, all: NodeInfo[], leasesListed: boolean): vo
     const conn = connEvidence(n);
     if (!inGroup.has(n.name)) reportNode(ctx, n, leasesListed, conn);
     if (n.stuck) reportStuck(ctx, n, conn, inGroup.has(n.name));
-    else if (!n.down && (n.conn?.journal?.length ?? 0) > 0) {
+    const flapping = n.notReadyEvents >= flapAt && !n.down;
+    if (!n.stuck && !flapping && !n.down && (n.conn?.journal?.length ?? 0) > 0) {
       ctx.report({
         rule: 'connectionLostLogged', severity: 'info', target: { kind: 'Node', name: n.name },
         message: `${n.name}: the kubelet logged ${n.conn!.journal!.length} lost or closed API server connection${n.conn!.journal!.length === 1 ? '' : 's'} within the last hour; it recovered (Lease fresh, Ready).`,
@@ -127,16 +128,20 @@ function evaluate(ctx: CheckContext, all: NodeInfo[], leasesListed: boolean): vo
         remediation: { summary: 'Watch for repeats', steps: causesOf({ kubeletVersion: n.kubeletVersion, conn: n.conn, stuck: false }) },
       });
     }
-    if (n.notReadyEvents >= flapAt && !n.down) {
+    if (flapping) {
+      const causes = causesOf({ kubeletVersion: n.kubeletVersion, conn: n.conn, stuck: false });
+      const lost = n.conn?.journal?.length ?? 0;
       ctx.report({
         rule: 'readyFlapping', severity: 'warning', target: { kind: 'Node', name: n.name },
         message: `${n.name} went NotReady ${n.notReadyEvents} times within the last hour (NodeNotReady events) and is Ready again: heartbeats arrive late now and then — ` +
-          'a kubelet connection that dies and is re-established, API server overload, or a grace period shorter than the HTTP/2 health check (40 s before 1.32 vs 30 + 15 s).',
+          'a kubelet connection that dies and is re-established, API server overload, or a grace period shorter than the HTTP/2 health check (40 s before 1.32 vs 30 + 15 s).' +
+          (lost ? ` The kubelet logged ${lost} lost or closed API server connection${lost === 1 ? '' : 's'} in the same hour.` : '') +
+          (causes.length ? ` On this node: ${causes[0]}` : ''),
         evidence: { notReadyEvents: n.notReadyEvents, lastNotReady: n.lastNotReadyEvent ? evidenceTime(n.lastNotReadyEvent) : undefined, leaseAgeSeconds: n.leaseAge, ...conn },
         expected: `fewer than ${flapAt} NodeNotReady per hour`, actual: `${n.notReadyEvents} in the last hour`,
         remediation: { summary: `Find why ${n.name}'s heartbeats are late`, steps: [
           `\`kubectl get events -A --field-selector involvedObject.name=${n.name},reason=NodeNotReady\`; on the node: \`journalctl -u kubelet --since=-1h | grep -E 'http2|lease|node status'\`.`,
-          ...causesOf({ kubeletVersion: n.kubeletVersion, conn: n.conn, stuck: false }),
+          ...causes,
           'On clusters before 1.32, kube-controller-manager --node-monitor-grace-period=50s gives the HTTP/2 health check (up to 45 s) time to reconnect (kubernetes#126287).',
         ] },
       });

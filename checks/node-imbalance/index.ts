@@ -5,7 +5,7 @@ import { defineCheck, type CheckContext, type FindingInput } from '../../src/eng
 import { OwnerIndex, isMirrorPod, describeWorkload, type WorkloadRef } from '../../src/kube/owners.js';
 import { quantityMilliValue, quantityValue, formatBytes } from '../../src/kube/quantity.js';
 import type { NodeMetrics } from '../../src/kube/resources.js';
-import { holdsResources, nodeState, podRequests, share, type NodeState, type Resource } from './nodes.js';
+import { NO_POOL, holdsResources, nodeState, podRequests, share, type NodeState, type Resource } from './nodes.js';
 
 interface WorkloadState {
   ref: WorkloadRef;
@@ -128,7 +128,7 @@ function spreadFinding(pool: string, basis: 'requests' | 'usage', s: Spread, nod
   haveMetrics: boolean, t: Thresholds): FindingInput {
   const onlyDs = s.cold.filter((c) => c.onlyDaemonSets).map((c) => c.node);
   const what = basis === 'requests' ? 'requested' : 'in use (metrics.k8s.io)';
-  const message = `Pool ${pool}: ${s.hot.map(pct).join(', ')} ${what} while ${s.cold.map(pct).join(', ')} — ` +
+  const message = `${pool === NO_POOL ? 'Nodes without a pool label' : `Pool ${pool}`}: ${s.hot.map(pct).join(', ')} ${what} while ${s.cold.map(pct).join(', ')} — ` +
     `the same kind of node, loaded very differently (above ${t.high} % vs below ${t.low} % of allocatable).` +
     (onlyDs.length ? ` ${onlyDs.join(', ')} run${onlyDs.length === 1 ? 's' : ''} only DaemonSet pods: new pods will land there, but running pods never move by themselves.` : '') +
     (basis === 'requests' && !haveMetrics ? ' Judged on requests only: metrics.k8s.io is not served (no metrics-server), so actual usage is unknown.' : '') +

@@ -10,6 +10,8 @@ export const POOL_LABELS = [
   'cloud.google.com/gke-nodepool', 'eks.amazonaws.com/nodegroup', 'karpenter.sh/nodepool', 'kubernetes.azure.com/agentpool',
   'agentpool', 'node.kubernetes.io/instance-type', 'beta.kubernetes.io/instance-type',
 ] as const;
+/** The group of nodes that carry none of the pool labels (kubeadm clusters): compared as one pool. */
+export const NO_POOL = 'nodes without a pool label';
 export const ZONE_LABELS = ['topology.kubernetes.io/zone', 'failure-domain.beta.kubernetes.io/zone'] as const;
 const CONTROL_PLANE = ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'];
 
@@ -41,7 +43,7 @@ export function nodeState(node: V1Node, now: Date): NodeState | undefined {
   // of their own even when they share an instance type with the rest.
   const taints = (node.spec?.taints ?? []).filter((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !t.key.startsWith('node.kubernetes.io/'))
     .map((t) => t.key).sort();
-  const base = isControlPlane ? 'control-plane' : poolLabel ? `${poolLabel}=${labels[poolLabel]}` : 'nodes without a pool label';
+  const base = isControlPlane ? 'control-plane' : poolLabel ? `${poolLabel}=${labels[poolLabel]}` : NO_POOL;
   const pool = taints.length && !isControlPlane ? `${base}, tainted ${taints.join(',')}` : base;
   const zoneLabel = ZONE_LABELS.find((l) => labels[l]);
   const cordoned = node.spec?.unschedulable === true;
