@@ -56,6 +56,7 @@ describeReal('fleet checks on real nodes', { root: true, commands: ['sshd', 'ssh
   let report: Report;
   let stdout: string;
   let code: number;
+  let kubeconfig: string;
   let kubeletPid: number;
   let ckn2Count = 0;
   const stops: (() => Promise<void>)[] = [];
@@ -107,7 +108,7 @@ describeReal('fleet checks on real nodes', { root: true, commands: ['sshd', 'ssh
       ] as unknown as KubeObject[],
     };
     server = await startFakeApiServer({ objects, tls: true, token: 'fleet-e2e', now: API_NOW });
-    const kubeconfig = join(tmp, 'kubeconfig');
+    kubeconfig = join(tmp, 'kubeconfig');
     server.writeKubeconfig(kubeconfig, { context: 'fleet' });
     const r = await runCli(['--kubeconfig', kubeconfig, '--checks', 'node-heartbeat,conntrack-table,node-imbalance', '--ssh-config', nodes.sshConfig,
       '--sample-interval', '3', '--node-timeout', '30', '-o', 'json'], { timeoutMs: 120_000 });
@@ -162,10 +163,44 @@ describeReal('fleet checks on real nodes', { root: true, commands: ['sshd', 'ssh
     expect(req.message).toContain('Not compared: ckn4 (not Ready)');
   });
 
+  it('--no-ssh: node-heartbeat still judges the Leases from the API; conntrack-table says it was not evaluated', async () => {
+    const r = await runCli(['--kubeconfig', kubeconfig, '--checks', 'node-heartbeat,conntrack-table', '--no-ssh', '-o', 'json']);
+    const noSsh = JSON.parse(r.stdout) as Report;
+    expect(noSsh.checks.map((c) => [c.id, c.status, c.reason])).toEqual([
+      ['conntrack-table', 'skip', 'node checks not evaluated: --no-ssh'],
+      ['node-heartbeat', 'fail', 'node checks not evaluated: --no-ssh'],
+    ]);
+    expect(noSsh.findings.map((f) => `${f.rule} ${f.target.name}`)).toEqual(['leaseStale ckn4']);
+  });
+
   it('healthy look-alikes stay silent, and the run was read-only', () => {
     expect(report.findings.filter((f) => f.target.name === 'ckn1' || f.target.name === 'api')).toEqual([]);
     expect(report.gaps).toEqual([]);
     expect(server.requests.every((r) => r.method === 'GET')).toBe(true);
     expect(code).toBe(1);
+  });
+});
+
+describeReal('node-imbalance without a metrics API', { commands: ['openssl'] }, () => {
+  it('judges requests only, says so, and records the missing metrics.k8s.io as a gap', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'checkup-e2e-nometrics-'));
+    const n = (name: string) => node(name, '10.0.0.1', { status: 'True', since: 86400 });
+    const objects = {
+      Node: [n('a'), n('b')],
+      Pod: [...Array.from({ length: 14 }, (_, i) => pod('a', '1Gi', { kind: 'StatefulSet', name: `s${i}` })), pod('b', '1Gi', { kind: 'StatefulSet', name: 'lonely' })],
+    };
+    const server = await startFakeApiServer({ objects, tls: true, token: 'nometrics', now: API_NOW, disable: ['nodes.metrics.k8s.io'] });
+    try {
+      server.writeKubeconfig(join(tmp, 'kubeconfig'));
+      const r = await runCli(['--kubeconfig', join(tmp, 'kubeconfig'), '--checks', 'node-imbalance', '-o', 'json']);
+      const rep = JSON.parse(r.stdout) as Report;
+      expect(rep.findings.map((f) => f.rule)).toEqual(['requestsSpread']);
+      expect(rep.findings[0]!.message).toContain('Judged on requests only: metrics.k8s.io is not served');
+      expect(rep.gaps).toEqual([{ source: 'api', resource: 'nodes.metrics.k8s.io', reason: expect.stringContaining('404') }]);
+      expect(r.code).toBe(0);
+    } finally {
+      await server.close();
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
