@@ -124,6 +124,16 @@ describe('node-heartbeat: over SSH', () => {
     expect(JSON.stringify(findings.find((f) => f.rule === 'leaseStale')!.evidence)).toContain('http2: client connection lost');
   });
 
+  it('names a stretched health check as the cause of flapping, and folds the journal lines into that finding', async () => {
+    const objects = { Node: O([node('a', { since: 440 }), node('b')]), Lease: O([lease('a', 3), lease('b', 3)]), Event: O([notReadyEvent('a', 3, 480)]) };
+    const lost = '2031-03-01T07:52:25+0000 a kubelet[27177]: E0301 07:52:25.1 27177 controller.go:145] "Failed to update lease" err="http2: client connection lost"';
+    const { findings } = await run(objects, { a: { kubeletConn: conn({ env: ['HTTP2_READ_IDLE_TIMEOUT_SECONDS=60'], journal: [lost, lost] }) }, b: { kubeletConn: conn({ journal: [lost] }) } });
+    expect(brief(findings)).toEqual(['connectionLostLogged info b', 'readyFlapping warning a']);
+    const flap = findings.find((f) => f.rule === 'readyFlapping')!;
+    expect(flap.message).toContain('The kubelet logged 2 lost or closed API server connections in the same hour.');
+    expect(flap.message).toContain('On this node: HTTP2_READ_IDLE_TIMEOUT_SECONDS=60 (with a 15 s ping timeout) lets a dead connection live longer than the node grace period');
+  });
+
   it('says when the HTTP/2 health check is switched off in the kubelet environment', async () => {
     const objects = { Node: O([node('a', { ready: 'Unknown', since: 120 }), node('b'), node('c')]), Lease: O([lease('a', 130), lease('b', 3), lease('c', 3)]) };
     const { findings } = await run(objects, { a: { kubeletConn: conn({ stuck: true, env: ['HTTP2_READ_IDLE_TIMEOUT_SECONDS=0'], retries2: 8 }) }, b: { kubeletConn: conn() }, c: { kubeletConn: conn() } });
