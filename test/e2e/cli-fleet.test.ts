@@ -5,10 +5,11 @@
 // and stays healthy. The API server's clock is years away from this machine's (the trap: ages must
 // come from its Date header), serves Leases (ckn4's stale), metrics.k8s.io, and a kube-proxy ConfigMap.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Ajv } from 'ajv';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../support/cli.js';
+import { ROOT, runCli } from '../support/cli.js';
 import { startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
 import { churnConntrack, enableConntrack, fillConntrack, silencePeer, startFakeKubelet, startSink } from '../support/fleet-faults.js';
 import { describeReal } from '../support/real.js';
@@ -171,6 +172,11 @@ describeReal('fleet checks on real nodes', { root: true, commands: ['sshd', 'ssh
       ['node-heartbeat', 'fail', 'node checks not evaluated: --no-ssh'],
     ]);
     expect(noSsh.findings.map((f) => `${f.rule} ${f.target.name}`)).toEqual(['leaseStale ckn4']);
+  });
+
+  it('the report validates against the JSON schema (rule ids, the new check id)', () => {
+    const validate = new Ajv({ allErrors: true }).compile(JSON.parse(readFileSync(join(ROOT, 'src', 'report', 'report.schema.json'), 'utf8')));
+    expect(validate(report) ? [] : validate.errors).toEqual([]);
   });
 
   it('healthy look-alikes stay silent, and the run was read-only', () => {
