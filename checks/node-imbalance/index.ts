@@ -35,7 +35,8 @@ export default defineCheck({
     minReplicas: { type: 'number', default: 2, min: 2, description: 'Workloads with fewer running replicas are not judged for concentration.' },
   },
   needs: {
-    api: ['Node', { kind: 'ReplicaSet', optional: true }, 'Pod', { kind: 'NodeMetrics', optional: true }],
+    // A node's load is every pod on it, whatever -n says; only the workload findings follow -n.
+    api: ['Node', { kind: 'ReplicaSet', optional: true, allNamespaces: true }, { kind: 'Pod', allNamespaces: true }, { kind: 'NodeMetrics', optional: true }],
   },
   create(ctx) {
     const nodes = new Map<string, NodeState>();
@@ -61,6 +62,7 @@ export default defineCheck({
         const ref = owners.workloadOf(pod);
         if (ref.kind !== 'DaemonSet') n.workloadPods++;
         if (SKIP_OWNERS.has(ref.kind) || pod.metadata?.deletionTimestamp) return;
+        if (ctx.settings.namespace && ref.namespace !== ctx.settings.namespace) return;
         const key = `${ref.namespace}/${ref.kind}/${ref.name}`;
         let w = workloads.get(key);
         if (!w) workloads.set(key, (w = { ref, replicas: 0, byNode: new Map(), spreads: false, pinned: false }));

@@ -6,6 +6,8 @@ import type { ObjectsByKind } from '../../src/engine/memory-source.js';
 import type { Finding } from '../../src/engine/types.js';
 import type { KubeObject, NodeMetrics } from '../../src/kube/resources.js';
 import { runCheck } from '../support/check-tester.js';
+import { memoryApiSource } from '../../src/engine/memory-source.js';
+import { runChecks } from '../../src/engine/run.js';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
 const GiB = 1024 ** 3;
@@ -190,5 +192,22 @@ describe('node-imbalance: requests arithmetic', () => {
       },
     } as unknown as V1Pod;
     expect(podRequests(p)).toEqual({ cpuMilli: 2000 + 50, memoryBytes: GiB + 128 * 1024 ** 2 + 64 * 1024 ** 2 });
+  });
+});
+
+describe('node-imbalance: -n', () => {
+  it('sums every namespace into the node but judges only the chosen namespace\'s workloads', async () => {
+    const other = { kind: 'ReplicaSet', name: 'other-1' };
+    const objects = {
+      Node: O([node('a'), node('b')]),
+      ReplicaSet: O([rs('web-5d8f7', 'web'), { metadata: { name: 'other-1', namespace: 'batch', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'other', uid: 'u-o', controller: true }] } }]),
+      Pod: O([...load('a', 14, 'x').map((p) => ({ ...p, metadata: { ...p.metadata, namespace: 'batch' } })), pod('a', { owner: other, ns: 'batch' }), pod('a', { owner: other, ns: 'batch' }), pod('b', { memory: '1Gi' }), pod('b', { memory: '1Gi' })]),
+    };
+    const { findings } = await runChecks({
+      checks: [check], api: memoryApiSource(objects, { now: NOW, unavailable: { NodeMetrics: 'not served' } }),
+      scope: { namespace: 'shop' }, settings: { sampleIntervalSeconds: 0, namespace: 'shop' },
+    });
+    // a's load comes from batch; the only shop workload (web, 2 replicas on b) is concentrated too
+    expect(rules(findings)).toEqual(['replicasOnOneNode Deployment/web', 'requestsSpread NodePool/node.kubernetes.io/instance-type=m5.xlarge']);
   });
 });
