@@ -131,7 +131,7 @@ function spreadFinding(pool: string, basis: 'requests' | 'usage', s: Spread, nod
   const onlyDs = s.cold.filter((c) => c.onlyDaemonSets).map((c) => c.node);
   const what = basis === 'requests' ? 'requested' : 'in use (metrics.k8s.io)';
   const message = `${pool === NO_POOL ? 'Nodes without a pool label' : `Pool ${pool}`}: ${s.hot.map(pct).join(', ')} ${what} while ${s.cold.map(pct).join(', ')} — ` +
-    `the same kind of node, loaded very differently (above ${t.high} % vs below ${t.low} % of allocatable).` +
+    `one pool, loaded very differently (above ${t.high} % vs below ${t.low} % of allocatable).` +
     (onlyDs.length ? ` ${onlyDs.join(', ')} run${onlyDs.length === 1 ? 's' : ''} only DaemonSet pods: new pods will land there, but running pods never move by themselves.` : '') +
     (basis === 'requests' && !haveMetrics ? ' Judged on requests only: metrics.k8s.io is not served (no metrics-server), so actual usage is unknown.' : '') +
     (left.length ? ` Not compared: ${left.map((l) => `${l.node} (${l.why})`).join(', ')}.` : '');
