@@ -130,7 +130,8 @@ function spreadFinding(pool: string, basis: 'requests' | 'usage', s: Spread, nod
   haveMetrics: boolean, t: Thresholds): FindingInput {
   const onlyDs = s.cold.filter((c) => c.onlyDaemonSets).map((c) => c.node);
   const what = basis === 'requests' ? 'requested' : 'in use (metrics.k8s.io)';
-  const message = `${pool === NO_POOL ? 'Nodes without a pool label' : `Pool ${pool}`}: ${s.hot.map(pct).join(', ')} ${what} while ${s.cold.map(pct).join(', ')} — ` +
+  const title = pool === NO_POOL ? 'the nodes without a pool label' : `pool ${pool}`;
+  const message = `${title[0]!.toUpperCase()}${title.slice(1)}: ${s.hot.map(pct).join(', ')} ${what} while ${s.cold.map(pct).join(', ')} — ` +
     `one pool, loaded very differently (above ${t.high} % vs below ${t.low} % of allocatable).` +
     (onlyDs.length ? ` ${onlyDs.join(', ')} run${onlyDs.length === 1 ? 's' : ''} only DaemonSet pods: new pods will land there, but running pods never move by themselves.` : '') +
     (basis === 'requests' && !haveMetrics ? ' Judged on requests only: metrics.k8s.io is not served (no metrics-server), so actual usage is unknown.' : '') +
@@ -161,7 +162,7 @@ function spreadFinding(pool: string, basis: 'requests' | 'usage', s: Spread, nod
     evidence: { basis, metricsApi: haveMetrics, highPercent: t.high, lowPercent: t.low, hot: s.hot, cold: s.cold, notCompared: left.length ? left : undefined, nodes: evidenceNodes },
     expected: `every node of the pool between ${t.low} % and ${t.high} % ${basis === 'requests' ? 'requested' : 'used'}, or all on the same side`,
     actual: `${s.hot.map(pct).join(', ')}; ${s.cold.map(pct).join(', ')}`,
-    remediation: { summary: `Rebalance pool ${pool} (descheduler LowNodeUtilization) and spread workloads with topologySpreadConstraints`, steps },
+    remediation: { summary: `Rebalance ${title} (descheduler LowNodeUtilization) and spread workloads with topologySpreadConstraints`, steps },
   };
 }
 
