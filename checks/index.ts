@@ -3,6 +3,7 @@
 import type { CheckDefinition } from '../src/engine/types.js';
 import arpNeighborOverflow from './arp-neighbor-overflow/index.js';
 import cni0BridgeMismatch from './cni0-bridge-mismatch/index.js';
+import conntrackTable from './conntrack-table/index.js';
 import cpuThrottlingKernel from './cpu-throttling-kernel/index.js';
 import evictedPods from './evicted-pods/index.js';
 import gracefulTermination from './graceful-termination/index.js';
@@ -11,11 +12,14 @@ import hostpathLogGrowth from './hostpath-log-growth/index.js';
 import jvmContainerMemory from './jvm-container-memory/index.js';
 import kubeletGc from './kubelet-gc/index.js';
 import missingProbes from './missing-probes/index.js';
+import nodeHeartbeat from './node-heartbeat/index.js';
+import nodeImbalance from './node-imbalance/index.js';
 import synBacklog from './syn-backlog/index.js';
 
 export const CHECKS: readonly CheckDefinition[] = [
   arpNeighborOverflow,
   cni0BridgeMismatch,
+  conntrackTable,
   cpuThrottlingKernel,
   evictedPods,
   gracefulTermination,
@@ -24,5 +28,7 @@ export const CHECKS: readonly CheckDefinition[] = [
   jvmContainerMemory,
   kubeletGc,
   missingProbes,
+  nodeHeartbeat,
+  nodeImbalance,
   synBacklog,
 ];

@@ -15,7 +15,7 @@ import { DEMO_DIR, demoNow, loadDemoNodes, loadDemoObjects, runDemo } from './su
 
 const objects = loadDemoObjects();
 const all = (Object.entries(objects) as [ApiKind, KubeObject[]][]).flatMap(([kind, list]) => list.map((o) => ({ kind, o })));
-const byUid = new Map(all.map(({ kind, o }) => [o.metadata?.uid, { kind, o }]));
+const byUid = new Map(all.filter(({ o }) => o.metadata?.uid).map(({ kind, o }) => [o.metadata?.uid, { kind, o }]));
 const find = (kind: ApiKind, namespace: string | undefined, name: string) =>
   (objects[kind] ?? []).find((o) => o.metadata?.name === name && (o.metadata?.namespace ?? undefined) === namespace);
 const now = demoNow().getTime();
@@ -33,10 +33,12 @@ describe('demo cluster', () => {
   });
 
   it('objects are list items: metadata, unique uids, no kind/apiVersion/managedFields', () => {
-    expect(byUid.size).toBe(all.length);
+    expect(byUid.size).toBe(all.filter((x) => x.kind !== 'NodeMetrics').length);
     for (const { kind, o } of all) {
       const raw = o as unknown as Record<string, unknown>;
       expect([kind, o.metadata?.name, raw.kind, raw.apiVersion, o.metadata?.managedFields]).toEqual([kind, expect.any(String), undefined, undefined, undefined]);
+      // metrics-server's NodeMetrics are computed, not stored: no uid, no resourceVersion
+      if (kind === 'NodeMetrics') { expect(o.metadata?.uid).toBeUndefined(); continue; }
       expect(o.metadata?.uid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       expect(Date.parse(String(o.metadata?.creationTimestamp))).toBeLessThanOrEqual(now);
     }
@@ -189,6 +191,7 @@ describe('kubectl-checkup --snapshot fixtures/demo-cluster (every check, the REA
     expect(run.findings.map(brief).sort()).toEqual([
       'arp-neighbor-overflow critical Node/demo-worker-1',
       'cni0-bridge-mismatch critical Node/demo-worker-1',
+      'conntrack-table critical Node/demo-worker-2',
       'cpu-throttling-kernel critical Node/demo-worker-3',
       'evicted-pods critical Node/demo-worker-2',
       'evicted-pods warning Node/demo-worker-3',
@@ -215,12 +218,22 @@ describe('kubectl-checkup --snapshot fixtures/demo-cluster (every check, the REA
       'missing-probes warning Deployment/shop/catalog[catalog]',
       'missing-probes warning Pod/default/echo-server[echo]',
       'missing-probes warning ReplicaSet/default/legacy-api[legacy-api]',
+      'node-heartbeat warning Node/demo-worker-3',
+      'node-imbalance warning Deployment/payments/ledger-api',
+      'node-imbalance warning Deployment/shop/edge-admin',
+      'node-imbalance warning Deployment/shop/edge-gateway',
+      'node-imbalance warning Deployment/shop/pricing',
+      'node-imbalance warning Deployment/shop/reviews',
+      'node-imbalance warning Deployment/shop/search',
+      'node-imbalance warning NodePool/nodes without a pool label',
       'syn-backlog critical Node/demo-worker-2',
     ]);
   });
 
   it('flags none of the healthy look-alikes', () => {
-    const targets = new Set(run.findings.map((f) => f.target.name));
+    // Replica placement (node-imbalance) is its own story: pricing, reviews and edge-admin are healthy
+    // look-alikes for the rollout and JVM checks, yet all their replicas sit on demo-worker-2 (asserted below).
+    const targets = new Set(run.findings.filter((f) => f.check !== 'node-imbalance').map((f) => f.target.name));
     for (const healthy of [
       // the control plane is healthy for every node check
       'demo-control-plane',
@@ -235,10 +248,13 @@ describe('kubectl-checkup --snapshot fixtures/demo-cluster (every check, the REA
     ]) expect([healthy, targets.has(healthy)]).toEqual([healthy, false]);
     // node findings name only the story's node
     const nodeTargets = (check: string) => [...new Set(of(check).map((f) => f.target.name))];
-    expect(['arp-neighbor-overflow', 'cni0-bridge-mismatch', 'syn-backlog', 'kubelet-gc', 'cpu-throttling-kernel'].map((c) => [c, nodeTargets(c)])).toEqual([
+    expect(['arp-neighbor-overflow', 'cni0-bridge-mismatch', 'syn-backlog', 'kubelet-gc', 'cpu-throttling-kernel', 'conntrack-table', 'node-heartbeat'].map((c) => [c, nodeTargets(c)])).toEqual([
       ['arp-neighbor-overflow', ['demo-worker-1']], ['cni0-bridge-mismatch', ['demo-worker-1']], ['syn-backlog', ['demo-worker-2']],
-      ['kubelet-gc', ['demo-worker-3']], ['cpu-throttling-kernel', ['demo-worker-3']],
+      ['kubelet-gc', ['demo-worker-3']], ['cpu-throttling-kernel', ['demo-worker-3']], ['conntrack-table', ['demo-worker-2']], ['node-heartbeat', ['demo-worker-3']],
     ]);
+    // placement: replicas spread over nodes (frontend, cart, recommendations) are not flagged
+    const placed = new Set(of('node-imbalance').map((f) => f.target.name));
+    for (const spread of ['frontend', 'cart', 'recommendations', 'coredns']) expect([spread, placed.has(spread)]).toEqual([spread, false]);
   });
 
   it('node findings carry the node data: the bridge, the neighbour table, the accept queues', () => {
@@ -252,6 +268,18 @@ describe('kubectl-checkup --snapshot fixtures/demo-cluster (every check, the REA
       nearlyFullListeners: [{ address: '0.0.0.0', port: 443, recvQ: 4097, sendQ: 4096 }, { address: '0.0.0.0', port: 443, recvQ: 3968, sendQ: 4096 }],
       kernelLog: ['TCP: request_sock_TCP: Possible SYN flooding on port 443. Sending cookies.  Check SNMP counters.'],
     });
+  });
+
+  it('fleet: a full conntrack table on the ingress node, a kubelet whose stretched HTTP/2 health check outlives the grace period, replicas piled onto the 8 GiB node', () => {
+    const [ct] = of('conntrack-table');
+    expect(ct).toMatchObject({ rule: 'tableFull', evidence: { count: 131072, max: 131072, cpus: 4, counters: { drop: { delta: 12 }, earlyDrop: { delta: 214 } } } });
+    // kube-proxy's ConfigMap has no conntrack block: its defaults are the limit, and the fix goes there
+    expect(ct!.remediation.steps!.join('\n')).toContain('maxPerCore 32768 (default), min 131072 (default), 131072 on this 4-CPU node');
+    const [hb] = of('node-heartbeat');
+    expect(hb).toMatchObject({ rule: 'readyFlapping', evidence: { notReadyEvents: 3 } });
+    expect(hb!.message).toContain('HTTP2_READ_IDLE_TIMEOUT_SECONDS=60');
+    const usage = of('node-imbalance').find((f) => f.rule === 'usageSpread')!;
+    expect(usage.evidence).toMatchObject({ hot: [{ node: 'demo-worker-2', resource: 'memory', percent: 98.6 }, { node: 'demo-worker-2', resource: 'cpu' }], cold: [{ node: 'demo-worker-1', resource: 'memory' }, { node: 'demo-worker-1', resource: 'cpu' }] });
   });
 
   it('demo-worker-3: the CFS bug on order-api only, image GC failing (read over SSH: the node proxy is forbidden), fluent-bit\'s buffer filling the disk', () => {

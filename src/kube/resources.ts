@@ -4,8 +4,17 @@
 // field names only: timestamps in them are typed Date but are ISO strings here — use toMillis().
 import type {
   CoreV1Event, V1ConfigMap, V1CronJob, V1DaemonSet, V1Deployment, V1EndpointSlice, V1Job, V1Lease,
-  V1Namespace, V1Node, V1Pod, V1ReplicaSet, V1Service, V1StatefulSet,
+  V1Namespace, V1Node, V1ObjectMeta, V1Pod, V1ReplicaSet, V1Service, V1StatefulSet,
 } from '@kubernetes/client-node';
+
+/** metrics.k8s.io/v1beta1 NodeMetrics as metrics-server serves it (k8s.io/metrics types.go): the
+ * node's working-set usage over `window`, e.g. {cpu: "1234567n", memory: "2048Ki"}. */
+export interface NodeMetrics {
+  metadata?: V1ObjectMeta;
+  timestamp?: string;
+  window?: string;
+  usage?: Record<string, string>;
+}
 
 export interface KindTypes {
   Node: V1Node;
@@ -22,6 +31,7 @@ export interface KindTypes {
   Pod: V1Pod;
   Event: CoreV1Event;
   Lease: V1Lease;
+  NodeMetrics: NodeMetrics;
 }
 export type ApiKind = keyof KindTypes;
 export type KubeObject = KindTypes[ApiKind];
@@ -60,6 +70,8 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('Pod', '', 'v1', 'pods', true, true),
   r('Event', '', 'v1', 'events', true),
   r('Lease', 'coordination.k8s.io', 'v1', 'leases', true, false, 'kube-node-lease'),
+  // Served only where metrics-server (or another metrics API) is installed: checks ask for it optionally.
+  r('NodeMetrics', 'metrics.k8s.io', 'v1beta1', 'nodes', false),
 ];
 
 export const API_KINDS: readonly ApiKind[] = RESOURCES.map((x) => x.kind);

@@ -4,11 +4,13 @@ import type { ProbeDefinition } from './probe-types.js';
 import { cgroupCpuStat } from './probes/cgroupCpuStat.js';
 import { cni0Addrs } from './probes/cni0Addrs.js';
 import { cniConfig } from './probes/cniConfig.js';
+import { conntrack } from './probes/conntrack.js';
 import { diskUsage } from './probes/diskUsage.js';
 import { flannelSubnetEnv } from './probes/flannelSubnetEnv.js';
 import { hostpathUsage } from './probes/hostpathUsage.js';
 import { kernelLog } from './probes/kernelLog.js';
 import { kubeletConfig } from './probes/kubeletConfig.js';
+import { kubeletConn } from './probes/kubeletConn.js';
 import { listeners } from './probes/listeners.js';
 import { neighCounts } from './probes/neighCounts.js';
 import { neighStats } from './probes/neighStats.js';
@@ -20,11 +22,13 @@ export const PROBES = {
   cgroupCpuStat,
   cni0Addrs,
   cniConfig,
+  conntrack,
   diskUsage,
   flannelSubnetEnv,
   hostpathUsage,
   kernelLog,
   kubeletConfig,
+  kubeletConn,
   listeners,
   neighCounts,
   neighStats,

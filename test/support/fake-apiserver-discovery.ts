@@ -23,7 +23,7 @@ export const SERVED: readonly Served[] = [
 ];
 
 /** Group order as a real kube-apiserver lists them (by priority, not alphabetically). */
-const GROUP_ORDER = ['apps', 'events.k8s.io', 'batch', 'coordination.k8s.io', 'discovery.k8s.io'];
+const GROUP_ORDER = ['apps', 'events.k8s.io', 'batch', 'coordination.k8s.io', 'discovery.k8s.io', 'metrics.k8s.io'];
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 const STATUS_VERBS = ['get', 'patch', 'update'];
@@ -47,6 +47,8 @@ const EXTRA: Record<string, Extra> = {
   events: { singular: 'event', shortNames: ['ev'] },
   'events.events.k8s.io': { singular: 'event', shortNames: ['ev'] },
   'leases.coordination.k8s.io': { singular: 'lease' },
+  // metrics-server serves get/list only (k8s.io/metrics, APIService v1beta1.metrics.k8s.io).
+  'nodes.metrics.k8s.io': { singular: '', verbs: ['get', 'list'] },
 };
 
 export type IsOff = (name: string) => boolean;
@@ -64,7 +66,8 @@ function servedGroups(disabled: IsOff): string[] {
 }
 
 function apiGroup(group: string): object {
-  const v = { groupVersion: `${group}/v1`, version: 'v1' };
+  const version = SERVED.find((s) => s.group === group)?.version ?? 'v1';
+  const v = { groupVersion: `${group}/${version}`, version };
   return { name: group, versions: [v], preferredVersion: v };
 }
 

@@ -75,3 +75,10 @@ export function suppressedCallbacks(line: KernelLogLine): number | undefined {
   const m = /net_ratelimit:\s+(\d+) callbacks suppressed/.exec(line.text);
   return m ? Number(m[1]) : undefined;
 }
+
+/** "nf_conntrack: table full, dropping packet" (also "nf_conntrack: nf_conntrack: table full, …" on
+ * kernels that prefix the module name twice): a packet was dropped because the table was full and no
+ * unassured entry could be evicted (Linux nf_conntrack_core.c __nf_conntrack_alloc). */
+export function conntrackFullLine(line: KernelLogLine): boolean {
+  return /nf_conntrack: table full, dropping packet/.test(line.text);
+}

@@ -1,4 +1,4 @@
-// Kernel log lines about SYN floods and neighbour-table overflow, from the best readable source
+// Kernel log lines about SYN floods, neighbour-table overflow and a full conntrack table, from the best readable source
 // (check-facts §0.3): journalctl -k for the last hour (wall-clock stamps), else dmesg with ISO stamps,
 // else plain dmesg (seconds since boot; the fragment adds /proc/uptime to turn them into ages). The
 // filter runs on the node so only the few interesting lines travel. dmesg_restrict=1 without root
@@ -21,7 +21,7 @@ const LIMIT = 500;
 
 export const kernelLog = defineProbe<KernelLog>({
   script: [
-    "pat='possible syn flooding|neighbou?r table overflow|net_ratelimit'",
+    "pat='possible syn flooding|neighbou?r table overflow|net_ratelimit|nf_conntrack: table full'",
     // journalctl exits 0 with no lines when it cannot read the kernel journal (no journald, not in
     // group adm/systemd-journal): only a kernel line from this boot proves the source works.
     'if command -v journalctl >/dev/null 2>&1 && [ -n "$(journalctl -k -n 1 -q --no-pager 2>/dev/null)" ]; then',
