@@ -77,7 +77,7 @@ export async function runCommand(flags: RawFlags): Promise<number> {
   }
   if (writer) {
     await writer.finish({
-      cluster: run.cluster, identity: run.identity, now: run.now, gaps: run.gaps, toolVersion: toolVersion(),
+      cluster: run.cluster, identity: run.identity, transport: nodes?.transport, now: run.now, gaps: run.gaps, toolVersion: toolVersion(),
       scope: { namespace: opts.namespace ?? null, labelSelector: opts.labelSelector ?? null },
     });
     // Snapshots are for sharing: say what is in them (never Secrets; ConfigMap data and specs are).

@@ -186,6 +186,7 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
     let done = 0;
     progress({ type: 'nodes', done, total: nodeTargets.length });
     const byName = new Map(nodeTargets.map((t) => [t.name, t]));
+    const via = input.nodes.transport ?? 'ssh';
     const inputs = (node: string) => mergeProbeInputs(nodeStates, node);
     for await (const raw of input.nodes.collect(nodeTargets, plan.probes, inputs)) {
       const collection = reduceNodeCollection(raw);
@@ -194,14 +195,14 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
       progress({ type: 'nodes', done, total: nodeTargets.length, node: collection.node });
       const target = byName.get(collection.node);
       if (!collection.reached) {
-        gaps.push({ source: 'ssh', node: collection.node, reason: collection.reason });
+        gaps.push({ source: via, node: collection.node, reason: collection.reason });
         if (target) deliverFacts(target);
         continue;
       }
       reached++;
       const results = parseNodeCollection(collection, plan.probes);
       for (const [probe, outcome] of Object.entries(results.probes)) {
-        if (!outcome.ok) gaps.push({ source: 'ssh', node: collection.node, probe, reason: outcome.reason });
+        if (!outcome.ok) gaps.push({ source: via, node: collection.node, probe, reason: outcome.reason });
       }
       if (target) deliverFacts(target, results.probes);
       for (const s of nodeStates) {

@@ -241,7 +241,7 @@ export interface CheckResult {
 /** Data that could not be collected. Reported in the summary, never a crash. */
 export type Gap =
   | { source: 'api'; resource: string; reason: string }
-  | { source: 'ssh'; node: string; reason: string; probe?: string };
+  | { source: 'ssh' | 'pod'; node: string; reason: string; probe?: string };
 
 /** Shorthand for probes that are evidence only: `probes: ['netstat', ...optional('sysctls')]`. */
 export function optional(...probes: ProbeName[]): ProbeNeed[] {

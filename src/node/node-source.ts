@@ -25,6 +25,8 @@ export type NodeCollection =
 export type ProbeInputs = { [P in ProbeName]?: string[] };
 
 export interface NodeSource {
+  /** How nodes are reached: named in the gaps of nodes that were not (default ssh). */
+  readonly transport?: 'ssh' | 'pod';
   /** Runs the probes on the nodes (bounded concurrency) and yields each node as it finishes. */
   collect(nodes: NodeTarget[], probes: ProbeName[], inputs?: (node: string) => ProbeInputs): AsyncIterable<NodeCollection>;
 }

@@ -77,6 +77,7 @@ export function podNodeSource(writer: PodWriter, opts: PodAccessOptions = {}): N
   let seq = 0;
 
   return {
+    transport: 'pod',
     async *collect(nodes: NodeTarget[], probes: ProbeName[], inputs?: (node: string) => ProbeInputs): AsyncIterable<NodeCollection> {
       const plans = (node: string) => buildNodeScript(probes, interval, inputs?.(node) ?? {}, opts.registry);
       const specFor = (node: string, script: string) => probePodManifest({

@@ -57,7 +57,7 @@ export function renderText(report: Report, opts: TextOptions): string {
   if (report.gaps.length) {
     out.push(`gaps:     ${report.gaps.length} (data that could not be collected)`);
     for (const g of report.gaps) {
-      const what = g.source === 'api' ? `api ${g.resource}` : `ssh ${g.node}${g.probe ? ` [${g.probe}]` : ''}`;
+      const what = g.source === 'api' ? `api ${g.resource}` : `${g.source} ${g.node}${g.probe ? ` [${g.probe}]` : ''}`;
       out.push(c.dim(`  - ${sanitizeLine(what)}: ${sanitizeLine(g.reason)}`));
     }
   }

@@ -12,6 +12,8 @@ export interface SnapshotMeta {
   cluster: ClusterInfo;
   /** The cluster identity fingerprints were keyed on when collected: a replay keeps them (DESIGN §2.5). */
   identity?: string;
+  /** How the nodes were reached (a replay names it in node gaps); absent = ssh. */
+  transport?: 'ssh' | 'pod';
   collectedAt: string;
   scope: { namespace: string | null; labelSelector: string | null };
   /** The kinds that were listed (their files may be empty). */

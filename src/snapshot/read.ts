@@ -18,6 +18,11 @@ export class SnapshotSource implements ApiSource, NodeSource {
 
   constructor(private readonly dir: string) {}
 
+  /** How the nodes were reached when the snapshot was collected. */
+  get transport(): 'ssh' | 'pod' {
+    return this.meta?.transport === 'pod' ? 'pod' : 'ssh';
+  }
+
   async open(): Promise<{ cluster: ClusterInfo; now: Date; identity?: string }> {
     const file = join(this.dir, 'snapshot.json');
     if (!existsSync(file)) throw new ConfigError(`--snapshot ${this.dir}: not a kubectl-checkup snapshot (no snapshot.json)`);

@@ -69,7 +69,7 @@ export class SnapshotWriter implements Recorder {
     writeFileSync(join(this.dir, 'nodes', nodeFileName(collection.node)), JSON.stringify(collection, null, 1) + '\n');
   }
 
-  async finish(meta: { cluster: ClusterInfo; identity: string; now: Date; gaps: Gap[]; scope: SnapshotMeta['scope']; toolVersion: string }): Promise<void> {
+  async finish(meta: { cluster: ClusterInfo; identity: string; transport?: 'ssh' | 'pod'; now: Date; gaps: Gap[]; scope: SnapshotMeta['scope']; toolVersion: string }): Promise<void> {
     this.prepare();
     await Promise.all([...this.streams.values()].map((s) => new Promise((resolve) => s.end(resolve))));
     const doc: SnapshotMeta = {
@@ -78,6 +78,7 @@ export class SnapshotWriter implements Recorder {
       tool: { name: 'kubectl-checkup', version: meta.toolVersion },
       cluster: meta.cluster,
       identity: meta.identity,
+      ...(meta.transport === 'pod' ? { transport: meta.transport } : {}),
       collectedAt: meta.now.toISOString(),
       scope: meta.scope,
       kinds: [...this.streams.keys()],

@@ -72,8 +72,8 @@ it('a failing node and a node that never starts its pod: gaps, the run completes
   const report = JSON.parse(r.stdout) as Report;
   expect(report.summary.nodes).toEqual({ total: 5, reached: 3 });
   expect(report.gaps).toEqual([
-    { source: 'ssh', node: 'n2', reason: expect.stringMatching(/^the probe image busybox:1\.36 cannot be pulled on n2/) },
-    { source: 'ssh', node: 'n3', reason: expect.stringMatching(/^no result within 2s: the probe pod stayed Pending/) },
+    { source: 'pod', node: 'n2', reason: expect.stringMatching(/^the probe image busybox:1\.36 cannot be pulled on n2/) },
+    { source: 'pod', node: 'n3', reason: expect.stringMatching(/^no result within 2s: the probe pod stayed Pending/) },
   ].sort((a, b) => a.node.localeCompare(b.node)));
   expect(s.pods!.current()).toEqual([]);
   expect(r.stderr).toBe('');
