@@ -1,9 +1,8 @@
 // `list` and `explain`: what the checks are, from the registry and the checks' READMEs.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { CHECKS } from '../../checks/index.js';
 import { UsageError } from '../errors.js';
 import { CHECK_IDS } from '../engine/types.js';
+import { checkReadme } from '../report/check-readme.js';
 
 export function listChecks(format: 'text' | 'json'): string {
   const rows = CHECKS.map((c) => ({
@@ -31,16 +30,7 @@ export function explainCheck(id: string): string {
     const planned = (CHECK_IDS as readonly string[]).includes(id) ? ` (${id} is a reserved check id, not implemented in this version)` : '';
     throw new UsageError(`unknown check "${id}"${planned}; known checks: ${CHECKS.map((c) => c.id).join(', ')}`);
   }
-  const readme = findReadme(id);
+  const readme = checkReadme(id);
   const header = `${check.id} — ${check.title}\nseverity up to: ${check.severity}\n\n`;
   return header + (readme ?? `${check.description}\n`);
-}
-
-function findReadme(id: string): string | undefined {
-  // dist/src/cli → package root; src/cli (tests) → package root.
-  for (const up of ['../../..', '../..']) {
-    const file = join(import.meta.dirname, up, 'checks', id, 'README.md');
-    if (existsSync(file)) return readFileSync(file, 'utf8');
-  }
-  return undefined;
 }

@@ -4,10 +4,11 @@ import type { V1Node } from '@kubernetes/client-node';
 import { UsageError } from '../errors.js';
 import { CHECK_IDS, type CheckDefinition, type Severity } from '../engine/types.js';
 import { parseLabelSelector } from '../kube/selectors.js';
+import { parseOutputTargets, type OutputTarget } from '../report/output-targets.js';
 
 export interface RawFlags {
   kubeconfig?: string; context?: string; namespace?: string; allNamespaces?: boolean; selector?: string;
-  requestTimeout: string; output: 'text' | 'json'; checks?: string; skip?: string; nodes?: string;
+  requestTimeout: string; output: string[]; checks?: string; skip?: string; nodes?: string;
   failOn: Severity | 'none'; sampleInterval: string; ssh: boolean; sshUser?: string; sshIdentity?: string;
   sshPort?: string; sshConfig?: string; sshOption: string[]; sshJump?: string; sudo?: boolean;
   sshAddress: 'internal-ip' | 'external-ip' | 'hostname' | 'name'; sshConcurrency: string; nodeTimeout: string;
@@ -27,7 +28,8 @@ export interface RunOptions {
   namespace?: string;
   labelSelector?: string;
   requestTimeoutMs: number;
-  output: 'text' | 'json';
+  /** Where each rendering of the report goes (-o FORMAT[=FILE]); exactly one may be stdout. */
+  output: OutputTarget[];
   failOn: Severity | 'none';
   sampleIntervalSeconds: number;
   nodeFilter?: (node: V1Node) => boolean;
@@ -50,7 +52,7 @@ export function parseRunOptions(f: RawFlags, registry: readonly CheckDefinition[
     namespace: f.namespace,
     labelSelector: f.selector,
     requestTimeoutMs: parseDuration(f.requestTimeout),
-    output: f.output,
+    output: parseOutputTargets(f.output),
     failOn: f.failOn,
     sampleIntervalSeconds,
     nodeFilter: f.nodes ? parseNodeFilter(f.nodes) : undefined,

@@ -4,8 +4,8 @@ import { UsageError } from '../errors.js';
 import { runChecks } from '../engine/run.js';
 import type { ApiSource, NodeSource } from '../engine/source.js';
 import { buildReport, hasFindingsAtOrAbove } from '../report/model.js';
-import { renderJson } from '../report/json.js';
-import { renderText } from '../report/text.js';
+import { checkReadme } from '../report/check-readme.js';
+import { checkOutputFiles, writeOutputs } from '../report/write-outputs.js';
 import { SnapshotSource } from '../snapshot/read.js';
 import { SnapshotWriter } from '../snapshot/write.js';
 import { parseRunOptions, type RawFlags } from './options.js';
@@ -15,6 +15,7 @@ import { toolVersion } from './version.js';
 
 export async function runCommand(flags: RawFlags): Promise<number> {
   const opts = parseRunOptions(flags, CHECKS);
+  checkOutputFiles(opts.output);
   const startedAt = new Date();
   const t0 = performance.now();
 
@@ -66,11 +67,14 @@ export async function runCommand(flags: RawFlags): Promise<number> {
   }
 
   const report = buildReport(run, { version: toolVersion(), startedAt, durationMs: Math.round(performance.now() - t0), source: opts.snapshot ? 'snapshot' : 'cluster' });
-  process.stdout.write(opts.output === 'json' ? renderJson(report) : renderText(report, {
-    colorLevel: colorLevel(process.stdout),
-    snapshot: opts.snapshot ? { collectedAt: run.now } : undefined,
-    ssh: opts.ssh,
-  }));
+  writeOutputs(opts.output, report, {
+    text: { snapshot: opts.snapshot ? { collectedAt: run.now } : undefined, ssh: opts.ssh },
+    sarif: { checkDocs: (id) => {
+      const check = CHECKS.find((c) => c.id === id);
+      return check && { title: check.title, description: check.description, readme: checkReadme(id) };
+    } },
+    stdoutColorLevel: colorLevel(process.stdout),
+  }, process.stdout);
   return hasFindingsAtOrAbove(report, opts.failOn) ? 1 : 0;
 }
 

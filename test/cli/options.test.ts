@@ -7,7 +7,7 @@ const check = (id: 'missing-probes' | 'evicted-pods' | 'syn-backlog') =>
   defineCheck({ id, title: id, severity: 'warning', description: '', needs: {}, create: () => ({}) });
 const registry = [check('evicted-pods'), check('missing-probes'), check('syn-backlog')];
 const base: RawFlags = {
-  requestTimeout: '30s', output: 'text', failOn: 'critical', sampleInterval: '5', ssh: true, sshOption: [],
+  requestTimeout: '30s', output: [], failOn: 'critical', sampleInterval: '5', ssh: true, sshOption: [],
   sshAddress: 'internal-ip', sshConcurrency: '16', nodeTimeout: '30',
 };
 
