@@ -10,7 +10,7 @@ function xmlChars(s: string): string {
 }
 
 export function xmlText(s: string): string {
-  return xmlChars(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return xmlChars(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#13;');
 }
 
 /** Attribute values: also quotes, and whitespace as references so a parser does not normalise a
