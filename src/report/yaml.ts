@@ -23,6 +23,10 @@ export function renderYaml(report: Report): string {
 export function ambiguousIn11(s: string): boolean {
   // Merge key and value tag of the 1.1 type repository.
   if (s === '<<' || s === '=') return true;
+  // Every 1.1 bool, null, int, float and timestamp starts with one of these (y/yes, n/no/null, t/true,
+  // f/false, o/on/off, ~, digits, sign, `.inf`; e for `e0`, which the yaml package's 1.1 reader takes
+  // for a float); the parse below is the slow path for them only.
+  if (!/^[-+.0-9~yYnNtTfFoOeE]/.test(s)) return false;
   try {
     const doc = parseDocument(s, { version: '1.1', schema: 'yaml-1.1', prettyErrors: false });
     if (doc.errors.length) return false; // not a valid plain scalar: the 1.2 writer quotes it anyway
