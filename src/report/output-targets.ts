@@ -1,5 +1,6 @@
 // `-o/--output FORMAT[=FILE]` (DESIGN §2.6): which renderings of the one report go where. Parsing
 // only; the files are written by write-outputs.ts once the report exists.
+import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 
 export const OUTPUT_FORMATS = ['text', 'wide', 'json', 'yaml', 'junit', 'sarif', 'markdown', 'github'] as const;
@@ -24,8 +25,9 @@ export function parseOutputTargets(values: readonly string[]): OutputTarget[] {
   const seen = new Set<string>();
   for (const t of targets) {
     if (t.file === undefined) continue;
-    if (seen.has(t.file)) throw new UsageError(`-o: ${t.file} is named twice; give each format its own file`);
-    seen.add(t.file);
+    const path = resolve(t.file);
+    if (seen.has(path)) throw new UsageError(`-o: ${t.file} is named twice; give each format its own file`);
+    seen.add(path);
   }
   return toStdout.length ? targets : [{ format: 'text' }, ...targets];
 }

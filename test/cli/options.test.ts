@@ -64,3 +64,17 @@ describe('parseDuration', () => {
     expect(parseDuration('1h')).toBe(3_600_000);
   });
 });
+
+describe('-o/--output', () => {
+  it('defaults to text on stdout; FORMAT=FILE splits at the first "="; text goes to stdout when every -o is a file', () => {
+    expect(parseRunOptions(base, registry).output).toEqual([{ format: 'text' }]);
+    expect(parseRunOptions({ ...base, output: ['github', 'sarif=out=1.sarif'] }, registry).output).toEqual([{ format: 'github' }, { format: 'sarif', file: 'out=1.sarif' }]);
+    expect(parseRunOptions({ ...base, output: ['junit=r.xml'] }, registry).output).toEqual([{ format: 'text' }, { format: 'junit', file: 'r.xml' }]);
+  });
+
+  it('refuses unknown formats, two to stdout, and one file twice (however it is spelled)', () => {
+    expect(() => parseRunOptions({ ...base, output: ['jsonl'] }, registry)).toThrow(UsageError);
+    expect(() => parseRunOptions({ ...base, output: ['text', 'wide'] }, registry)).toThrow(/text and wide would both go to stdout/);
+    expect(() => parseRunOptions({ ...base, output: ['json=r', 'yaml=./r'] }, registry)).toThrow(/named twice/);
+  });
+});

@@ -1,0 +1,130 @@
+// End to end: the built CLI against the test API server (https, bearer token), several -o at once —
+// one to stdout, the rest to files — all rendering the same report; files complete and written by
+// rename; bad -o values refused with exit 2 before the cluster is touched.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { parse as parseYaml } from 'yaml';
+import { runCli, ROOT } from '../support/cli.js';
+import { startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
+import type { Report } from '../../src/report/model.js';
+
+const DEMO = join(ROOT, 'fixtures', 'demo-cluster');
+const collectedAt = new Date(JSON.parse(readFileSync(join(DEMO, 'snapshot.json'), 'utf8')).collectedAt);
+const tmp = mkdtempSync(join(tmpdir(), 'checkup-outputs-'));
+
+let server: FakeApiServer;
+let kubeconfig: string;
+
+beforeAll(async () => {
+  server = await startFakeApiServer({ snapshotDir: DEMO, tls: true, token: 'outputs-secret-token', now: collectedAt });
+  kubeconfig = join(tmp, 'kubeconfig');
+  server.writeKubeconfig(kubeconfig, { context: 'outputs' });
+});
+afterAll(async () => {
+  await server?.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('several -o in one run', () => {
+  const out = join(tmp, 'reports');
+  let stdout: string;
+  let code: number;
+  let report: Report;
+  let oldInode: number;
+
+  beforeAll(async () => {
+    mkdirSync(out);
+    // A stale file from an earlier run: it is replaced, not written into.
+    writeFileSync(join(out, 'checkup.sarif'), 'stale');
+    oldInode = statSync(join(out, 'checkup.sarif')).ino;
+    const r = await runCli(['--kubeconfig', kubeconfig, '--no-ssh', '--fail-on', 'critical',
+      '-o', 'json', '-o', `yaml=${join(out, 'checkup.yaml')}`, '-o', `junit=${join(out, 'checkup.xml')}`,
+      '-o', `sarif=${join(out, 'checkup.sarif')}`, '-o', `markdown=${join(out, 'checkup.md')}`,
+      '-o', `github=${join(out, 'annotations.txt')}`, '-o', `wide=${join(out, 'wide.txt')}`, '-o', `text=${join(out, 'text.txt')}`]);
+    ({ stdout, code } = r);
+    expect(r.stderr).toBe('');
+    report = JSON.parse(stdout) as Report;
+  }, 60_000);
+
+  const file = (name: string) => readFileSync(join(out, name), 'utf8');
+
+  it('exits by --fail-on as always, with the JSON on stdout', () => {
+    expect(report.summary.findings.critical).toBeGreaterThan(0);
+    expect(code).toBe(1);
+    expect(report.cluster.context).toBe('outputs');
+  });
+
+  it('writes exactly the named files, by rename, no temporary file left behind', () => {
+    expect(readdirSync(out).sort()).toEqual(['annotations.txt', 'checkup.md', 'checkup.sarif', 'checkup.xml', 'checkup.yaml', 'text.txt', 'wide.txt']);
+    expect(statSync(join(out, 'checkup.sarif')).ino).not.toBe(oldInode);
+  });
+
+  it('renders the same report in every file', () => {
+    expect(parseYaml(file('checkup.yaml'))).toEqual(report);
+
+    const xml = file('checkup.xml');
+    expect(XMLValidator.validate(xml)).toBe(true);
+    const junit = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (n) => n === 'testsuite' || n === 'testcase' })
+      .parse(xml) as { testsuites: { testsuite: { name: string; testcase: { failure?: unknown }[] }[] } };
+    expect(junit.testsuites.testsuite.map((s) => s.name)).toEqual(report.checks.map((c) => c.id));
+    expect(junit.testsuites.testsuite.flatMap((s) => s.testcase).filter((c) => c.failure)).toHaveLength(report.summary.findings.critical + report.summary.findings.warning);
+
+    const sarif = JSON.parse(file('checkup.sarif')) as { runs: { results: { ruleId: string }[] }[] };
+    expect(sarif.runs[0]!.results.map((r) => r.ruleId)).toEqual(report.findings.map((f) => `${f.check}/${f.rule ?? f.check}`));
+
+    const md = file('checkup.md');
+    for (const c of report.checks.filter((x) => x.status === 'fail')) expect(md).toContain(`### ${c.id} — `);
+    expect(md.match(/^#### /gm)).toHaveLength(report.findings.length);
+
+    const gh = file('annotations.txt').trimEnd().split('\n');
+    expect(gh.filter((l) => /^::(error|warning|notice) /.test(l))).toHaveLength(report.findings.length);
+    expect(gh.filter((l) => l.startsWith('::error '))).toHaveLength(report.summary.findings.critical);
+
+    const text = file('text.txt');
+    const wide = file('wide.txt');
+    expect(text).toMatch(/^kubectl-checkup \d+\.\d+\.\d+ · context outputs/);
+    expect(text).not.toContain('evidence:');
+    expect(wide).toContain('evidence:');
+    // Files never get colour, and never the token.
+    for (const f of [text, wide, md, xml, file('checkup.sarif')]) {
+      expect(f).not.toMatch(/\u001b\[/);
+      expect(f).not.toContain('outputs-secret-token');
+    }
+  });
+});
+
+describe('-o values', () => {
+  it('with every -o going to a file, the text report still goes to stdout', async () => {
+    const sarif = join(tmp, 'only.sarif');
+    const r = await runCli(['--snapshot', DEMO, '--fail-on', 'none', '-o', `sarif=${sarif}`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('FINDINGS');
+    expect(r.stdout).toContain('SUMMARY');
+    expect(JSON.parse(readFileSync(sarif, 'utf8')).version).toBe('2.1.0');
+  });
+
+  it.each([
+    [['-o', 'xml'], /^error: -o xml: unknown format "xml"; expected one of text, wide, json, yaml, junit, sarif, markdown, github/],
+    [['-o', 'json', '-o', 'yaml'], /^error: -o: json and yaml would both go to stdout; write all but one to a file with -o FORMAT=FILE/],
+    [['-o', 'junit='], /^error: -o junit=: the file name after "=" is empty/],
+    [['-o', 'json=a.json', '-o', 'yaml=a.json'], /^error: -o: a.json is named twice/],
+    [['-o', 'sarif=/nonexistent-dir/x.sarif'], /^error: -o sarif=\/nonexistent-dir\/x.sarif: directory \/nonexistent-dir does not exist/],
+  ])('%j → exit 2 with a clear message, before the cluster is asked anything', async (args, message) => {
+    const before = server.requests.length;
+    const r = await runCli(['--kubeconfig', kubeconfig, '--no-ssh', ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe('');
+    expect(server.requests.length).toBe(before);
+  });
+
+  it('list -o keeps its own formats', async () => {
+    const r = await runCli(['list', '-o', 'json']);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { id: string }[]).map((c) => c.id)).toContain('missing-probes');
+    expect((await runCli(['list', '-o', 'sarif'])).code).toBe(2);
+  });
+});
