@@ -64,7 +64,13 @@ export function writeOutputs(targets: readonly OutputTarget[], report: Report, c
     if (t.file !== undefined) writeAtomically(t.file, renderOutput(t.format, report, ctx));
   }
   const toStdout = targets.find((t) => t.file === undefined);
-  if (toStdout) stdout.write(renderOutput(toStdout.format, report, ctx, ctx.stdoutColorLevel));
+  if (!toStdout) return;
+  // `kubectl checkup -o json | head`: the reader leaving early is not an error of ours (no stack
+  // trace); the exit code still reports the findings.
+  stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+  stdout.write(renderOutput(toStdout.format, report, ctx, ctx.stdoutColorLevel));
 }
 
 export function writeAtomically(file: string, content: string): void {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { parse as parseYaml } from 'yaml';
 import { runCli, ROOT } from '../support/cli.js';
@@ -119,6 +120,13 @@ describe('-o values', () => {
     expect(r.stderr).toMatch(message);
     expect(r.stdout).toBe('');
     expect(server.requests.length).toBe(before);
+  });
+
+  it('a reader that stops early (| head) is no error: no stack trace, the exit code still reports the findings', async () => {
+    const r = await execa('bash', ['-c', `"${process.execPath}" "${join(ROOT, 'bin', 'kubectl-checkup')}" --snapshot "${DEMO}" -o json | head -c 10; exit \${PIPESTATUS[0]}`], { reject: false, env: { NO_COLOR: '1' } });
+    expect(r.stdout).toBe('{\n  "apiVe');
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(1); // the demo cluster has critical findings
   });
 
   it('list -o keeps its own formats', async () => {
