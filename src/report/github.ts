@@ -5,7 +5,7 @@
 import type { Finding, Severity } from '../engine/types.js';
 import { ruleLabel, targetLabel } from './finding-names.js';
 import type { Report } from './model.js';
-import { sanitizeDeep } from './sanitize.js';
+import { sanitizeDeep, sanitizeLine } from './sanitize.js';
 
 const COMMAND: Record<Severity, string> = { critical: 'error', warning: 'warning', info: 'notice' };
 
@@ -24,6 +24,9 @@ export function renderGithub(input: Report): string {
   // Plain lines are just log text: a one-line tally under the annotations.
   lines.push(`kubectl-checkup: ${s.findings.critical} critical, ${s.findings.warning} warning, ${s.findings.info} info` +
     `${s.suppressed ? `, ${s.suppressed} suppressed` : ''}${r.gaps.length ? `; ${r.gaps.length} gap(s): data that could not be collected` : ''}`);
+  // Report warnings (an expired suppression, an unknown config key) as log text, each on one line
+  // that cannot begin a command.
+  for (const w of r.warnings) lines.push(`kubectl-checkup warning ${sanitizeLine(w.code)}: ${sanitizeLine(w.message)}`);
   return lines.join('\n') + '\n';
 }
 
