@@ -131,12 +131,13 @@ function ruleFor(f: Finding, id: string, report: Report, doc: CheckDoc | undefin
 
 function location(f: Finding, cwd: string): object {
   const t = f.target;
+  const object = `${t.kind}/${t.namespace ? `${t.namespace}/` : ''}${t.name}`;
   const logical = {
-    logicalLocations: [{
-      name: t.container ?? t.name,
-      fullyQualifiedName: `${t.kind}/${t.namespace ? `${t.namespace}/` : ''}${t.name}${t.container ? `/${t.container}` : ''}`,
-      kind: t.container ? 'member' : 'object',
-    }],
+    // The object (Kind/namespace/name), then the container within it when the finding is about one.
+    logicalLocations: [
+      { name: t.name, fullyQualifiedName: object, kind: 'object' },
+      ...(t.container ? [{ name: t.container, fullyQualifiedName: `${object}/${t.container}`, kind: 'member' }] : []),
+    ],
     message: { text: targetLabel(t) },
   };
   const loc = f.location;

@@ -81,7 +81,8 @@ describe('SARIF of the demo cluster, from the built CLI', () => {
       expect(res.partialFingerprints).toEqual(f.fingerprint ? { 'checkupFingerprint/v1': f.fingerprint } : undefined);
       // Cluster objects have no file: a logical location Kind/namespace/name.
       expect(res.locations[0]!.physicalLocation).toBeUndefined();
-      expect(res.locations[0]!.logicalLocations[0]!.fullyQualifiedName).toBe(`${f.target.kind}/${f.target.namespace ? `${f.target.namespace}/` : ''}${f.target.name}${f.target.container ? `/${f.target.container}` : ''}`);
+      const object = `${f.target.kind}/${f.target.namespace ? `${f.target.namespace}/` : ''}${f.target.name}`;
+      expect(res.locations[0]!.logicalLocations.map((l) => l.fullyQualifiedName)).toEqual(f.target.container ? [object, `${object}/${f.target.container}`] : [object]);
     });
     const ids = run.tool.driver.rules.map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
