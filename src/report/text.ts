@@ -79,6 +79,8 @@ export function renderText(report: Report, opts: TextOptions): string {
 
 function renderFinding(c: ChalkInstance, f: Finding, wide: boolean): string[] {
   const lines = [`${severityTag(c, f.severity)} ${c.bold(sanitizeLine(targetLabel(f.target)))}  ${c.dim(sanitizeLine(ruleLabel(f)))}`];
+  // A manifest finding is fixed in a file: where comes before what.
+  if (f.location) lines.push(`  at ${sanitizeLine(`${f.location.file}:${f.location.line}${f.location.source ? ` (${f.location.source})` : ''}`)}`);
   lines.push(...indented(sanitize(f.message), '  '));
   if (wide) {
     if (f.expected !== undefined) lines.push(c.dim(`  expected: ${sanitizeLine(f.expected)}`));
@@ -89,7 +91,6 @@ function renderFinding(c: ChalkInstance, f: Finding, wide: boolean): string[] {
         if (v !== undefined) lines.push(...formatValue(k, v, 4).map((l) => c.dim(l)));
       }
     }
-    if (f.location) lines.push(c.dim(`  manifest: ${sanitizeLine(`${f.location.file}:${f.location.line}${f.location.source ? ` (${f.location.source})` : ''}`)}`));
   }
   lines.push(`  ${c.green('fix:')} ${sanitizeLine(f.remediation.summary)}`);
   (f.remediation.steps ?? []).forEach((step, i) => {

@@ -174,6 +174,12 @@ describe('renderText', () => {
     expect(renderText(report, { colorLevel: 1 })).toMatch(/\u001b\[/);
   });
 
+  it('says where a manifest finding is, right under its header', () => {
+    const t = renderText(hostileReport(), { colorLevel: 0 });
+    expect(t).toContain('CRITICAL Deployment/web/front container app  graceful-termination/noPreStop\n  at deploy/my app, v1:prod%.yaml:12\n  no preStop\n');
+    expect(t).toContain('  at <stdin>:40 (chart/templates/back.yaml)\n');
+  });
+
   it('keeps a hostile target on its one header line, control characters made visible', () => {
     const t = renderText(hostileReport(), { colorLevel: 0, wide: true });
     const header = t.split('\n').find((l) => l.startsWith('CRITICAL Pod/'))!;
