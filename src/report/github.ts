@@ -33,7 +33,10 @@ export function renderGithub(input: Report): string {
 function command(f: Finding): string {
   const props: string[] = [];
   // Only a manifest finding has a file in the repository; a cluster object has none to point at.
-  if (f.location && f.location.file !== '<stdin>') props.push(`file=${escapeProperty(f.location.file)}`, `line=${f.location.line}`);
+  // From stdin (helm template | kubectl checkup -f -) the Helm template is the file, its line unknown.
+  const loc = f.location;
+  if (loc && loc.file !== '<stdin>') props.push(`file=${escapeProperty(loc.file)}`, `line=${loc.line}`);
+  else if (loc?.source) props.push(`file=${escapeProperty(loc.source)}`);
   props.push(`title=${escapeProperty(`${ruleLabel(f)}: ${targetLabel(f.target)}`)}`);
   const text = `${f.message}\nFix: ${f.remediation.summary}${(f.remediation.steps ?? []).map((st, i) => `\n${i + 1}. ${st}`).join('')}`;
   return `::${COMMAND[f.severity]} ${props.join(',')}::${escapeData(text)}`;

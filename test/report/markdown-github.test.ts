@@ -122,10 +122,10 @@ describe('github workflow commands', () => {
     expect(out).not.toMatch(/\u001b|\r/);
   });
 
-  it('names file and line only for a manifest finding with a file', () => {
+  it('names file and line only for a manifest finding (from stdin: the Helm template, without a line)', () => {
     const parsed = commands.map(parseCommand);
     expect(parsed[4]!.props).toEqual({ file: 'deploy/my app, v1:prod%.yaml', line: '12', title: 'graceful-termination/noPreStop: Deployment/web/front container app' });
-    expect(parsed[5]!.props).toEqual({ title: 'graceful-termination/noPreStop: Deployment/web/back container app' });
+    expect(parsed[5]!.props).toEqual({ file: 'chart/templates/back.yaml', title: 'graceful-termination/noPreStop: Deployment/web/back container app' });
     expect(parsed[3]!.props).toEqual({ title: sanitize(`evicted-pods: Node/node-${EVIL}`) });
   });
 
