@@ -2,7 +2,7 @@
 // one to stdout, the rest to files — all rendering the same report; files complete and written by
 // rename; bad -o values refused with exit 2 before the cluster is touched.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -11,6 +11,8 @@ import { parse as parseYaml } from 'yaml';
 import { runCli, ROOT } from '../support/cli.js';
 import { startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
 import type { Report } from '../../src/report/model.js';
+import { md } from '../../src/report/markdown.js';
+import { sanitize } from '../../src/report/sanitize.js';
 
 const DEMO = join(ROOT, 'fixtures', 'demo-cluster');
 const collectedAt = new Date(JSON.parse(readFileSync(join(DEMO, 'snapshot.json'), 'utf8')).collectedAt);
@@ -134,5 +136,57 @@ describe('-o values', () => {
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as { id: string }[]).map((c) => c.id)).toContain('missing-probes');
     expect((await runCli(['list', '-o', 'sarif'])).code).toBe(2);
+  });
+});
+
+describe('a hostile pod name through the built CLI', () => {
+  // The demo cluster's standalone Pod default/echo-server (a missing-probes finding on the Pod itself),
+  // renamed — pod and container — to everything that breaks an output format.
+  const EVIL = 'echo|`x`%25%0A::error::pwned\n::warning::two\r\u001b[31mred<b>&';
+  const snap = join(tmp, 'hostile-snapshot');
+  const dir = join(tmp, 'hostile-out');
+  let r: Awaited<ReturnType<typeof runCli>>;
+  const file = (name: string) => readFileSync(join(dir, name), 'utf8');
+
+  beforeAll(async () => {
+    cpSync(DEMO, snap, { recursive: true });
+    const pods = join(snap, 'api', 'Pod.jsonl');
+    writeFileSync(pods, readFileSync(pods, 'utf8').split('\n').map((line) => {
+      if (!line.includes('"echo-server"')) return line;
+      const pod = JSON.parse(line) as { metadata: { name: string }; spec: { containers: { name: string }[] } };
+      pod.metadata.name = `pod-${EVIL}`;
+      pod.spec.containers[0]!.name = `c-${EVIL}`;
+      return JSON.stringify(pod);
+    }).join('\n'));
+    mkdirSync(dir);
+    r = await runCli(['--snapshot', snap, '--fail-on', 'none', '-o', 'github', '-o', `markdown=${join(dir, 'r.md')}`,
+      '-o', `junit=${join(dir, 'r.xml')}`, '-o', `json=${join(dir, 'r.json')}`, '-o', `yaml=${join(dir, 'r.yaml')}`]);
+  }, 60_000);
+
+  it('is one finding in the report, its target intact (control characters made visible)', () => {
+    expect(r.code).toBe(0);
+    const report = JSON.parse(file('r.json')) as Report;
+    const hostile = report.findings.filter((f) => f.target.name.startsWith('pod-echo|'));
+    expect(hostile).toHaveLength(1);
+    expect(hostile[0]!.target).toEqual({ kind: 'Pod', namespace: 'default', name: sanitize(`pod-${EVIL}`), container: sanitize(`c-${EVIL}`) });
+    expect(parseYaml(file('r.yaml'))).toEqual(report);
+  });
+
+  it('stays one GitHub command per finding', () => {
+    const report = JSON.parse(file('r.json')) as Report;
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines.filter((l) => l.startsWith('::'))).toHaveLength(report.findings.length);
+    expect(lines.filter((l) => /^::(error|warning|notice) /.test(l))).toHaveLength(report.findings.length);
+    expect(r.stdout).not.toMatch(/[\r\u001b]/);
+  });
+
+  it('stays one Markdown heading and well-formed JUnit', () => {
+    const doc = file('r.md');
+    const heading = doc.split('\n').filter((l) => l.startsWith('#### ') && l.includes('pod-echo'));
+    expect(heading).toHaveLength(1);
+    expect(heading[0]).toBe(`#### 🟠 WARNING · ${md(sanitize(`Pod/default/pod-${EVIL} container c-${EVIL}`))}`);
+    const xml = file('r.xml');
+    expect(XMLValidator.validate(xml)).toBe(true);
+    expect(xml).toContain('name="Pod/default/pod-echo|`x`%25%0A::error::pwned&#10;::warning::two\\x0d\\x1b[31mred&lt;b&gt;&amp; container c-echo');
   });
 });
