@@ -73,7 +73,7 @@ export function renderSarif(input: Report, opts: SarifOptions = {}): string {
   const started = new Date(report.startedAt);
   const notifications = [
     ...report.checks.filter((c) => c.status === 'error').map((c) => ({
-      level: 'error', message: { text: `check ${c.id} failed: ${c.reason ?? 'unknown error'}` }, associatedRule: { id: c.id },
+      level: 'error', message: { text: `check ${c.id} failed: ${c.reason ?? 'unknown error'}` }, properties: { check: c.id },
     })),
     ...report.gaps.map((g) => ({
       level: 'warning',
