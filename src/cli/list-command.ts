@@ -1,9 +1,8 @@
 // `list` and `explain`: what the checks are, from the registry and the checks' READMEs.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { CHECKS } from '../../checks/index.js';
 import { UsageError } from '../errors.js';
 import { BUILTIN_CHECK_IDS, type CheckDefinition } from '../engine/types.js';
+import { checkReadme } from '../report/check-readme.js';
 
 /** The built-in checks and those of the given --plugin modules. */
 export async function registryWith(plugins: readonly string[]): Promise<CheckDefinition[]> {
@@ -52,17 +51,8 @@ export function explainCheck(id: string, registry: readonly CheckDefinition[] = 
   }
   const header = `${check.id} — ${check.title}\nseverity up to: ${check.severity}\n\n`;
   // Built-in READMEs list their rules; an external check's text may not, so they are appended.
-  const readme = check.id.includes('/') ? check.readme : findReadme(id);
+  const readme = check.id.includes('/') ? check.readme : checkReadme(id);
   if (readme && !check.id.includes('/')) return header + readme;
   const rules = Object.entries(check.rules).map(([rule, r]) => `  ${rule}: ${r.description}`).join('\n');
   return header + (readme ? readme.trimEnd() : check.description) + `\n\nRules (${check.id}/<rule>):\n${rules}\n`;
-}
-
-function findReadme(id: string): string | undefined {
-  // dist/src/cli → package root; src/cli (tests) → package root.
-  for (const up of ['../../..', '../..']) {
-    const file = join(import.meta.dirname, up, 'checks', id, 'README.md');
-    if (existsSync(file)) return readFileSync(file, 'utf8');
-  }
-  return undefined;
 }

@@ -3,6 +3,7 @@
 // --help, --version, list and explain must stay fast: the Kubernetes client is imported lazily.
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, UsageError } from '../errors.js';
+import { OUTPUT_FORMATS } from '../report/output-targets.js';
 import { toolVersion } from './version.js';
 
 const program = new Command('kubectl-checkup');
@@ -24,7 +25,7 @@ program
   .option('-A, --all-namespaces', 'check all namespaces (the default; accepted for kubectl muscle memory)')
   .option('-l, --selector <selector>', 'label selector for workloads and pods, e.g. app=web,tier!=cache')
   .option('--request-timeout <duration>', 'timeout of each API request, e.g. 30s, 1m; 0 = none', '30s')
-  .addOption(new Option('-o, --output <format>', 'report format').choices(['text', 'json']).default('text'))
+  .addOption(new Option('-o, --output <format[=file]>', `report format, repeatable: ${OUTPUT_FORMATS.join(', ')}; FORMAT=FILE writes a file (at most one format goes to stdout; text when none does)`).argParser(collect).default([], 'text'))
   // What to run.
   .option('--checks <ids>', 'run only these checks (comma-separated ids; see `list`)')
   .option('--skip <ids>', 'do not run these checks (comma-separated ids)')
@@ -68,6 +69,8 @@ Examples:
   kubectl checkup --no-ssh -n shop                  API checks on one namespace
   kubectl checkup --checks syn-backlog --nodes node-3 --sudo --ssh-user admin
   kubectl checkup -o json --fail-on warning         CI gate: fail the pipeline on warnings
+  kubectl checkup -o github -o sarif=checkup.sarif  GitHub Actions: annotations in the log, SARIF for code scanning
+  kubectl checkup -o junit=checkup.xml              GitLab/Jenkins test report (the text report still goes to stdout)
   kubectl checkup --save-snapshot ./snap            collect once, then: kubectl checkup --snapshot ./snap
   kubectl checkup --snapshot fixtures/demo-cluster  the bundled demo cluster, no cluster needed
   helm template web ./chart | kubectl checkup -f -  pre-deploy gate on a rendered chart (also: -f k8s/ -R)`)

@@ -6,10 +6,11 @@ import { BUILTIN_CHECK_IDS, type CheckDefinition, type Severity } from '../engin
 import { parseLabelSelector } from '../kube/selectors.js';
 import { manifestPaths } from '../manifests/flags.js';
 import { DEFAULT_PROBE_IMAGE, DEFAULT_PROBE_NAMESPACE } from '../node/probe-pod.js';
+import { parseOutputTargets, type OutputTarget } from '../report/output-targets.js';
 
 export interface RawFlags {
   kubeconfig?: string; context?: string; namespace?: string; allNamespaces?: boolean; selector?: string;
-  requestTimeout: string; output: 'text' | 'json'; checks?: string; skip?: string; nodes?: string;
+  requestTimeout: string; output: string[]; checks?: string; skip?: string; nodes?: string;
   failOn: Severity | 'none'; sampleInterval: string; ssh: boolean; sshUser?: string; sshIdentity?: string;
   sshPort?: string; sshConfig?: string; sshOption: string[]; sshJump?: string; sudo?: boolean;
   sshAddress: 'internal-ip' | 'external-ip' | 'hostname' | 'name'; sshConcurrency: string; nodeTimeout: string;
@@ -31,7 +32,8 @@ export interface RunOptions {
   namespace?: string;
   labelSelector?: string;
   requestTimeoutMs: number;
-  output: 'text' | 'json';
+  /** Where each rendering of the report goes (-o FORMAT[=FILE]); exactly one may be stdout. */
+  output: OutputTarget[];
   failOn: Severity | 'none';
   sampleIntervalSeconds: number;
   nodeFilter?: (node: V1Node) => boolean;
@@ -69,7 +71,7 @@ export function parseRunOptions(f: RawFlags, registry: readonly CheckDefinition[
     namespace: f.namespace,
     labelSelector: f.selector,
     requestTimeoutMs: parseDuration(f.requestTimeout),
-    output: f.output,
+    output: parseOutputTargets(f.output),
     failOn: f.failOn,
     sampleIntervalSeconds,
     nodeFilter: f.nodes ? parseNodeFilter(f.nodes) : undefined,

@@ -1,10 +1,11 @@
 // The main job: options → sources → engine → report → exit code.
 import { CHECKS } from '../../checks/index.js';
 import { runChecks, type RunOutput } from '../engine/run.js';
+import type { CheckDefinition } from '../engine/types.js';
 import type { ApiSource, NodeSource } from '../engine/source.js';
 import { buildReport, hasFindingsAtOrAbove, type Report, type ReportWarning } from '../report/model.js';
-import { renderJson } from '../report/json.js';
-import { renderText } from '../report/text.js';
+import { checkReadme } from '../report/check-readme.js';
+import { checkOutputFiles, writeOutputs } from '../report/write-outputs.js';
 import { SnapshotSource } from '../snapshot/read.js';
 import { SnapshotWriter } from '../snapshot/write.js';
 import { AnnotationIndex } from '../policy/annotations.js';
@@ -20,12 +21,13 @@ export async function runCommand(flags: RawFlags): Promise<number> {
   const { policy, registry } = await loadPolicy(flags, CHECKS);
   const opts = parseRunOptions(flags, registry, policy.config);
   const annotations = policy.annotations ? new AnnotationIndex(registry.map((c) => c.id)) : undefined;
+  checkOutputFiles(opts.output);
   const startedAt = new Date();
   const t0 = performance.now();
   if (opts.manifests) {
     const { runManifestOptions } = await import('../manifests/command.js');
     const { run, warnings } = await runManifestOptions(opts, opts.manifests, { checkOptions: policy.config?.settings, observe: annotations });
-    return printReport(opts, run, { startedAt, t0, source: 'manifests', warnings, policy, annotations });
+    return printReport(opts, run, { startedAt, t0, source: 'manifests', warnings, policy, annotations, registry });
   }
 
   let api: ApiSource;
@@ -84,12 +86,14 @@ export async function runCommand(flags: RawFlags): Promise<number> {
     process.stderr.write(`snapshot saved to ${opts.saveSnapshot} (API objects incl. ConfigMap data, events and node probe output; no Secrets — review before sharing)\n`);
   }
 
-  return printReport(opts, run, { startedAt, t0, source: opts.snapshot ? 'snapshot' : 'cluster', warnings: [], policy, annotations });
+  return printReport(opts, run, { startedAt, t0, source: opts.snapshot ? 'snapshot' : 'cluster', warnings: [], policy, annotations, registry });
 }
 
-/** Report: severities re-graded, suppressions applied (config, annotations, baseline), then rendered. */
+/** Report: severities re-graded, suppressions applied (config, annotations, baseline), then written in
+ * every format asked for. */
 function printReport(opts: RunOptions, run: RunOutput, meta: {
   startedAt: Date; t0: number; source: Report['source']; warnings: ReportWarning[]; policy: Policy; annotations?: AnnotationIndex;
+  registry: readonly CheckDefinition[];
 }): number {
   const { startedAt, t0, policy } = meta;
   const built = buildReport(regrade(run, policy.config?.severity ?? new Map()), { version: toolVersion(), startedAt, durationMs: Math.round(performance.now() - t0), source: meta.source });
@@ -97,11 +101,14 @@ function printReport(opts: RunOptions, run: RunOutput, meta: {
   const report = applySuppressions(built, {
     now: run.now, rules: policy.config?.suppress ?? [], annotations: meta.annotations, baseline: policy.baseline, warnings: policy.config?.warnings ?? [], namespace: opts.namespace,
   });
-  process.stdout.write(opts.output === 'json' ? renderJson(report) : renderText(report, {
-    colorLevel: colorLevel(process.stdout),
-    snapshot: opts.snapshot ? { collectedAt: run.now } : undefined,
-    ssh: opts.ssh,
-  }));
+  writeOutputs(opts.output, report, {
+    text: { snapshot: opts.snapshot ? { collectedAt: run.now } : undefined, ssh: opts.ssh },
+    sarif: { checkDocs: (id) => {
+      const check = meta.registry.find((c) => c.id === id);
+      return check && { title: check.title, description: check.description, readme: check.id.includes('/') ? check.readme : checkReadme(id), rules: check.rules };
+    } },
+    stdoutColorLevel: colorLevel(process.stdout),
+  }, process.stdout);
   return hasFindingsAtOrAbove(report, opts.failOn) || (opts.failOnGaps && hasGapsOrErrors(report)) ? 1 : 0;
 }
 

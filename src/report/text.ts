@@ -1,18 +1,25 @@
-// The human report (kube-bench layout): status per check → findings with evidence, expected/actual
-// and remediation → summary with counts and gaps. Colour only when the caller says so.
+// The human report, for someone woken at 3 a.m.: the worst problems first, one compact block per
+// finding (target, message, numbered fix), then the check table and the summary. `-o wide` adds each
+// finding's expected/actual and evidence (kubectl's habit); the machine formats always carry them.
+// Colour only when the caller says so.
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { CheckStatus, Finding, Severity } from '../engine/types.js';
 import { evidenceTime } from '../kube/events.js';
-import type { Report } from './model.js';
+import { ruleLabel, targetLabel } from './finding-names.js';
+import type { Report, SuppressedFinding, Suppression } from './model.js';
 import { sanitize, sanitizeLine } from './sanitize.js';
 
 export interface TextOptions {
   colorLevel: 0 | 1 | 2 | 3;
+  /** `-o wide`: every finding with expected/actual and its evidence, and each suppressed finding. */
+  wide?: boolean;
   /** Where the data came from: a replayed snapshot is said so, with its collection time. */
   snapshot?: { collectedAt: Date };
   /** False with --no-ssh: the node line then says nodes were not probed rather than "0 reached". */
   ssh?: boolean;
 }
+
+const SEVERITIES: Severity[] = ['critical', 'warning', 'info'];
 
 export function renderText(report: Report, opts: TextOptions): string {
   const c = new Chalk({ level: opts.colorLevel });
@@ -21,41 +28,47 @@ export function renderText(report: Report, opts: TextOptions): string {
   const where = report.source === 'manifests' ? 'manifests, no cluster' : cl.context ? `context ${sanitizeLine(cl.context)}${cl.server ? ` (${sanitizeLine(cl.server)})` : ''}` : 'no context';
   const source = opts.snapshot ? ` · snapshot collected ${evidenceTime(opts.snapshot.collectedAt.getTime())}` : '';
   out.push(c.bold(`kubectl-checkup ${report.tool.version}`) + c.dim(` · ${where}${cl.version ? ` · Kubernetes ${sanitizeLine(cl.version)}` : ''}${source}`));
-  out.push('');
 
-  out.push(c.bold('CHECKS'));
+  if (report.findings.length) {
+    out.push('', c.bold('FINDINGS') + c.dim(opts.wide ? ' (worst first)' : ' (worst first; evidence with -o wide)'));
+    // Worst first across checks; within a severity the report's order (by check, then target) holds.
+    for (const severity of SEVERITIES) {
+      for (const f of report.findings.filter((x) => x.severity === severity)) out.push('', ...renderFinding(c, f, Boolean(opts.wide)));
+    }
+  }
+
+  out.push('', c.bold('CHECKS'));
   const width = Math.max(...report.checks.map((r) => r.id.length), 10);
   for (const r of report.checks) {
     const counts = countBySeverity(report.findings.filter((f) => f.check === r.id));
     const detail = r.status === 'fail' || (r.status === 'pass' && counts) ? c.dim(`  ${counts}`) : '';
     const reason = r.reason ? c.dim(` — ${sanitizeLine(r.reason)}`) : '';
-    out.push(`${statusTag(c, r.status)} ${r.id.padEnd(width)}  ${r.title}${detail}${reason}`);
+    out.push(`${statusTag(c, r.status)} ${sanitizeLine(r.id).padEnd(width)}  ${sanitizeLine(r.title)}${detail}${reason}`);
   }
 
-  if (report.findings.length) {
-    out.push('', c.bold('FINDINGS'));
-    let lastCheck = '';
-    for (const f of report.findings) {
-      if (f.check !== lastCheck) {
-        const title = report.checks.find((r) => r.id === f.check)?.title ?? '';
-        out.push('', c.bold.underline(`${f.check}`) + c.dim(` — ${title}`));
-        lastCheck = f.check;
-      }
-      out.push(...renderFinding(c, f));
-    }
+  if (opts.wide && report.suppressed.length) {
+    out.push('', c.bold('SUPPRESSED'));
+    for (const f of report.suppressed) out.push(`  ${sanitizeLine(targetLabel(f.target))} (${sanitizeLine(ruleLabel(f))}) — ${suppressionText(f.suppression)}`);
+  }
+
+  if (report.warnings.length) {
+    out.push('', c.bold.yellow('WARNINGS'));
+    for (const w of report.warnings) out.push(`  ${c.yellow(sanitizeLine(w.code))}: ${sanitizeLine(w.message)}`);
   }
 
   const s = report.summary;
   out.push('', c.bold('SUMMARY'));
-  out.push(`checks:   ${s.checks.pass} pass, ${s.checks.fail} fail, ${s.checks.skip} skip, ${s.checks.error} error`);
-  out.push(`findings: ${c.red(`${s.findings.critical} critical`)}, ${c.yellow(`${s.findings.warning} warning`)}, ${c.blue(`${s.findings.info} info`)}`);
+  out.push(`checks:     ${s.checks.pass} pass, ${s.checks.fail} fail, ${s.checks.skip} skip, ${s.checks.error} error`);
+  out.push(`findings:   ${c.red(`${s.findings.critical} critical`)}, ${c.yellow(`${s.findings.warning} warning`)}, ${c.blue(`${s.findings.info} info`)}`);
+  if (s.suppressed) out.push(`suppressed: ${s.suppressed}${suppressedBy(report.suppressed)}${opts.wide ? '' : c.dim(' — listed with -o wide')}`);
+  if (s.fixed !== undefined) out.push(`fixed:      ${s.fixed} (in the baseline, no longer found)`);
   if (s.nodes.total) {
-    out.push(`nodes:    ${opts.ssh === false ? `${s.nodes.total} not probed (--no-ssh)`
+    out.push(`nodes:      ${opts.ssh === false ? `${s.nodes.total} not probed (--no-ssh)`
       : opts.snapshot ? `${s.nodes.reached} of ${s.nodes.total} reached when the snapshot was collected`
       : `${s.nodes.reached} of ${s.nodes.total} reached over SSH`}`);
   }
   if (report.gaps.length) {
-    out.push(`gaps:     ${report.gaps.length} (data that could not be collected)`);
+    out.push(`gaps:       ${report.gaps.length} (data that could not be collected)`);
     for (const g of report.gaps) {
       const what = g.source === 'api' ? `api ${g.resource}` : `${g.source} ${g.node}${g.probe ? ` [${g.probe}]` : ''}`;
       out.push(c.dim(`  - ${sanitizeLine(what)}: ${sanitizeLine(g.reason)}`));
@@ -64,28 +77,43 @@ export function renderText(report: Report, opts: TextOptions): string {
   return out.join('\n') + '\n';
 }
 
-function renderFinding(c: ChalkInstance, f: Finding): string[] {
-  const t = f.target;
-  const target = `${t.kind}/${t.namespace ? `${t.namespace}/` : ''}${t.name}${t.container ? ` container ${t.container}` : ''}`;
-  const lines = [`  ${severityTag(c, f.severity)} ${c.bold(sanitizeLine(target))}`, `    ${sanitizeLine(f.message)}`];
-  const l = f.location;
-  if (l) lines.splice(1, 0, `    ${c.cyan(sanitizeLine(`${l.file}:${l.line}`))}${l.source ? c.dim(` (${sanitizeLine(l.source)})`) : ''}`);
-  if (f.expected !== undefined || f.actual !== undefined) {
-    lines.push(c.dim(`    expected: ${sanitizeLine(f.expected ?? '-')}   actual: ${sanitizeLine(f.actual ?? '-')}`));
-  }
-  if (f.evidence && Object.keys(f.evidence).length) {
-    lines.push(c.dim('    evidence:'));
-    for (const [k, v] of Object.entries(f.evidence)) {
-      if (v !== undefined) lines.push(...formatValue(k, v, 6).map((l) => c.dim(l)));
+function renderFinding(c: ChalkInstance, f: Finding, wide: boolean): string[] {
+  const lines = [`${severityTag(c, f.severity)} ${c.bold(sanitizeLine(targetLabel(f.target)))}  ${c.dim(sanitizeLine(ruleLabel(f)))}`];
+  // A manifest finding is fixed in a file: where comes before what.
+  if (f.location) lines.push(`  at ${sanitizeLine(`${f.location.file}:${f.location.line}${f.location.source ? ` (${f.location.source})` : ''}`)}`);
+  lines.push(...indented(sanitize(f.message), '  '));
+  if (wide) {
+    if (f.expected !== undefined) lines.push(c.dim(`  expected: ${sanitizeLine(f.expected)}`));
+    if (f.actual !== undefined) lines.push(c.dim(`  actual:   ${sanitizeLine(f.actual)}`));
+    if (f.evidence && Object.keys(f.evidence).length) {
+      lines.push(c.dim('  evidence:'));
+      for (const [k, v] of Object.entries(f.evidence)) {
+        if (v !== undefined) lines.push(...formatValue(k, v, 4).map((l) => c.dim(l)));
+      }
     }
   }
-  lines.push(`    ${c.green('fix:')} ${sanitizeLine(f.remediation.summary)}`);
+  lines.push(`  ${c.green('fix:')} ${sanitizeLine(f.remediation.summary)}`);
   (f.remediation.steps ?? []).forEach((step, i) => {
     const [first, ...rest] = sanitize(step).split('\n');
-    lines.push(`      ${i + 1}. ${first}`, ...rest.map((l) => `         ${l}`));
+    lines.push(`    ${i + 1}. ${first}`, ...rest.map((l) => `       ${l}`));
   });
-  if (f.docs) lines.push(c.dim(`    docs: ${sanitizeLine(f.docs)}`));
+  if (f.docs) lines.push(c.dim(`  docs: ${sanitizeLine(f.docs)}`));
   return lines;
+}
+
+function indented(text: string, pad: string): string[] {
+  return text.split('\n').map((l) => `${pad}${l.replace(/\t/g, ' ')}`);
+}
+
+function suppressionText(s: Suppression): string {
+  return `by ${s.by}: ${sanitizeLine(s.reason)}${s.until ? ` (until ${sanitizeLine(s.until)})` : ''}`;
+}
+
+/** " (2 by config, 1 by baseline)" — who silenced what matters more than how many. */
+function suppressedBy(list: SuppressedFinding[]): string {
+  const n = new Map<string, number>();
+  for (const f of list) n.set(f.suppression.by, (n.get(f.suppression.by) ?? 0) + 1);
+  return n.size ? ` (${[...n].map(([by, k]) => `${k} by ${sanitizeLine(by)}`).join(', ')})` : '';
 }
 
 /** Evidence is plain data: scalars inline, short scalar lists joined, objects and long lists nested. */
@@ -110,7 +138,7 @@ function inline(o: object): string {
 function countBySeverity(findings: Finding[]): string {
   const n = { critical: 0, warning: 0, info: 0 };
   for (const f of findings) n[f.severity]++;
-  return (['critical', 'warning', 'info'] as const).filter((s) => n[s]).map((s) => `${n[s]} ${s}`).join(', ');
+  return SEVERITIES.filter((s) => n[s]).map((s) => `${n[s]} ${s}`).join(', ');
 }
 
 function statusTag(c: ChalkInstance, s: CheckStatus): string {

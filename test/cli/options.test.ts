@@ -7,7 +7,7 @@ const check = (id: 'missing-probes' | 'evicted-pods' | 'syn-backlog') =>
   defineCheck({ id, title: id, severity: 'warning', description: '', rules: { r: { description: 'd' } }, needs: {}, create: () => ({}) });
 const registry = [check('evicted-pods'), check('missing-probes'), check('syn-backlog')];
 const base: RawFlags = {
-  requestTimeout: '30s', output: 'text', failOn: 'critical', sampleInterval: '5', ssh: true, sshOption: [],
+  requestTimeout: '30s', output: [], failOn: 'critical', sampleInterval: '5', ssh: true, sshOption: [],
   sshAddress: 'internal-ip', sshConcurrency: '16', nodeTimeout: '30',
 };
 
@@ -85,5 +85,19 @@ describe('--node-access', () => {
     expect(() => parseRunOptions({ ...base, nodeAccess: 'pod', probeNamespace: 'Not_A_Namespace' }, registry)).toThrow(/not a valid namespace name/);
     expect(() => parseRunOptions({ ...base, nodeAccess: 'pod', probeImage: 'busybox; rm -rf /' }, registry)).toThrow(/expected an image reference/);
     expect(() => parseRunOptions({ ...base, nodeAccess: 'pod', dryRun: true, snapshot: 'dir' }, registry)).toThrow(/does not apply to --snapshot/);
+  });
+});
+
+describe('-o/--output', () => {
+  it('defaults to text on stdout; FORMAT=FILE splits at the first "="; text goes to stdout when every -o is a file', () => {
+    expect(parseRunOptions(base, registry).output).toEqual([{ format: 'text' }]);
+    expect(parseRunOptions({ ...base, output: ['github', 'sarif=out=1.sarif'] }, registry).output).toEqual([{ format: 'github' }, { format: 'sarif', file: 'out=1.sarif' }]);
+    expect(parseRunOptions({ ...base, output: ['junit=r.xml'] }, registry).output).toEqual([{ format: 'text' }, { format: 'junit', file: 'r.xml' }]);
+  });
+
+  it('refuses unknown formats, two to stdout, and one file twice (however it is spelled)', () => {
+    expect(() => parseRunOptions({ ...base, output: ['jsonl'] }, registry)).toThrow(UsageError);
+    expect(() => parseRunOptions({ ...base, output: ['text', 'wide'] }, registry)).toThrow(/text and wide would both go to stdout/);
+    expect(() => parseRunOptions({ ...base, output: ['json=r', 'yaml=./r'] }, registry)).toThrow(/named twice/);
   });
 });

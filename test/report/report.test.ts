@@ -2,8 +2,10 @@ import { describe, expect, it } from '@jest/globals';
 import { buildReport, hasFindingsAtOrAbove } from '../../src/report/model.js';
 import { renderJson } from '../../src/report/json.js';
 import { renderText } from '../../src/report/text.js';
-import { sanitize } from '../../src/report/sanitize.js';
+import { sanitize, sanitizeLine } from '../../src/report/sanitize.js';
+import { EVIL, hostileReport } from './hostile-report.js';
 import type { RunOutput } from '../../src/engine/run.js';
+import type { Finding } from '../../src/engine/types.js';
 
 const run: RunOutput = {
   cluster: { context: 'prod', server: 'https://10.0.0.1:6443', version: 'v1.32.4' },
@@ -42,7 +44,7 @@ describe('report model', () => {
 
   it('leaves out evidence that is undefined', () => {
     const r = buildReport({ ...run, findings: [{ check: 'evicted-pods', rule: 'r', severity: 'info', target: { kind: 'Node', name: 'a' }, message: 'm', remediation: { summary: 's' }, evidence: { gone: undefined, nested: { x: undefined, y: 1 } } }] }, { version: '0.1.0', startedAt: new Date(0), durationMs: 1 });
-    const text = renderText(r, { colorLevel: 0 });
+    const text = renderText(r, { colorLevel: 0, wide: true });
     expect(text).not.toContain('undefined');
     expect(text).toContain('y: 1');
   });
@@ -75,42 +77,117 @@ describe('sanitize', () => {
 
 describe('renderText', () => {
   const text = renderText(report, { colorLevel: 0 });
+  const wide = renderText(report, { colorLevel: 0, wide: true });
 
-  it('shows status per check, findings with evidence and fix, then the summary and gaps', () => {
+  it('shows findings worst first with the fix, then status per check, then the summary and gaps', () => {
     expect(text).toContain('[FAIL]  evicted-pods');
     expect(text).toContain('[SKIP]  syn-backlog');
     expect(text).toContain('node checks not evaluated: --no-ssh');
     expect(text).toContain('CRITICAL Node/evil\\x1b[31mred');
-    expect(text).toContain('expected: 0   actual: 2');
-    expect(text).toContain('pods: a, b');
     expect(text).toContain('fix: clean up');
-    expect(text).toContain('2. kubectl delete pod x');
-    expect(text).toContain('checks:   0 pass, 1 fail, 1 skip, 0 error');
-    expect(text).toContain('nodes:    1 of 2 reached over SSH');
+    expect(text).toContain('  1. kubectl get pods\n    2. kubectl delete pod x');
+    expect(text).toContain('checks:     0 pass, 1 fail, 1 skip, 0 error');
+    expect(text).toContain('nodes:      1 of 2 reached over SSH');
     expect(text).toContain('ssh n2: connection refused');
     expect(text).toContain('api nodes/proxy: forbidden');
-    expect(text.indexOf('CHECKS')).toBeLessThan(text.indexOf('FINDINGS'));
-    expect(text.indexOf('FINDINGS')).toBeLessThan(text.indexOf('SUMMARY'));
+    expect(text.indexOf('FINDINGS')).toBeLessThan(text.indexOf('CHECKS'));
+    expect(text.indexOf('CHECKS')).toBeLessThan(text.indexOf('SUMMARY'));
+    expect(text.indexOf('CRITICAL')).toBeLessThan(text.indexOf('WARNING'));
+  });
+
+  it('is compact: no evidence and no expected/actual (they repeat the message); -o wide adds them', () => {
+    expect(text).not.toContain('expected:');
+    expect(text).not.toContain('pods: a, b');
+    expect(text).not.toContain('evidence:');
+    expect(wide).toContain('expected: 0');
+    expect(wide).toContain('actual:   2');
+    expect(wide).toContain('pods: a, b');
+    expect(wide).toContain('byNode:\n      n1: 2');
+    // Otherwise the same report: every compact line is in the wide one, in the same order.
+    const wideLines = wide.split('\n');
+    let at = 0;
+    for (const line of text.split('\n').filter((l) => !l.startsWith('FINDINGS'))) {
+      at = wideLines.indexOf(line, at);
+      expect([line, at >= 0]).toEqual([line, true]);
+    }
+  });
+
+  it('orders by severity across checks, keeping the report order within a severity', () => {
+    const r = buildReport({ ...run, findings: [
+      { check: 'missing-probes', rule: 'r', severity: 'critical', target: { kind: 'Deployment', name: 'm-crit' }, message: 'm', remediation: { summary: 's' } },
+      { check: 'missing-probes', rule: 'r', severity: 'info', target: { kind: 'Deployment', name: 'm-info' }, message: 'm', remediation: { summary: 's' } },
+      { check: 'evicted-pods', rule: 'r', severity: 'warning', target: { kind: 'Node', name: 'e-warn' }, message: 'm', remediation: { summary: 's' } },
+      { check: 'evicted-pods', rule: 'r', severity: 'critical', target: { kind: 'Node', name: 'e-crit' }, message: 'm', remediation: { summary: 's' } },
+    ] }, { version: '0.1.0', startedAt: new Date(0), durationMs: 1 });
+    const order = renderText(r, { colorLevel: 0 }).split('\n').filter((l) => /^(CRITICAL|WARNING|INFO) /.test(l)).map((l) => l.split(/\s+/)[1]);
+    expect(order).toEqual(['Node/e-crit', 'Deployment/m-crit', 'Node/e-warn', 'Deployment/m-info']);
+  });
+
+  it('names the rule when the finding has one, else the check', () => {
+    const r = buildReport({ ...run, findings: [
+      { check: 'missing-probes', rule: 'noReadinessProbe', severity: 'warning', target: { kind: 'Deployment', namespace: 'shop', name: 'cart', container: 'cart' }, message: 'm', remediation: { summary: 's' } },
+      // A report from before rule ids (e.g. read back from an old baseline) has none.
+      { check: 'evicted-pods', severity: 'warning', target: { kind: 'Node', name: 'n1' }, message: 'm', remediation: { summary: 's' } } as Finding,
+    ] }, { version: '0.1.0', startedAt: new Date(0), durationMs: 1 });
+    const t = renderText(r, { colorLevel: 0 });
+    expect(t).toContain('WARNING  Deployment/shop/cart container cart  missing-probes/noReadinessProbe\n');
+    expect(t).toContain('WARNING  Node/n1  evicted-pods\n');
   });
 
   it('never lets a raw escape character through', () => {
     expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    expect(wide).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
   });
 
   it('says when the data is a snapshot, and when nodes were not probed', () => {
     const snap = renderText(report, { colorLevel: 0, snapshot: { collectedAt: new Date('2026-11-25T10:00:00Z') } });
     expect(snap.split('\n')[0]).toContain('snapshot collected 2026-11-25T10:00:00Z');
-    expect(snap).toContain('nodes:    1 of 2 reached when the snapshot was collected');
-    expect(renderText(report, { colorLevel: 0, ssh: false })).toContain('nodes:    2 not probed (--no-ssh)');
+    expect(snap).toContain('nodes:      1 of 2 reached when the snapshot was collected');
+    expect(renderText(report, { colorLevel: 0, ssh: false })).toContain('nodes:      2 not probed (--no-ssh)');
+  });
+
+  it('says how many findings were suppressed, by what, and the warnings; -o wide lists the suppressed', () => {
+    const f = report.findings[1]!;
+    const r = {
+      ...report,
+      summary: { ...report.summary, suppressed: 3, fixed: 2 },
+      suppressed: [
+        { ...f, suppression: { by: 'config' as const, reason: 'batch jobs', until: '2027-03-01' } },
+        { ...f, suppression: { by: 'baseline' as const, reason: 'in the baseline', until: null } },
+        { ...f, suppression: { by: 'config' as const, reason: 'other', until: null } },
+      ],
+      warnings: [{ code: 'suppression-expired', message: 'missing-probes in batch-* expired on 2026-01-01' }],
+    };
+    const t = renderText(r, { colorLevel: 0 });
+    expect(t).toContain('suppressed: 3 (2 by config, 1 by baseline) — listed with -o wide');
+    expect(t).toContain('fixed:      2 (in the baseline, no longer found)');
+    expect(t).toContain('WARNINGS\n  suppression-expired: missing-probes in batch-* expired on 2026-01-01');
+    expect(t).not.toContain('batch jobs');
+    const w = renderText(r, { colorLevel: 0, wide: true });
+    expect(w).toContain('SUPPRESSED\n  Node/n1 (evicted-pods/r) — by config: batch jobs (until 2027-03-01)');
+    expect(renderText(report, { colorLevel: 0 })).not.toMatch(/suppressed:|WARNINGS/);
   });
 
   it('sanitises evidence keys too', () => {
     const r = buildReport({ ...run, findings: [{ check: 'evicted-pods', rule: 'r', severity: 'info', target: { kind: 'Node', name: 'a' }, message: 'm', remediation: { summary: 's' }, evidence: { nested: { 'k\u001b[2J': 1 } } }] }, { version: '0.1.0', startedAt: new Date(0), durationMs: 1 });
-    expect(renderText(r, { colorLevel: 0 })).toContain('k\\x1b[2J: 1');
+    expect(renderText(r, { colorLevel: 0, wide: true })).toContain('k\\x1b[2J: 1');
   });
 
   it('colours only when asked', () => {
     expect(renderText(report, { colorLevel: 1 })).toMatch(/\u001b\[/);
+  });
+
+  it('says where a manifest finding is, right under its header', () => {
+    const t = renderText(hostileReport(), { colorLevel: 0 });
+    expect(t).toContain('CRITICAL Deployment/web/front container app  graceful-termination/noPreStop\n  at deploy/my app, v1:prod%.yaml:12\n  no preStop\n');
+    expect(t).toContain('  at <stdin>:40 (chart/templates/back.yaml)\n');
+  });
+
+  it('keeps a hostile target on its one header line, control characters made visible', () => {
+    const t = renderText(hostileReport(), { colorLevel: 0, wide: true });
+    const header = t.split('\n').find((l) => l.startsWith('CRITICAL Pod/'))!;
+    expect(header).toBe(`CRITICAL ${sanitizeLine(`Pod/ns-${EVIL}/pod-${EVIL} container c-${EVIL}`)}  missing-probes/noReadinessProbe`);
+    expect(t).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
   });
 });
 
