@@ -5,6 +5,7 @@ import type { ApiKind, KubeObject } from '../kube/resources.js';
 import type { V1Node } from '@kubernetes/client-node';
 import { parseNodeCollection, reduceNodeCollection } from '../node/parse-collection.js';
 import { collectNodeApi } from './node-api.js';
+import { ApiserverMetricsCollector } from './apiserver-metrics.js';
 import { planCollection } from './plan.js';
 import { ResourceUnavailable, type ApiSource, type ClusterInfo, type NodeSource, type NodeTarget, type ProbeInputs, type Recorder } from './source.js';
 import type { ProbeName } from '../node/probes.js';
@@ -84,6 +85,9 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
     });
   }
 
+  const metrics = new ApiserverMetricsCollector(api, checks, input.settings.sampleIntervalSeconds, input.recorder);
+  await metrics.start();
+
   const nodeTargets: NodeTarget[] = [];
   for (const list of plan.lists) {
     const kind = list.info.kind;
@@ -117,6 +121,18 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
         const s = states.get(id)!;
         s.skip ??= `${err.reason}: ${err.resource}`;
       }
+    }
+  }
+
+  if (metrics.wanted) {
+    const { metrics: m, gap } = await metrics.finish();
+    if (gap) gaps.push(gap);
+    for (const s of states.values()) {
+      const need = s.def.needs.apiserverMetrics;
+      if (!need) continue;
+      if (!m.ok && !need.optional) { s.skip ??= `API server metrics: ${m.reason}`; continue; }
+      const fn = s.visitors.ApiserverMetrics;
+      if (fn && !s.error) call(s, () => fn(m));
     }
   }
 

@@ -4,6 +4,7 @@
 import type { KubeObject, ApiKind, KindTypes } from '../kube/resources.js';
 import type { ProbeName, ProbeValues } from '../node/probes.js';
 import type { ProbeInputs } from './source.js';
+import type { Exposition } from '../metrics/prometheus-text.js';
 
 export type { KubeObject, ApiKind, KindTypes, ProbeName, ProbeValues };
 
@@ -18,7 +19,7 @@ export const CHECK_IDS = [
   'syn-backlog', 'arp-neighbor-overflow', 'cni0-bridge-mismatch', 'kubelet-gc', 'evicted-pods',
   'missing-probes', 'hostpath-log-growth', 'graceful-termination', 'jvm-container-memory',
   'cpu-throttling-kernel', 'grpc-load-imbalance', 'node-heartbeat', 'etcd-health', 'object-scale',
-  'node-imbalance',
+  'node-imbalance', 'apiserver-health', 'apiservice-availability',
 ] as const;
 export type CheckId = (typeof CHECK_IDS)[number];
 
@@ -92,7 +93,16 @@ export interface CheckNeeds {
   /** Kubelet endpoints read through the API server's node proxy (GET /api/v1/nodes/<n>/proxy/<path>),
    * for every node, with or without SSH. Optional data: forbidden → a gap, the check falls back. */
   nodeApi?: NodeApiPath[];
+  /** The API server's /metrics, scraped twice --sample-interval apart: the metric families the check
+   * reads (only those are kept). Unless optional, no metrics (403, not served) skips the check. */
+  apiserverMetrics?: { families: string[]; optional?: boolean };
 }
+
+/** The API server's metrics as a check receives them: one or two parsed scrapes (two when
+ * --sample-interval > 0), or why there are none. */
+export type ApiserverMetrics =
+  | { ok: true; scrapes: Exposition[]; intervalSeconds: number }
+  | { ok: false; reason: string };
 
 export type NodeApiPath = 'configz' | 'stats/summary';
 
@@ -145,6 +155,8 @@ export type Visitors = {
 } & {
   /** Called per node after all API lists, before any SSH (kubelet endpoints via the API server). */
   NodeApi?: (results: NodeApiResults) => void;
+  /** Called once after the API lists when the check asked for apiserverMetrics. */
+  ApiserverMetrics?: (metrics: ApiserverMetrics) => void;
   /** Data for probes that take input (ProbeDefinition.takesInput), per node, asked for after the API
    * phase: e.g. the hostPath directories of the pods on that node. It travels as data, never code. */
   probeInputs?: (node: string) => ProbeInputs;

@@ -3,7 +3,7 @@
 // run and a saved snapshot are byte-for-byte the same input. The client-node model types are used for
 // field names only: timestamps in them are typed Date but are ISO strings here — use toMillis().
 import type {
-  CoreV1Event, V1ConfigMap, V1CronJob, V1DaemonSet, V1Deployment, V1EndpointSlice, V1Job, V1Lease,
+  CoreV1Event, V1APIService, V1ConfigMap, V1Endpoints, V1CronJob, V1DaemonSet, V1Deployment, V1EndpointSlice, V1Job, V1Lease,
   V1Namespace, V1Node, V1Pod, V1ReplicaSet, V1Service, V1StatefulSet,
 } from '@kubernetes/client-node';
 
@@ -22,6 +22,8 @@ export interface KindTypes {
   Pod: V1Pod;
   Event: CoreV1Event;
   Lease: V1Lease;
+  APIService: V1APIService;
+  Endpoints: V1Endpoints;
 }
 export type ApiKind = keyof KindTypes;
 export type KubeObject = KindTypes[ApiKind];
@@ -60,6 +62,8 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('Pod', '', 'v1', 'pods', true, true),
   r('Event', '', 'v1', 'events', true),
   r('Lease', 'coordination.k8s.io', 'v1', 'leases', true, false, 'kube-node-lease'),
+  r('APIService', 'apiregistration.k8s.io', 'v1', 'apiservices', false),
+  r('Endpoints', '', 'v1', 'endpoints', true),
 ];
 
 export const API_KINDS: readonly ApiKind[] = RESOURCES.map((x) => x.kind);

@@ -23,7 +23,7 @@ export const SERVED: readonly Served[] = [
 ];
 
 /** Group order as a real kube-apiserver lists them (by priority, not alphabetically). */
-const GROUP_ORDER = ['apps', 'events.k8s.io', 'batch', 'coordination.k8s.io', 'discovery.k8s.io'];
+const GROUP_ORDER = ['apiregistration.k8s.io', 'apps', 'events.k8s.io', 'batch', 'coordination.k8s.io', 'discovery.k8s.io'];
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 const STATUS_VERBS = ['get', 'patch', 'update'];
@@ -47,6 +47,8 @@ const EXTRA: Record<string, Extra> = {
   events: { singular: 'event', shortNames: ['ev'] },
   'events.events.k8s.io': { singular: 'event', shortNames: ['ev'] },
   'leases.coordination.k8s.io': { singular: 'lease' },
+  'apiservices.apiregistration.k8s.io': { singular: 'apiservice', categories: ['api-extensions'], sub: [['status', 'APIService', STATUS_VERBS]] },
+  endpoints: { singular: 'endpoints', shortNames: ['ep'] },
 };
 
 export type IsOff = (name: string) => boolean;

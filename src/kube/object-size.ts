@@ -1,0 +1,77 @@
+// How many bytes each object took on the wire, measured from the list response as it arrives, so a
+// check can judge objects against etcd's request limit without serialising them again. Sizes hang
+// off the objects themselves in a WeakMap: they go when the page goes, and no object is changed.
+
+const sizes = new WeakMap<object, number>();
+
+/** Records the serialized size of an object (the source that parsed it knows it). */
+export function recordObjectBytes(obj: object, bytes: number): void {
+  sizes.set(obj, bytes);
+}
+
+/** The serialized size of an object as its source received it, or undefined when not measured. */
+export function objectBytes(obj: object): number | undefined {
+  return sizes.get(obj);
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * The byte length of each element of the top-level `items` array of a JSON list response, in order,
+ * found by one pass over the raw bytes (strings and escapes tracked, nothing allocated per item).
+ * UTF-8 continuation bytes are ≥ 0x80, so they can never be mistaken for JSON structure.
+ * Returns undefined when the body does not look like a list (the caller then records nothing).
+ */
+export function listItemByteLengths(body: Uint8Array): number[] | undefined {
+  const out: number[] = [];
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let stringStart = -1;
+  let lastKeyIsItems = false;
+  let inItems = false;
+  let itemStart = -1;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === BACKSLASH) escaped = true;
+      else if (c === QUOTE) {
+        inString = false;
+        // A string at depth 1 followed by ':' is a top-level key; remember whether it was "items".
+        if (depth === 1 && stringStart >= 0) lastKeyIsItems = i - stringStart === 6 && isItems(body, stringStart + 1);
+      }
+      continue;
+    }
+    switch (c) {
+      case QUOTE:
+        inString = true;
+        stringStart = depth === 1 ? i : -1;
+        if (inItems && depth === 2) itemStart = i; // a string item (not expected in a list)
+        break;
+      case 0x7b: // {
+      case 0x5b: // [
+        if (depth === 1 && c === 0x5b && lastKeyIsItems) inItems = true;
+        else if (inItems && depth === 2) itemStart = i;
+        depth++;
+        break;
+      case 0x7d: // }
+      case 0x5d: // ]
+        depth--;
+        if (inItems && depth === 2 && itemStart >= 0) { out.push(i - itemStart + 1); itemStart = -1; }
+        if (inItems && depth === 1) inItems = false;
+        break;
+      case 0x2c: // ,
+        if (depth === 1) lastKeyIsItems = false;
+        break;
+      default:
+    }
+    if (depth < 0) return undefined;
+  }
+  return depth === 0 ? out : undefined;
+}
+
+function isItems(b: Uint8Array, at: number): boolean {
+  return b[at] === 0x69 && b[at + 1] === 0x74 && b[at + 2] === 0x65 && b[at + 3] === 0x6d && b[at + 4] === 0x73;
+}
