@@ -1,6 +1,7 @@
 // The check registry, kept sorted by id. test/registry.test.ts keeps it in agreement with the
 // folders in checks/, their READMEs and their tests: add a check here when you add its folder.
 import type { CheckDefinition } from '../src/engine/types.js';
+import apiserviceAvailability from './apiservice-availability/index.js';
 import arpNeighborOverflow from './arp-neighbor-overflow/index.js';
 import cni0BridgeMismatch from './cni0-bridge-mismatch/index.js';
 import cpuThrottlingKernel from './cpu-throttling-kernel/index.js';
@@ -14,6 +15,7 @@ import missingProbes from './missing-probes/index.js';
 import synBacklog from './syn-backlog/index.js';
 
 export const CHECKS: readonly CheckDefinition[] = [
+  apiserviceAvailability,
   arpNeighborOverflow,
   cni0BridgeMismatch,
   cpuThrottlingKernel,

@@ -50,8 +50,10 @@ const r = (kind: ApiKind, group: string, version: string, plural: string, namesp
 export const RESOURCES: readonly ResourceInfo[] = [
   r('Node', '', 'v1', 'nodes', false),
   r('Namespace', '', 'v1', 'namespaces', false),
+  r('APIService', 'apiregistration.k8s.io', 'v1', 'apiservices', false),
   r('Service', '', 'v1', 'services', true),
   r('EndpointSlice', 'discovery.k8s.io', 'v1', 'endpointslices', true),
+  r('Endpoints', '', 'v1', 'endpoints', true),
   r('ConfigMap', '', 'v1', 'configmaps', true),
   r('Deployment', 'apps', 'v1', 'deployments', true, true),
   r('StatefulSet', 'apps', 'v1', 'statefulsets', true, true),
@@ -62,8 +64,6 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('Pod', '', 'v1', 'pods', true, true),
   r('Event', '', 'v1', 'events', true),
   r('Lease', 'coordination.k8s.io', 'v1', 'leases', true, false, 'kube-node-lease'),
-  r('APIService', 'apiregistration.k8s.io', 'v1', 'apiservices', false),
-  r('Endpoints', '', 'v1', 'endpoints', true),
 ];
 
 export const API_KINDS: readonly ApiKind[] = RESOURCES.map((x) => x.kind);
