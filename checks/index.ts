@@ -12,6 +12,7 @@ import hostpathLogGrowth from './hostpath-log-growth/index.js';
 import jvmContainerMemory from './jvm-container-memory/index.js';
 import kubeletGc from './kubelet-gc/index.js';
 import missingProbes from './missing-probes/index.js';
+import objectScale from './object-scale/index.js';
 import synBacklog from './syn-backlog/index.js';
 
 export const CHECKS: readonly CheckDefinition[] = [
@@ -26,5 +27,6 @@ export const CHECKS: readonly CheckDefinition[] = [
   jvmContainerMemory,
   kubeletGc,
   missingProbes,
+  objectScale,
   synBacklog,
 ];
