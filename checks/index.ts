@@ -1,6 +1,7 @@
 // The check registry, kept sorted by id. test/registry.test.ts keeps it in agreement with the
 // folders in checks/, their READMEs and their tests: add a check here when you add its folder.
 import type { CheckDefinition } from '../src/engine/types.js';
+import apiserverHealth from './apiserver-health/index.js';
 import apiserviceAvailability from './apiservice-availability/index.js';
 import arpNeighborOverflow from './arp-neighbor-overflow/index.js';
 import cni0BridgeMismatch from './cni0-bridge-mismatch/index.js';
@@ -16,6 +17,7 @@ import objectScale from './object-scale/index.js';
 import synBacklog from './syn-backlog/index.js';
 
 export const CHECKS: readonly CheckDefinition[] = [
+  apiserverHealth,
   apiserviceAvailability,
   arpNeighborOverflow,
   cni0BridgeMismatch,

@@ -45,7 +45,7 @@ export function parseExposition(text: string, keep?: (family: string) => boolean
     const nameEnd = scanName(line);
     if (nameEnd === 0) throw new MetricsParseError(`line ${lineNo}: no metric name`);
     const name = line.slice(0, nameEnd);
-    if (keep && !keep(familyOf(name, types))) continue;
+    if (keep && !keep(name) && !keep(familyOf(name, types))) continue;
     let i = nameEnd;
     let labels: Record<string, string> = {};
     if (line[i] === '{') {
