@@ -6,6 +6,7 @@ import apiserviceAvailability from './apiservice-availability/index.js';
 import arpNeighborOverflow from './arp-neighbor-overflow/index.js';
 import cni0BridgeMismatch from './cni0-bridge-mismatch/index.js';
 import cpuThrottlingKernel from './cpu-throttling-kernel/index.js';
+import etcdHealth from './etcd-health/index.js';
 import evictedPods from './evicted-pods/index.js';
 import gracefulTermination from './graceful-termination/index.js';
 import grpcLoadImbalance from './grpc-load-imbalance/index.js';
@@ -22,6 +23,7 @@ export const CHECKS: readonly CheckDefinition[] = [
   arpNeighborOverflow,
   cni0BridgeMismatch,
   cpuThrottlingKernel,
+  etcdHealth,
   evictedPods,
   gracefulTermination,
   grpcLoadImbalance,

@@ -196,7 +196,13 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
 
   progress({ type: 'evaluate' });
   for (const state of states.values()) {
-    if (!state.skip && state.visitors.finish) call(state, () => state.visitors.finish!());
+    if (!state.skip && state.visitors.finish) {
+      call(state, () => {
+        const said = state.visitors.finish!();
+        if (said?.skip) state.skip = said.skip;
+        if (said?.note) state.note = [state.note, said.note].filter(Boolean).join('; ');
+      });
+    }
   }
 
   const results: CheckResult[] = [];

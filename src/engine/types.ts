@@ -161,7 +161,9 @@ export type Visitors = {
    * phase: e.g. the hostPath directories of the pods on that node. It travels as data, never code. */
   probeInputs?: (node: string) => ProbeInputs;
   NodeProbes?: (results: NodeProbeResults) => void;
-  finish?: () => void;
+  /** May say the check could not judge after all (`skip`, e.g. no etcd reachable) or add a `note`
+   * to its result (what it judged from instead). */
+  finish?: () => void | { skip?: string; note?: string };
 };
 
 export interface CheckDefinition {

@@ -5,6 +5,8 @@ import { cgroupCpuStat } from './probes/cgroupCpuStat.js';
 import { cni0Addrs } from './probes/cni0Addrs.js';
 import { cniConfig } from './probes/cniConfig.js';
 import { diskUsage } from './probes/diskUsage.js';
+import { etcdMetrics } from './probes/etcdMetrics.js';
+import { etcdStatus } from './probes/etcdStatus.js';
 import { flannelSubnetEnv } from './probes/flannelSubnetEnv.js';
 import { hostpathUsage } from './probes/hostpathUsage.js';
 import { kernelLog } from './probes/kernelLog.js';
@@ -21,6 +23,8 @@ export const PROBES = {
   cni0Addrs,
   cniConfig,
   diskUsage,
+  etcdMetrics,
+  etcdStatus,
   flannelSubnetEnv,
   hostpathUsage,
   kernelLog,
