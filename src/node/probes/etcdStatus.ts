@@ -180,9 +180,14 @@ function parseAlarms(text: string, client: 'etcdctl' | 'curl' | 'none'): { membe
   return out;
 }
 
-/** A short reason from etcdctl/curl output (last meaningful line), e.g. "context deadline exceeded". */
+/** A short reason from etcdctl/curl output: the summary line ("Failed to get the status of endpoint …
+ * (context deadline exceeded)", "Error: …", "curl: (7) …") and the underlying dial/TLS error from
+ * etcdctl's JSON log line ("connect: connection refused", "x509: …"). */
 function errorText(text: string, rc: number): string {
   const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
-  const last = lines.find((l) => /error|refused|deadline|certificate|tls|denied|unreachable/i.test(l)) ?? lines.at(-1) ?? '';
-  return `${last.replace(/^\{"level".*"msg":"([^"]*)".*$/, '$1').slice(0, 200) || 'no output'} (exit ${rc})`;
+  const summary = lines.find((l) => /^(Error:|Failed|curl: )/.test(l));
+  const logged = lines.map((l) => /"error":"((?:[^"\\]|\\.)*)"/.exec(l)?.[1]).find(Boolean)?.replace(/\\"/g, '"');
+  const cause = logged?.split('desc = ').pop()?.replace(/^"|"$/g, '');
+  const parts = [summary, cause && !summary?.includes(cause) ? cause : undefined].filter(Boolean);
+  return `${(parts.join(': ') || lines.at(-1) || 'no output').slice(0, 300)} (exit ${rc})`;
 }
