@@ -221,7 +221,7 @@ describe('list and explain', () => {
     const explain = await runCli(['explain', 'missing-probes']);
     expect(explain.code).toBe(0);
     expect(explain.stdout).toContain('## How to fix');
-    const unknown = await runCli(['explain', 'etcd-health']);
+    const unknown = await runCli(['explain', 'node-imbalance']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('reserved check id, not implemented in this version');
   });
