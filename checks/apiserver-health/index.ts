@@ -106,7 +106,7 @@ function latency(ctx: CheckContext, w: Window, names: string[]): void {
         target: { kind: 'APIResource', name: res },
         message: `${verb} ${res} (${scope || 'unknown'} scope): p99 latency ${p} over the last ${Math.round(w.interval)} s (${h.count} requests), ` +
           `above the ${slo.seconds} s SLO for a ${slo.name}.`,
-        evidence: { verb, scope, resource: res, p99Seconds: p99.value, p99AboveHighestBucket: p99.above || undefined, requests: h.count, windowSeconds: w.interval, sloSeconds: slo.seconds, counterReset: h.reset || undefined },
+        evidence: { verb, scope, resource: res, p99Seconds: p99.value, p99AboveHighestBucket: p99.above || undefined, requests: h.count, windowSeconds: Math.round(w.interval), sloSeconds: slo.seconds, counterReset: h.reset || undefined },
         expected: `p99 ≤ ${slo.seconds} s`, actual: `p99 ${p}`,
         remediation: {
           summary: verb === 'LIST' ? 'Slow LISTs: find the clients listing without pagination or field/label selectors the watch cache can index, and page them (limit/continue) or move them to informers.'
@@ -137,7 +137,7 @@ function rejections(ctx: CheckContext, w: Window, names: string[]): void {
         target: { kind: 'PriorityLevelConfiguration', name: level },
         message: `API Priority and Fairness rejected ${e.increase} request(s) (HTTP 429) in priority level ${level} within ${Math.round(w.interval)} s` +
           (critical ? ': this level carries node heartbeats, leader election or the control plane\'s own requests — nodes can go NotReady and controllers lose their leases.' : ': clients in it are throttled and retry.'),
-        evidence: { priorityLevel: level, rejected: e.increase, reasons: e.reasons, windowSeconds: w.interval, counterReset: e.reset || undefined },
+        evidence: { priorityLevel: level, rejected: e.increase, reasons: e.reasons, windowSeconds: Math.round(w.interval), counterReset: e.reset || undefined },
         expected: 'no rejections', actual: `${e.increase} rejected`,
         remediation: {
           summary: critical ? 'Find what floods the API server (apiserver_flowcontrol_dispatched_requests_total by flow_schema) and stop it; do not starve system levels.'
@@ -189,7 +189,7 @@ function listWaste(ctx: CheckContext, w: Window, fetchedNames: string[], returne
       rule: 'listFetchesFarMoreThanReturned', severity: 'warning',
       target: { kind: 'APIResource', name: resource },
       message: `LISTs of ${resource} read ${f} objects from storage but returned ${r} within ${Math.round(w.interval)} s: clients filter with selectors the API server cannot index, so every list scans all ${resource}.`,
-      evidence: { resource, fetched: f, returned: r, windowSeconds: w.interval },
+      evidence: { resource, fetched: f, returned: r, windowSeconds: Math.round(w.interval) },
       expected: `fetched < ${LIST_WASTE_RATIO}× returned`, actual: `${Math.round(f / Math.max(r, 1))}×`,
       remediation: { summary: `Find the client (audit log, user agent) listing ${resource} with label/field selectors and move it to an informer or an indexed selector (spec.nodeName for pods); paginate large lists.` },
     });
@@ -203,7 +203,7 @@ function terminatedWatchers(ctx: CheckContext, w: Window, names: string[]): void
       ctx.report({
         rule: 'watchersTerminated', severity: 'warning', target: { kind: 'APIResource', name: g.labels.resource ?? '' },
         message: `The API server closed ${g.increase} watch(es) on ${g.labels.resource} within ${Math.round(w.interval)} s because the watchers did not keep up; each one relists.`,
-        evidence: { resource: g.labels.resource, terminated: g.increase, windowSeconds: w.interval, counterReset: g.reset || undefined },
+        evidence: { resource: g.labels.resource, terminated: g.increase, windowSeconds: Math.round(w.interval), counterReset: g.reset || undefined },
         expected: '0', actual: String(g.increase),
         remediation: { summary: 'Slow watchers: overloaded controllers or clients, or a network path that cannot carry the event rate. Find them by user agent; give the API server more CPU if all watchers are slow.' },
       });
@@ -220,7 +220,7 @@ function relists(ctx: CheckContext, w: Window, names: string[]): void {
     ctx.report({
       rule: 'relistStorm', severity: 'warning', target: CLUSTER,
       message: `${total} requests answered 410 Gone (resource version too old) within ${Math.round(w.interval)} s, ${(total / w.interval).toFixed(1)}/s: clients are relisting in a loop.`,
-      evidence: { gonePerSecond: total / w.interval, byResource: resources, windowSeconds: w.interval },
+      evidence: { gonePerSecond: total / w.interval, byResource: resources, windowSeconds: Math.round(w.interval) },
       expected: `< ${RELISTS_PER_SECOND}/s`, actual: `${(total / w.interval).toFixed(1)}/s`,
       remediation: { summary: 'Clients fall behind the watch cache: check for terminated watchers, etcd compaction interval and clients listing with stale resourceVersions; the occasional 410 after compaction is normal.' },
     });
