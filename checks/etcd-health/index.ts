@@ -105,7 +105,13 @@ function judgeNode(ctx: CheckContext, n: NodeEtcd, seen: Set<string>): void {
     if (olderThan34(m.version)) F.oldVersion(ctx, t, m.version);
   }
   const alarms = n.status?.alarms ?? [];
-  for (const a of alarms) F.alarm(ctx, target, a.alarm, a.memberId, n.status?.flags['quota-backend-bytes']);
+  // `alarm list` answers for the whole cluster: every control-plane node reports the same alarms.
+  for (const a of alarms) {
+    const key = `alarm ${a.memberId} ${a.alarm}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    F.alarm(ctx, target, a.alarm, a.memberId, n.status?.flags['quota-backend-bytes']);
+  }
   if (!members.length && last) {
     // Status unreadable, metrics readable: the same questions from the metrics.
     const size = gauge(last, 'etcd_mvcc_db_total_size_in_bytes');

@@ -141,6 +141,22 @@ describe('etcd-health', () => {
   });
 });
 
+describe('etcd-health with several control-plane nodes', () => {
+  it('judges each member and each alarm once, although every node reports the whole cluster', async () => {
+    const q = 16 * MiB;
+    const ID2 = '9372538179322589801';
+    const member = (id: string, endpoint: string, dbSize: number) => `{"Endpoint":"${endpoint}","Status":{"header":{"cluster_id":1,"member_id":${id},"revision":19,"raft_term":2},"version":"3.4.23","dbSize":${dbSize},"leader":${ID},"raftIndex":25,"raftTerm":2,"raftAppliedIndex":25,"dbSizeInUse":${dbSize}}}`;
+    const cluster = `[${member(ID, 'https://10.0.0.10:2379', 1.1 * q)},${member(ID2, 'https://10.0.0.11:2379', 0.5 * q)}]`;
+    const out = statusOut({ quotaFlag: String(q) }).replace(/@@ status 0\n.*\n@@ alarms 0\n/, `@@ status 0\n${cluster}\n@@ alarms 0\nmemberID:${ID} alarm:NOSPACE \n`);
+    const nodes = Object.fromEntries(['cp-1', 'cp-2'].map((n) => [n, { etcdStatus: out, etcdMetrics: [sample(metricsOut({ quota: q })), sample(metricsOut({ quota: q }))] }]));
+    const { findings } = await runCheck(check, { objects: { Node: [node('cp-1'), node('cp-2')] }, nodes, metrics: 'forbidden' });
+    expect(findings.map((f) => [f.rule, f.severity, f.target.name])).toEqual([
+      ['dbNearQuota', 'critical', 'https://10.0.0.10:2379'],
+      ['alarmActive', 'critical', 'etcd-cp-1'],
+    ]);
+  });
+});
+
 describe('etcdStatus parser', () => {
   it('keeps 64-bit member ids exact, reads the JSON gateway answer (curl) and a missing manifest', () => {
     const v = etcdStatus.parse([sample(statusOut({ alarms: ['NOSPACE'] }))], 0);

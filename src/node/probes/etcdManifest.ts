@@ -14,6 +14,9 @@ export const ETCD_FLAGS = ['quota-backend-bytes', 'listen-client-urls', 'listen-
  * this node can dial: loopback preferred, a wildcard listen address turned into loopback). */
 export const READ_ETCD_MANIFEST = [
   `m=${ETCD_MANIFEST}`,
+  // kubeadm makes /etc/kubernetes/manifests 0700: without root the file cannot even be seen, which is
+  // "unreadable" (use --sudo), not "absent" (no etcd here).
+  `if [ ! -e "$m" ] && [ -d "\${m%/*}" ] && { [ ! -r "\${m%/*}" ] || [ ! -x "\${m%/*}" ]; }; then echo "${MARK}manifest unreadable"; echo "${MARK}end"; exit 0; fi`,
   `if [ ! -e "$m" ]; then echo "${MARK}manifest absent"; echo "${MARK}end"; exit 0; fi`,
   `if [ ! -r "$m" ]; then echo "${MARK}manifest unreadable"; echo "${MARK}end"; exit 0; fi`,
   // "- --name=value" or "- \"--name=value\"" items of the container command; first one wins.
