@@ -163,6 +163,13 @@ describe('etcdStatus parser', () => {
     expect(v).toMatchObject({ manifest: 'present', client: 'etcdctl', members: [{ memberId: ID, leader: ID, errors: [`memberID:${ID} alarm:NOSPACE `] }], alarms: [{ memberId: ID, alarm: 'NOSPACE' }] });
     const gateway = statusOut({ client: 'curl' }).replace(/@@ status 0\n.*\n@@ alarms 0\n/, '@@ status 0\n{"header":{"cluster_id":"15118495548433857066","member_id":"13668033151171901709","revision":"1","raft_term":"2"},"version":"3.4.23","dbSize":"20480","leader":"13668033151171901709","raftIndex":"6","raftTerm":"2","raftAppliedIndex":"6","dbSizeInUse":"16384"}\n@@ alarms 0\n{"header":{"cluster_id":"1","member_id":"2","revision":"1","raft_term":"2"}}\n');
     expect(etcdStatus.parse([sample(gateway)], 0)).toMatchObject({ client: 'curl', members: [{ memberId: ID, dbSize: 20480, dbSizeInUse: 16384 }], alarms: [] });
+    // etcd 3.4's gateway with an alarm: no header (recorded from a real member).
+    const nospace = gateway.replace(/@@ alarms 0\n.*\n/, '@@ alarms 0\n{"alarms":[{"memberID":"185828541645115251","alarm":"NOSPACE"}]}\n');
+    expect(etcdStatus.parse([sample(nospace)], 0)).toMatchObject({ alarms: [{ memberId: '185828541645115251', alarm: 'NOSPACE' }] });
+    const refused = gateway.replace(/@@ alarms 0\n.*\n/, '@@ alarms 0\n{"error":"etcdserver: not capable","code":2}\n');
+    const failed = etcdStatus.parse([sample(refused)], 0) as { alarms?: unknown; alarmsError?: string };
+    expect(failed.alarms).toBeUndefined();
+    expect(failed.alarmsError).toContain('not capable');
     expect(etcdStatus.parse([sample(absent)], 0)).toEqual({ manifest: 'absent' });
     expect(() => etcdStatus.parse([sample('@@ manifest present\n')], 0)).toThrow();
   });

@@ -163,8 +163,9 @@ function member(endpoint: string, st: Record<string, unknown>): EtcdMemberStatus
 function parseAlarms(text: string, client: 'etcdctl' | 'curl' | 'none'): { memberId: string; alarm: string }[] | undefined {
   if (client === 'curl') {
     try {
-      const doc = JSON.parse(text) as { header?: unknown; alarms?: { memberID?: string; alarm?: string }[] };
-      if (!doc.header) return undefined;
+      // etcd 3.4's gateway answers {"alarms":[…]} (no header) with alarms, and an error object on failure.
+      const doc = JSON.parse(text) as { error?: unknown; code?: unknown; alarms?: { memberID?: string; alarm?: string }[] };
+      if (typeof doc !== 'object' || doc === null || doc.error !== undefined || doc.code !== undefined) return undefined;
       return (doc.alarms ?? []).map((a) => ({ memberId: String(a.memberID ?? ''), alarm: String(a.alarm ?? '') }));
     } catch {
       return undefined;
