@@ -2,7 +2,7 @@
 import type { CheckContext, Target } from '../../src/engine/types.js';
 
 const MiB = 1024 * 1024;
-const mib = (b: number) => `${(b / MiB).toFixed(1)} MiB`;
+const mib = (b: number) => (b >= 1024 * MiB ? `${(b / 1024 / MiB).toFixed(2)} GiB` : `${(b / MiB).toFixed(1)} MiB`);
 const ms = (s: number) => `${(s * 1000).toFixed(s < 0.01 ? 2 : 1)} ms`;
 
 /** etcdctl inside the member's static pod, with kubeadm's certificates (paths only). */

@@ -134,7 +134,7 @@ function sizeFinding(b: Big): FindingInput {
     severity,
     target: { kind: b.kind, name: b.name, ...(b.namespace ? { namespace: b.namespace } : {}) },
     message: `${b.kind} ${b.namespace ? `${b.namespace}/` : ''}${b.name} is ${mib} MiB as served — ${Math.round((b.bytes / ETCD_REQUEST_LIMIT) * 100)} % of etcd's 1.5 MiB request limit. ` +
-      'Every update of it can be refused ("etcdserver: request is too large") and every watch event carries it whole.',
+      'An update that takes it past the limit is refused ("etcdserver: request is too large"), and every change ships it whole to every watcher.',
     evidence: { bytes: b.bytes, limitBytes: ETCD_REQUEST_LIMIT, measured: 'JSON as the API server sent it (etcd stores built-in kinds as protobuf, somewhat smaller)' },
     expected: `< ${SIZE_WARNING / MiB} MiB`,
     actual: `${mib} MiB`,
