@@ -33,8 +33,8 @@ export default defineCheck({
     'SIG-scalability thresholds (cluster counts from the API server\'s object-count metrics when readable); reports ' +
     'Endpoints truncated at 1000 addresses (over-capacity), nodes without a Lease, and Events flooding etcd.',
   needs: {
-    api: ['Node', 'Namespace', 'Service', 'Pod', { kind: 'Endpoints', optional: true }, { kind: 'ConfigMap', optional: true },
-      { kind: 'Lease', optional: true }],
+    api: [{ kind: 'Node', sizes: true }, 'Namespace', { kind: 'Service', sizes: true }, { kind: 'Pod', sizes: true },
+      { kind: 'Endpoints', optional: true, sizes: true }, { kind: 'ConfigMap', optional: true, sizes: true }, { kind: 'Lease', optional: true }],
     apiserverMetrics: { families: COUNT_METRICS, optional: true },
   },
   create(ctx) {

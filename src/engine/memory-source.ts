@@ -36,7 +36,7 @@ export function memoryApiSource(objects: ObjectsByKind, opts: {
       if (reason) throw new ResourceUnavailable(resourceName(req.info), reason);
       const all = (objects[req.info.kind] ?? []).filter((o) => !req.namespace || o.metadata?.namespace === req.namespace);
       // Objects held in memory are raw JSON: their size is what the API server would have sent.
-      for (const o of all) recordObjectBytes(o, Buffer.byteLength(JSON.stringify(o)));
+      if (req.measureBytes) for (const o of all) recordObjectBytes(o, Buffer.byteLength(JSON.stringify(o)));
       for (let i = 0; i < all.length; i += pageSize) yield all.slice(i, i + pageSize);
     },
     async getNodeProxy(node: string, path: NodeApiPath) {

@@ -103,6 +103,7 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
         namespace: list.info.namespaced && !wide ? scope.namespace : undefined,
         fieldSelector: list.fieldSelector,
         labelSelector: list.info.honoursLabelSelector ? scope.labelSelector : undefined,
+        ...(list.measureBytes ? { measureBytes: true } : {}),
       };
       await input.recorder?.startList(req);
       for await (const page of api.list(req)) {

@@ -16,6 +16,8 @@ export interface ListRequest {
   namespace?: string;
   fieldSelector?: string;
   labelSelector?: string;
+  /** Record each object's size as received (objectBytes()): some check judges it. */
+  measureBytes?: boolean;
 }
 
 /** A list that could not be read; `reason` is short and human ("forbidden", "timed out after 30s"). */

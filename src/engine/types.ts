@@ -77,6 +77,9 @@ export interface ApiNeed {
   /** Node-level checks need some namespaced data whatever -n says (the kubelet writes node events to
    * `default`, sandbox failures to the pod's namespace): this check then gets every namespace. */
   allNamespaces?: boolean;
+  /** The check reads objectBytes() of these objects (their size as received): the client then
+   * measures every page it receives, a pass over its bytes that other checks need not pay for. */
+  sizes?: boolean;
 }
 
 export interface CheckNeeds {

@@ -108,8 +108,10 @@ export class KubeApiClient implements ApiSource {
         throw new ResourceUnavailable(resource, 'the API server sent a list that is not JSON');
       }
       let items = list.items ?? [];
-      const lengths = listItemByteLengths(res.bytes);
-      if (lengths && lengths.length === items.length) items.forEach((o, i) => recordObjectBytes(o, lengths[i]!));
+      if (req.measureBytes) {
+        const lengths = listItemByteLengths(res.bytes);
+        if (lengths && lengths.length === items.length) items.forEach((o, i) => recordObjectBytes(o, lengths[i]!));
+      }
       if (lastKey !== undefined && restarts > 0) {
         const after = lastKey;
         items = items.filter((o) => objectKey(o) > after);

@@ -26,30 +26,25 @@ const BACKSLASH = 0x5c;
 export function listItemByteLengths(body: Uint8Array): number[] | undefined {
   const out: number[] = [];
   let depth = 0;
-  let inString = false;
-  let escaped = false;
-  let stringStart = -1;
   let lastKeyIsItems = false;
   let inItems = false;
   let itemStart = -1;
   for (let i = 0; i < body.length; i++) {
     const c = body[i]!;
-    if (inString) {
-      if (escaped) escaped = false;
-      else if (c === BACKSLASH) escaped = true;
-      else if (c === QUOTE) {
-        inString = false;
-        // A string at depth 1 followed by ':' is a top-level key; remember whether it was "items".
-        if (depth === 1 && stringStart >= 0) lastKeyIsItems = i - stringStart === 6 && isItems(body, stringStart + 1);
-      }
+    if (c === QUOTE) {
+      // Strings are most of the bytes: jump to the closing quote (one not escaped by an odd run of
+      // backslashes) with the native search instead of stepping through them.
+      const start = i;
+      let end = body.indexOf(QUOTE, i + 1);
+      while (end > 0 && escaped(body, end)) end = body.indexOf(QUOTE, end + 1);
+      if (end < 0) return undefined;
+      // A string at depth 1 is a top-level key (or value); remember whether it was "items".
+      if (depth === 1) lastKeyIsItems = end - start === 6 && isItems(body, start + 1);
+      if (inItems && depth === 2) out.push(end - start + 1); // a string item (not expected in a list)
+      i = end;
       continue;
     }
     switch (c) {
-      case QUOTE:
-        inString = true;
-        stringStart = depth === 1 ? i : -1;
-        if (inItems && depth === 2) itemStart = i; // a string item (not expected in a list)
-        break;
       case 0x7b: // {
       case 0x5b: // [
         if (depth === 1 && c === 0x5b && lastKeyIsItems) inItems = true;
@@ -61,15 +56,22 @@ export function listItemByteLengths(body: Uint8Array): number[] | undefined {
         depth--;
         if (inItems && depth === 2 && itemStart >= 0) { out.push(i - itemStart + 1); itemStart = -1; }
         if (inItems && depth === 1) inItems = false;
+        if (depth < 0) return undefined;
         break;
       case 0x2c: // ,
         if (depth === 1) lastKeyIsItems = false;
         break;
       default:
     }
-    if (depth < 0) return undefined;
   }
   return depth === 0 ? out : undefined;
+}
+
+/** The quote at `at` is escaped when an odd number of backslashes precede it. */
+function escaped(b: Uint8Array, at: number): boolean {
+  let n = 0;
+  for (let j = at - 1; j >= 0 && b[j] === BACKSLASH; j--) n++;
+  return n % 2 === 1;
 }
 
 function isItems(b: Uint8Array, at: number): boolean {

@@ -64,7 +64,7 @@ export class SnapshotSource implements ApiSource, NodeSource {
       if (req.info.namespaced && ns && obj.metadata?.namespace !== ns) continue;
       if (!matchesLabels(obj) || !matchesFields(obj)) continue;
       // The line is the object as the API server sent it (big objects are saved unslimmed).
-      recordObjectBytes(obj, Buffer.byteLength(text));
+      if (req.measureBytes) recordObjectBytes(obj, Buffer.byteLength(text));
       page.push(obj);
       if (page.length === PAGE) { yield page; page = []; }
     }
