@@ -44,17 +44,18 @@ export type EtcdStatus =
 const CLIENT_AND_STATUS = [
   'if command -v etcdctl >/dev/null 2>&1; then',
   `  echo "${MARK}client etcdctl"`,
-  '  set -- --endpoints="$ep" --dial-timeout=3s --command-timeout=5s',
+  '  set -- --endpoints="$ep" --dial-timeout=2s --command-timeout=4s',
   '  case "$ep" in https:*) set -- "$@" --cacert="$ca" --cert="$cert" --key="$key";; esac',
   '  out=$(ETCDCTL_API=3 etcdctl "$@" endpoint status --cluster -w json 2>&1) || out=$(ETCDCTL_API=3 etcdctl "$@" endpoint status -w json 2>&1)',
   `  rc=$?; echo "${MARK}status $rc"; printf '%s\\n' "$out"`,
-  `  out=$(ETCDCTL_API=3 etcdctl "$@" alarm list 2>&1); rc=$?; echo "${MARK}alarms $rc"; printf '%s\\n' "$out"`,
+  // A member that did not answer the status will not answer for alarms either: save the node's time.
+  `  if [ "$rc" -ne 0 ]; then echo "${MARK}alarms skipped"; else out=$(ETCDCTL_API=3 etcdctl "$@" alarm list 2>&1); rc=$?; echo "${MARK}alarms $rc"; printf '%s\\n' "$out"; fi`,
   'elif command -v curl >/dev/null 2>&1; then',
   `  echo "${MARK}client curl"`,
   '  set -- -sS --max-time 5 -X POST -H "Content-Type: application/json"',
   '  case "$ep" in https:*) set -- "$@" --cacert "$ca" --cert "$cert" --key "$key";; esac',
   `  out=$(curl "$@" -d '{}' "$ep/v3/maintenance/status" 2>&1); rc=$?; echo "${MARK}status $rc"; printf '%s\\n' "$out"`,
-  `  out=$(curl "$@" -d '{"action":"GET"}' "$ep/v3/maintenance/alarm" 2>&1); rc=$?; echo "${MARK}alarms $rc"; printf '%s\\n' "$out"`,
+  `  if [ "$rc" -ne 0 ]; then echo "${MARK}alarms skipped"; else out=$(curl "$@" -d '{"action":"GET"}' "$ep/v3/maintenance/alarm" 2>&1); rc=$?; echo "${MARK}alarms $rc"; printf '%s\\n' "$out"; fi`,
   `else echo "${MARK}client none"; fi`,
 ].join('\n');
 
@@ -105,7 +106,8 @@ export const etcdStatus = defineProbe<EtcdStatus>({
       else out.statusError = errorText(text, rc);
     }
     const alarms = get('alarms');
-    if (alarms && client !== 'none') {
+    if (alarms?.marker === 'alarms skipped') out.alarmsError = 'not asked: the status did not answer';
+    else if (alarms && client !== 'none') {
       const rc = Number(alarms.marker.split(' ')[1]);
       const parsed = rc === 0 ? parseAlarms(alarms.lines.join('\n'), client) : undefined;
       if (parsed) out.alarms = parsed;
