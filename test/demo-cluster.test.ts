@@ -189,10 +189,14 @@ describe('kubectl-checkup --snapshot fixtures/demo-cluster (every check, the REA
 
   it('reports exactly the findings of the story', () => {
     expect(run.findings.map(brief).sort()).toEqual([
+      'apiserver-health warning PriorityLevelConfiguration/workload-low',
+      'apiservice-availability critical APIService/v1beta1.custom.metrics.k8s.io',
       'arp-neighbor-overflow critical Node/demo-worker-1',
       'cni0-bridge-mismatch critical Node/demo-worker-1',
       'conntrack-table critical Node/demo-worker-2',
       'cpu-throttling-kernel critical Node/demo-worker-3',
+      'etcd-health info Pod/kube-system/etcd-demo-control-plane',
+      'etcd-health warning Pod/kube-system/etcd-demo-control-plane',
       'evicted-pods critical Node/demo-worker-2',
       'evicted-pods warning Node/demo-worker-3',
       'graceful-termination critical Deployment/shop/checkout',
@@ -226,6 +230,7 @@ describe('kubectl-checkup --snapshot fixtures/demo-cluster (every check, the REA
       'node-imbalance warning Deployment/shop/reviews',
       'node-imbalance warning Deployment/shop/search',
       'node-imbalance warning NodePool/nodes without a pool label',
+      'object-scale warning ConfigMap/observability/grafana-dashboards',
       'syn-backlog critical Node/demo-worker-2',
     ]);
   });
@@ -300,6 +305,21 @@ describe('kubectl-checkup --snapshot fixtures/demo-cluster (every check, the REA
     expect((hp!.evidence as { hoursToFull: number }).hoursToFull).toBeLessThan(24);
     // the same buffer on the other nodes is small and flushed: not in the finding
     expect((hp!.evidence as { nodes?: unknown }).nodes).toBeUndefined();
+  });
+
+  it('the control plane: a leftover APIService, etcd near its quota for want of a defrag, workload-low shedding load, one ConfigMap past 1 MiB', () => {
+    const [api] = of('apiservice-availability');
+    expect(api).toMatchObject({ rule: 'apiServiceUnavailable', evidence: { condition: { reason: 'ServiceNotFound' }, service: { namespace: 'observability', name: 'prometheus-adapter', exists: false } } });
+    expect(of('etcd-health').map((f) => f.rule)).toEqual(['dbNearQuota', 'dbFragmented']);
+    expect(of('etcd-health')[0]!.evidence).toMatchObject({ dbSizeBytes: 1_745_879_040, quotaBytes: 2_147_483_648, quotaSource: 'etcd_server_quota_backend_bytes', percent: 81.3 });
+    const [apf] = of('apiserver-health');
+    expect(apf).toMatchObject({ rule: 'apfRejections', severity: 'warning', evidence: { rejected: 30, reasons: { 'queue-full': 29, 'time-out': 1 }, windowSeconds: 5 } });
+    const [big] = of('object-scale');
+    expect(big).toMatchObject({ rule: 'objectNearSizeLimit', evidence: { bytes: 1_260_767 } });
+    // the look-alikes: metrics-server's APIService, the smaller dashboards, node-high, etcd's disk and log
+    const targets = new Set(run.findings.map((f) => f.target.name));
+    for (const healthy of ['v1beta1.metrics.k8s.io', 'metrics-server', 'grafana-dashboards-kubernetes', 'node-high']) expect([healthy, targets.has(healthy)]).toEqual([healthy, false]);
+    expect(of('etcd-health').some((f) => ['slowWalFsync', 'slowBackendCommit', 'leaderChanges', 'slowApplies', 'rotationalDisk', 'alarmActive'].includes(f.rule!))).toBe(false);
   });
 
   it('each node measured exactly the hostPaths hostpath-log-growth asked for', () => {

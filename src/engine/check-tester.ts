@@ -19,6 +19,10 @@ export interface CheckCase {
   unavailable?: NonNullable<Parameters<typeof memoryApiSource>[1]>['unavailable'];
   /** Kubelet endpoints (configz, stats/summary) per node, or one reason for all, e.g. 'forbidden'. */
   nodeProxy?: NonNullable<Parameters<typeof memoryApiSource>[1]>['nodeProxy'];
+  /** The API server's /metrics, one text per scrape, or why it is unavailable (e.g. 'forbidden'). */
+  metrics?: string[] | string;
+  /** The Kubernetes version the API server reports (e.g. 'v1.32.4'). */
+  version?: string;
   /** The check's settings, as the config file would give them. */
   options?: SettingValues;
   /** -n: the namespace the run is restricted to. */
@@ -29,7 +33,8 @@ export async function runCheck(check: CheckDefinition, c: CheckCase = {}): Promi
   validateCheck(check, { external: check.id.includes('/') });
   const out = await runChecks({
     checks: [check],
-    api: memoryApiSource(c.objects ?? {}, { now: c.now ?? new Date('2026-11-25T12:00:00Z'), unavailable: c.unavailable, nodeProxy: c.nodeProxy }),
+    api: memoryApiSource(c.objects ?? {}, { now: c.now ?? new Date('2026-11-25T12:00:00Z'), unavailable: c.unavailable, nodeProxy: c.nodeProxy,
+      metrics: c.metrics, cluster: c.version ? { version: c.version } : undefined }),
     nodes: c.nodes ? memoryNodeSource(c.nodes, c.sampleIntervalSeconds ?? 5) : undefined,
     scope: { namespace: c.namespace },
     settings: { sampleIntervalSeconds: c.sampleIntervalSeconds ?? 5, namespace: c.namespace },

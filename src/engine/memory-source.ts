@@ -1,10 +1,10 @@
 // In-memory sources: objects and raw node output held in memory. Used by the check tests and by
 // anything that already has the data (the snapshot loader streams instead).
 import { resourceName, type ApiKind, type KubeObject } from '../kube/resources.js';
+import { recordObjectBytes } from '../kube/object-size.js';
 import type { RawSample } from '../node/probe-types.js';
 import type { ProbeName } from '../node/probes.js';
-
-import { ResourceUnavailable, type ApiSource, type ClusterInfo, type KubeletPath, type ListRequest, type NodeCollection, type NodeSource, type NodeTarget } from './source.js';
+import { ResourceUnavailable, type ApiSource, type ClusterInfo, type KubeletPath, type ListRequest, type MetricsScrape, type NodeCollection, type NodeSource, type NodeTarget } from './source.js';
 
 export type ObjectsByKind = { [K in ApiKind]?: KubeObject[] };
 
@@ -14,9 +14,19 @@ export function memoryApiSource(objects: ObjectsByKind, opts: {
   nodeProxy?: string | Record<string, string | { [P in KubeletPath]?: unknown }>;
   /** Counts node proxy requests (tests). */
   onNodeProxy?: (node: string, path: KubeletPath) => void;
+  /** The API server's /metrics texts, one per scrape (the last repeats), or why it is unavailable. */
+  metrics?: string[] | string;
 } = {}): ApiSource {
   const pageSize = opts.pageSize ?? 500;
+  let scrapes = 0;
   return {
+    async scrapeMetrics(minGapMs: number, previous?: MetricsScrape): Promise<MetricsScrape> {
+      if (opts.metrics === undefined) throw new ResourceUnavailable('/metrics', 'not found (404)');
+      if (typeof opts.metrics === 'string') throw new ResourceUnavailable('/metrics', opts.metrics);
+      const text = opts.metrics[Math.min(scrapes++, opts.metrics.length - 1)]!;
+      // No waiting in memory: the clock moves by the gap asked for.
+      return { text, at: previous ? previous.at + minGapMs : 0 };
+    },
     async open() {
       return { cluster: { context: null, server: null, version: null, ...opts.cluster }, now: opts.now ?? new Date(), identity: opts.identity };
     },
@@ -24,6 +34,8 @@ export function memoryApiSource(objects: ObjectsByKind, opts: {
       const reason = opts.unavailable?.[req.info.kind];
       if (reason) throw new ResourceUnavailable(resourceName(req.info), reason);
       const all = (objects[req.info.kind] ?? []).filter((o) => !req.namespace || o.metadata?.namespace === req.namespace);
+      // Objects held in memory are raw JSON: their size is what the API server would have sent.
+      if (req.measureBytes) for (const o of all) recordObjectBytes(o, Buffer.byteLength(JSON.stringify(o)));
       for (let i = 0; i < all.length; i += pageSize) yield all.slice(i, i + pageSize);
     },
     async getNodeProxy(node: string, path: KubeletPath) {

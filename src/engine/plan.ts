@@ -15,6 +15,8 @@ export interface PlannedList {
   consumers: Set<CheckId>;
   /** Checks that get this kind from every namespace even with -n (ApiNeed.allNamespaces). */
   allNamespaces: Set<CheckId>;
+  /** Some check reads the objects' sizes as received (ApiNeed.sizes). */
+  measureBytes?: boolean;
 }
 
 export interface Plan {
@@ -50,6 +52,7 @@ export function planCollection(checks: readonly CheckDefinition[]): Plan {
     entry.list.consumers.add(check);
     if (!need.optional) entry.list.requiredBy.add(check);
     if (need.allNamespaces) entry.list.allNamespaces.add(check);
+    if (need.sizes) entry.list.measureBytes = true;
   };
   for (const check of checks) {
     for (const need of check.needs.api ?? []) want(check.id, apiNeed(need));

@@ -8,6 +8,7 @@ import type { V1Node } from '@kubernetes/client-node';
 import { parseNodeCollection, reduceNodeCollection } from '../node/parse-collection.js';
 import type { NodeProbeResults } from '../node/node-source.js';
 import type { PlannedList } from './plan.js';
+import { ApiserverMetricsCollector } from './apiserver-metrics.js';
 import type { ProbeName } from '../node/probes.js';
 import { fingerprint } from './fingerprint.js';
 import { collectKubeletEndpoints } from './kubelet-endpoints.js';
@@ -107,6 +108,10 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
     });
   }
 
+  // The first /metrics scrape now, the second after the lists: the wait between them costs nothing.
+  const metrics = new ApiserverMetricsCollector(api, checks, input.settings.sampleIntervalSeconds, input.recorder);
+  await metrics.start();
+
   // 1. API lists, kind by kind in RESOURCES order.
   const nodeTargets: NodeTarget[] = [];
   const observer = input.observe;
@@ -125,6 +130,7 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
         namespace: list.info.namespaced && !wide ? scope.namespace : undefined,
         fieldSelector: list.fieldSelector,
         labelSelector: list.info.honoursLabelSelector ? scope.labelSelector : undefined,
+        ...(list.measureBytes ? { measureBytes: true } : {}),
       };
       await input.recorder?.startList(req);
       for await (const page of api.list(req)) {
@@ -148,7 +154,21 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
     }
   }
 
-  // 2. Node facts: which checks want them for which node, then the kubelet endpoints that serve them.
+  // 2. The API server's metrics, for the checks that asked.
+  if (metrics.wanted) {
+    const { metrics: m, gap } = await metrics.finish();
+    if (gap) gaps.push(gap);
+    for (const s of states.values()) {
+      const need = s.def.needs.apiserverMetrics;
+      if (!need) continue;
+      if (!m.ok && !need.optional) { s.skip ??= `API server metrics: ${m.reason}`; continue; }
+      const fn = s.visitors.ApiserverMetrics;
+      if (fn && !s.error) call(s, () => fn(m));
+    }
+  }
+
+
+  // 3. Node facts: which checks want them for which node, then the kubelet endpoints that serve them.
   const factCheckStates = [...plan.facts.keys()].map((id) => states.get(id)!);
   const factsWanted = new Map<string, { states: CheckState[]; facts: Set<NodeFactName> }>();
   for (const t of nodeTargets) {
@@ -178,7 +198,7 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
     }
   };
 
-  // 3. Nodes: one session each, delivered as they finish.
+  // 4. Nodes: one session each, delivered as they finish.
   let reached = 0;
   const nodeTotal = plan.probes.length ? nodeTargets.length : 0;
   const nodeStates = [...plan.nodeChecks].map((id) => states.get(id)!);
@@ -234,11 +254,17 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
     }
   }
 
-  // 4. Evaluate.
+  // 5. Evaluate.
   progress({ type: 'evaluate' });
   for (const state of states.values()) {
     const fn = state.visitors.finish;
-    if (!state.skip && fn) call(state, () => fn());
+    if (!state.skip && fn) {
+      call(state, () => {
+        const said = fn();
+        if (said?.skip) state.skip = said.skip;
+        if (said?.note) state.notes.push(said.note);
+      });
+    }
   }
 
   const results: CheckResult[] = [];

@@ -17,6 +17,8 @@ export interface ListRequest {
   namespace?: string;
   fieldSelector?: string;
   labelSelector?: string;
+  /** Record each object's size as received (objectBytes()): some check judges it. */
+  measureBytes?: boolean;
 }
 
 /** A list that could not be read; `reason` is short and human ("forbidden", "timed out after 30s"). */
@@ -34,7 +36,20 @@ export interface ApiSource {
   list(req: ListRequest): AsyncIterable<KubeObject[]>;
   /** GET /api/v1/nodes/<node>/proxy/<path> (kubelet configz, stats/summary). Throws ResourceUnavailable. */
   getNodeProxy(node: string, path: KubeletPath): Promise<unknown>;
+  /** One scrape of the API server's /metrics, taken no sooner than `minGapMs` after `previous` (a live
+   * source waits; a replay returns its next recorded scrape). Throws ResourceUnavailable. Optional:
+   * a source without it has no metrics (checks that need them are skipped with the reason). */
+  scrapeMetrics?(minGapMs: number, previous?: MetricsScrape): Promise<MetricsScrape>;
 }
+
+/** The Prometheus text exposition of one scrape, and when it was taken (ms, the source's clock). */
+export interface MetricsScrape {
+  text: string;
+  at: number;
+}
+
+/** What the run got from /metrics: the scrapes in order, or why there are none. */
+export type MetricsCollection = { ok: true; scrapes: MetricsScrape[] } | { ok: false; reason: string };
 
 // The node transport's interface lives with the node code; re-exported for the engine's readers.
 export type { NodeCollection, NodeSource, NodeTarget, ProbeInputs } from '../node/node-source.js';
@@ -46,4 +61,6 @@ export interface Recorder {
   page(kind: ApiKind, items: KubeObject[]): Promise<void>;
   nodeApi(node: string, path: KubeletPath, outcome: { ok: true; value: unknown } | { ok: false; reason: string }): Promise<void>;
   node(collection: NodeCollection): Promise<void>;
+  /** The API server's /metrics scrapes (optional: recorders written before metrics ignore them). */
+  metrics?(collection: MetricsCollection): Promise<void>;
 }

@@ -7,8 +7,9 @@ import type { ProbeName, ProbeValues } from '../node/probes.js';
 import type { NodeProbeResults, ProbeInputs, ProbeOutcome } from '../node/node-source.js';
 import type { EffectiveConfig } from '../node/kubelet-config.js';
 import type { NodeDisk } from '../node/node-disk.js';
+import type { Exposition } from '../metrics/prometheus-text.js';
 
-export type { KubeObject, ApiKind, KindTypes, ProbeName, ProbeValues, NodeProbeResults, ProbeInputs, ProbeOutcome, EffectiveConfig, NodeDisk };
+export type { KubeObject, ApiKind, KindTypes, ProbeName, ProbeValues, NodeProbeResults, ProbeInputs, ProbeOutcome, EffectiveConfig, NodeDisk, Exposition };
 
 /** Contract (DESIGN §2.3): how bad a finding is. */
 export type Severity = 'critical' | 'warning' | 'info';
@@ -81,6 +82,9 @@ export interface ApiNeed {
   /** Node-level checks need some namespaced data whatever -n says (the kubelet writes node events to
    * `default`, sandbox failures to the pod's namespace): this check then gets every namespace. */
   allNamespaces?: boolean;
+  /** The check reads objectBytes() of these objects (their size as received): the client then
+   * measures every page it receives, a pass over its bytes that other checks need not pay for. */
+  sizes?: boolean;
 }
 
 /** One node probe a check needs (src/node/probes.ts). A probe named plainly is required: a node
@@ -106,7 +110,16 @@ export interface CheckNeeds {
   api?: (ApiKind | ApiNeed)[];
   probes?: (ProbeName | ProbeNeed)[];
   nodeFacts?: (NodeFactName | NodeFactNeed)[];
+  /** The API server's /metrics, scraped twice --sample-interval apart: the metric families the check
+   * reads (only those are kept). Unless optional, no metrics (403, not served) skips the check. */
+  apiserverMetrics?: { families: string[]; optional?: boolean };
 }
+
+/** The API server's metrics as a check receives them: one or two parsed scrapes (two when
+ * --sample-interval > 0), or why there are none. */
+export type ApiserverMetrics =
+  | { ok: true; scrapes: Exposition[]; intervalSeconds: number }
+  | { ok: false; reason: string };
 
 /** The node facts a check asked for, for one node. */
 export interface NodeFacts {
@@ -153,10 +166,12 @@ export interface CheckContext {
  * 1. One visitor per API kind, once per object as the pages stream in. Kinds arrive in the order of
  *    RESOURCES in src/kube/resources.ts (Node, Namespace, … Pod, Event, …), each kind complete before
  *    the next, so a visitor may rely on every earlier kind having been seen.
- * 2. After all lists: `wantsNodeFacts(node)` and then `probeInputs(node)` for each node to collect.
+ * 2. After all lists: `ApiserverMetrics` once (checks that asked for them), then `wantsNodeFacts(node)`
+ *    and `probeInputs(node)` for each node to collect.
  * 3. Per node, in the order nodes finish (not by name): `NodeFacts` then `NodeProbes` (the latter
  *    only for nodes that were reached). A node that is not reached still gets its NodeFacts.
- * 4. `finish()` once, after every node.
+ * 4. `finish()` once, after every node; it may return `{ skip }` (the check could not judge after all,
+ *    e.g. no etcd reachable) or `{ note }` (what it judged from instead).
  * A visitor that throws stops this check only (status `error`); the run goes on.
  */
 export type Visitors = {
@@ -167,10 +182,14 @@ export type Visitors = {
   wantsNodeFacts?: (node: string) => boolean;
   /** Data for probes that take input (ProbeDefinition.takesInput), per node: e.g. the hostPath
    * directories of the pods on that node. It travels as data, never code. */
+  /** Called once after the API lists, before any node, when the check asked for apiserverMetrics. */
+  ApiserverMetrics?: (metrics: ApiserverMetrics) => void;
   probeInputs?: (node: string) => ProbeInputs;
   NodeFacts?: (facts: NodeFacts) => void;
   NodeProbes?: (results: NodeProbeResults) => void;
-  finish?: () => void;
+  /** May say the check could not judge after all (`skip`, e.g. no etcd reachable) or add a `note`
+   * to its result (what it judged from instead). */
+  finish?: () => void | { skip?: string; note?: string };
 };
 
 /** The words of a finding: everything a person reads, as opposed to what the check decided. */

@@ -41,8 +41,8 @@ export function validateCheck(value: unknown, opts: { external: boolean }): asse
   const needs = (def.needs ?? {}) as Record<string, unknown>;
   if (typeof def.needs !== 'object' || def.needs === null) problems.push('needs is missing (e.g. needs: { api: ["Pod"] })');
   else {
-    const known = new Set(['api', 'probes', 'nodeFacts']);
-    for (const key of Object.keys(needs)) need(known.has(key), `needs.${key} is not known (api, probes, nodeFacts)`);
+    const known = new Set(['api', 'probes', 'nodeFacts', 'apiserverMetrics']);
+    for (const key of Object.keys(needs)) need(known.has(key), `needs.${key} is not known (${[...known].join(', ')})`);
     for (const n of list(needs.api)) {
       const kind = typeof n === 'string' ? n : (n as { kind?: unknown })?.kind;
       need((API_KINDS as readonly unknown[]).includes(kind), `needs an unknown API kind ${JSON.stringify(kind)} (known: ${API_KINDS.join(', ')})`);
@@ -55,7 +55,9 @@ export function validateCheck(value: unknown, opts: { external: boolean }): asse
       const fact = typeof n === 'string' ? n : (n as { fact?: unknown })?.fact;
       need(FACTS.includes(fact as string), `needs an unknown node fact ${JSON.stringify(fact)} (known: ${FACTS.join(', ')})`);
     }
-    if (!list(needs.api).length && !list(needs.probes).length && !list(needs.nodeFacts).length) problems.push('needs names no data (api, probes or nodeFacts)');
+    const metrics = needs.apiserverMetrics as { families?: unknown } | undefined;
+    if (metrics !== undefined) need(Array.isArray(metrics?.families) && metrics.families.every((f) => typeof f === 'string'), 'needs.apiserverMetrics.families must list metric family names');
+    if (!list(needs.api).length && !list(needs.probes).length && !list(needs.nodeFacts).length && !metrics) problems.push('needs names no data (api, probes, nodeFacts or apiserverMetrics)');
   }
 
   for (const [key, spec] of Object.entries((def.settings ?? {}) as Record<string, { type?: unknown; default?: unknown; description?: unknown }>)) {

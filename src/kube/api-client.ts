@@ -10,7 +10,9 @@ import { ConfigError } from '../errors.js';
 import { ResourceUnavailable, type ApiSource, type ClusterInfo, type ListRequest } from '../engine/source.js';
 import type { KubeletPath } from '../engine/source.js';
 import type { LoadedKubeconfig } from './kubeconfig.js';
+import { listItemByteLengths, recordObjectBytes } from './object-size.js';
 import { listPath, resourceName, type KubeObject } from './resources.js';
+import type { MetricsScrape } from '../engine/source.js';
 
 export interface ApiClientOptions {
   /** Per request; 0 = none (kubectl's --request-timeout semantics). */
@@ -25,6 +27,8 @@ interface Response {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: string;
+  /** The body as received (object sizes are measured from it). */
+  bytes: Buffer;
 }
 
 class RequestFailed extends Error {
@@ -118,6 +122,10 @@ export class KubeApiClient implements ApiSource {
         throw new ResourceUnavailable(resource, 'the API server sent a list that is not JSON');
       }
       let items = list.items ?? [];
+      if (req.measureBytes) {
+        const lengths = listItemByteLengths(res.bytes);
+        if (lengths && lengths.length === items.length) items.forEach((o, i) => recordObjectBytes(o, lengths[i]!));
+      }
       if (lastKey !== undefined && restarts > 0) {
         const after = lastKey;
         items = items.filter((o) => objectKey(o) > after);
@@ -153,11 +161,28 @@ export class KubeApiClient implements ApiSource {
     return value;
   }
 
+  /** The API server's own /metrics (a non-resource URL, RBAC `get` on nonResourceURLs /metrics). The
+   * next scrape waits until `minGapMs` after the previous one, so counters have moved between them. */
+  async scrapeMetrics(minGapMs: number, previous?: MetricsScrape): Promise<MetricsScrape> {
+    if (previous) {
+      const wait = previous.at + minGapMs - Date.now();
+      if (wait > 0) await sleep(wait);
+    }
+    let res: Response;
+    try {
+      res = await this.getWithRetries('/metrics', RETRYABLE_STATUS, 'text/plain;version=0.0.4;q=0.9,*/*;q=0.1');
+    } catch (err) {
+      throw new ResourceUnavailable('/metrics', err instanceof RequestFailed ? err.reason : String(err));
+    }
+    if (res.status !== 200) throw new ResourceUnavailable('/metrics', statusReason(res));
+    return { text: res.body, at: Date.now() };
+  }
+
   /** GET with retries on 429/5xx (honouring Retry-After, capped) and on dropped connections. */
-  private async getWithRetries(path: string, retryable: ReadonlySet<number> = RETRYABLE_STATUS): Promise<Response> {
+  private async getWithRetries(path: string, retryable: ReadonlySet<number> = RETRYABLE_STATUS, accept = 'application/json'): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const res = await this.get(path);
+        const res = await this.get(path, accept);
         if (!retryable.has(res.status) || attempt >= this.retries) return res;
         const retryAfter = Number(res.headers['retry-after']);
         await sleep(Number.isFinite(retryAfter) ? Math.min(retryAfter * 1000, 10_000) : backoff(attempt));
@@ -168,11 +193,11 @@ export class KubeApiClient implements ApiSource {
     }
   }
 
-  private async get(path: string): Promise<Response> {
+  private async get(path: string, accept = 'application/json'): Promise<Response> {
     const url = new URL(path, this.config.server.replace(/\/?$/, '/'));
     // Keep any path prefix of the server URL (e.g. https://host/k8s/clusters/c-1).
     url.pathname = new URL(this.config.server).pathname.replace(/\/$/, '') + path.split('?')[0];
-    const options: https.RequestOptions = { method: 'GET', headers: { Accept: 'application/json', 'User-Agent': 'kubectl-checkup' } };
+    const options: https.RequestOptions = { method: 'GET', headers: { Accept: accept, 'User-Agent': 'kubectl-checkup' } };
     const isHttp = url.protocol === 'http:';
     // Like kubectl, credentials are never sent over plain http.
     if (!isHttp) {
@@ -187,7 +212,10 @@ export class KubeApiClient implements ApiSource {
       const req = (isHttp ? http : https).request(url, options, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () => {
+          const bytes = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: bytes.toString('utf8'), bytes });
+        });
         res.on('error', (e) => reject(describeNetworkError(e)));
       });
       if (timeoutMs > 0) {

@@ -3,7 +3,7 @@
 // run and a saved snapshot are byte-for-byte the same input. The client-node model types are used for
 // field names only: timestamps in them are typed Date but are ISO strings here — use toMillis().
 import type {
-  CoreV1Event, V1ConfigMap, V1CronJob, V1DaemonSet, V1Deployment, V1EndpointSlice, V1Job, V1Lease,
+  CoreV1Event, V1APIService, V1ConfigMap, V1Endpoints, V1CronJob, V1DaemonSet, V1Deployment, V1EndpointSlice, V1Job, V1Lease,
   V1Namespace, V1Node, V1ObjectMeta, V1Pod, V1ReplicaSet, V1Service, V1StatefulSet,
 } from '@kubernetes/client-node';
 
@@ -32,6 +32,8 @@ export interface KindTypes {
   Event: CoreV1Event;
   Lease: V1Lease;
   NodeMetrics: NodeMetrics;
+  APIService: V1APIService;
+  Endpoints: V1Endpoints;
 }
 export type ApiKind = keyof KindTypes;
 export type KubeObject = KindTypes[ApiKind];
@@ -58,8 +60,10 @@ const r = (kind: ApiKind, group: string, version: string, plural: string, namesp
 export const RESOURCES: readonly ResourceInfo[] = [
   r('Node', '', 'v1', 'nodes', false),
   r('Namespace', '', 'v1', 'namespaces', false),
+  r('APIService', 'apiregistration.k8s.io', 'v1', 'apiservices', false),
   r('Service', '', 'v1', 'services', true),
   r('EndpointSlice', 'discovery.k8s.io', 'v1', 'endpointslices', true),
+  r('Endpoints', '', 'v1', 'endpoints', true),
   r('ConfigMap', '', 'v1', 'configmaps', true),
   r('Deployment', 'apps', 'v1', 'deployments', true, true),
   r('StatefulSet', 'apps', 'v1', 'statefulsets', true, true),

@@ -6,6 +6,8 @@ import { cni0Addrs } from './probes/cni0Addrs.js';
 import { cniConfig } from './probes/cniConfig.js';
 import { conntrack } from './probes/conntrack.js';
 import { diskUsage } from './probes/diskUsage.js';
+import { etcdMetrics } from './probes/etcdMetrics.js';
+import { etcdStatus } from './probes/etcdStatus.js';
 import { flannelSubnetEnv } from './probes/flannelSubnetEnv.js';
 import { hostpathUsage } from './probes/hostpathUsage.js';
 import { kernelLog } from './probes/kernelLog.js';
@@ -24,6 +26,8 @@ export const PROBES = {
   cniConfig,
   conntrack,
   diskUsage,
+  etcdMetrics,
+  etcdStatus,
   flannelSubnetEnv,
   hostpathUsage,
   kernelLog,

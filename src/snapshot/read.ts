@@ -4,7 +4,8 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ConfigError } from '../errors.js';
-import { ResourceUnavailable, type ApiSource, type ClusterInfo, type ListRequest, type NodeCollection, type NodeSource, type NodeTarget } from '../engine/source.js';
+import { ResourceUnavailable, type ApiSource, type ClusterInfo, type ListRequest, type MetricsCollection, type MetricsScrape, type NodeCollection, type NodeSource, type NodeTarget } from '../engine/source.js';
+import { recordObjectBytes } from '../kube/object-size.js';
 import { resourceName, type KubeObject } from '../kube/resources.js';
 import { parseFieldSelector, parseLabelSelector } from '../kube/selectors.js';
 import type { ProbeName } from '../node/probes.js';
@@ -67,6 +68,8 @@ export class SnapshotSource implements ApiSource, NodeSource {
       }
       if (req.info.namespaced && ns && obj.metadata?.namespace !== ns) continue;
       if (!matchesLabels(obj) || !matchesFields(obj)) continue;
+      // The line is the object as the API server sent it (big objects are saved unslimmed).
+      if (req.measureBytes) recordObjectBytes(obj, Buffer.byteLength(text));
       page.push(obj);
       if (page.length === PAGE) { yield page; page = []; }
     }
@@ -85,6 +88,24 @@ export class SnapshotSource implements ApiSource, NodeSource {
     if (!outcome) throw new ResourceUnavailable('nodes/proxy', 'not in the snapshot');
     if (!outcome.ok) throw new ResourceUnavailable('nodes/proxy', outcome.reason.replace(/^nodes\/proxy: /, ''));
     return outcome.value;
+  }
+
+  private metricsScrapes = 0;
+
+  /** The recorded /metrics scrapes, in order (the gap between them is the recorded one). */
+  async scrapeMetrics(): Promise<MetricsScrape> {
+    const file = join(this.dir, 'metrics', 'apiserver.json');
+    if (!existsSync(file)) throw new ResourceUnavailable('/metrics', 'not in the snapshot');
+    let doc: MetricsCollection;
+    try {
+      doc = JSON.parse(readFileSync(file, 'utf8')) as MetricsCollection;
+    } catch {
+      throw new ResourceUnavailable('/metrics', 'snapshot file metrics/apiserver.json is not JSON');
+    }
+    if (!doc.ok) throw new ResourceUnavailable('/metrics', doc.reason);
+    const scrape = doc.scrapes[this.metricsScrapes++];
+    if (!scrape) throw new ResourceUnavailable('/metrics', 'the snapshot holds no further scrape');
+    return scrape;
   }
 
   async *collect(nodes: NodeTarget[], probes: ProbeName[]): AsyncIterable<NodeCollection> {

@@ -3,9 +3,9 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, writeFil
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
-import type { ClusterInfo, ListRequest, NodeCollection, Recorder } from '../engine/source.js';
+import type { ClusterInfo, KubeletPath, ListRequest, MetricsCollection, NodeCollection, Recorder } from '../engine/source.js';
+import { objectBytes } from '../kube/object-size.js';
 import type { Gap } from '../engine/types.js';
-import type { KubeletPath } from '../engine/source.js';
 import type { ApiKind, KubeObject } from '../kube/resources.js';
 import { SNAPSHOT_API_VERSION, nodeFileName, type SnapshotMeta } from './format.js';
 
@@ -25,7 +25,7 @@ export class SnapshotWriter implements Recorder {
   /** An earlier snapshot in the folder is replaced whole: no stale kind or node survives into this one. */
   private prepare(): void {
     if (this.prepared) return;
-    for (const part of ['api', 'nodes', 'snapshot.json']) rmSync(join(this.dir, part), { recursive: true, force: true });
+    for (const part of ['api', 'nodes', 'metrics', 'snapshot.json']) rmSync(join(this.dir, part), { recursive: true, force: true });
     mkdirSync(join(this.dir, 'api'), { recursive: true });
     mkdirSync(join(this.dir, 'nodes'), { recursive: true });
     this.prepared = true;
@@ -64,6 +64,13 @@ export class SnapshotWriter implements Recorder {
     writeFileSync(join(this.dir, 'nodes', nodeFileName(node).replace(/\.json$/, '.api.json')), JSON.stringify(doc) + '\n');
   }
 
+  /** The API server's /metrics scrapes as served (a replay parses them again, like node output). */
+  async metrics(collection: MetricsCollection): Promise<void> {
+    this.prepare();
+    mkdirSync(join(this.dir, 'metrics'), { recursive: true });
+    writeFileSync(join(this.dir, 'metrics', 'apiserver.json'), JSON.stringify(collection) + '\n');
+  }
+
   async node(collection: NodeCollection): Promise<void> {
     this.prepare();
     writeFileSync(join(this.dir, 'nodes', nodeFileName(collection.node)), JSON.stringify(collection, null, 1) + '\n');
@@ -89,9 +96,13 @@ export class SnapshotWriter implements Recorder {
   }
 }
 
+/** Objects this big are saved whole, so a replay measures the size the API server sent (object-scale). */
+const KEEP_WHOLE_BYTES = 512 * 1024;
+
 /** Drops what no check reads and that only bloats a snapshot: managedFields and the
  * last-applied-configuration annotation (a full copy of the object). */
 function slim(obj: KubeObject): KubeObject {
+  if ((objectBytes(obj) ?? 0) >= KEEP_WHOLE_BYTES) return obj;
   const meta = obj.metadata;
   if (!meta || (!meta.managedFields && !meta.annotations?.['kubectl.kubernetes.io/last-applied-configuration'])) return obj;
   const { managedFields: _drop, ...rest } = meta;

@@ -9,6 +9,7 @@ import { loadKubeconfig } from '../../src/kube/kubeconfig.js';
 import { resourceInfo, type KubeObject } from '../../src/kube/resources.js';
 import { ConfigError } from '../../src/errors.js';
 import { ResourceUnavailable } from '../../src/engine/source.js';
+import { objectBytes } from '../../src/kube/object-size.js';
 import { startFakeApiServer, type FakeApiServer, type FakeApiServerOptions } from '../support/fake-apiserver.js';
 
 const pods = Array.from({ length: 23 }, (_, i) => ({
@@ -50,6 +51,25 @@ describe('KubeApiClient', () => {
     const { cluster, now } = await c.open();
     expect(cluster).toEqual({ context: 'test', server: server!.url, version: 'v1.32.4' });
     expect(now.toISOString()).toBe('2026-01-02T03:04:05.000Z');
+  });
+
+  it('measures each object as received only when asked (object-scale), and scrapes /metrics as text', async () => {
+    const c = await client({ metrics: ['# TYPE up gauge\nup 1\n'] });
+    const sent = new Map(pods.map(({ kind: _k, apiVersion: _a, ...p }) => [`${p.metadata.namespace}/${p.metadata.name}`, Buffer.byteLength(JSON.stringify(p))]));
+    for await (const page of c.list({ info: resourceInfo('Pod'), measureBytes: true })) {
+      for (const p of page) expect(objectBytes(p)).toBe(sent.get(`${p.metadata!.namespace}/${p.metadata!.name}`));
+    }
+    for await (const page of c.list({ info: resourceInfo('Pod') })) for (const p of page) expect(objectBytes(p)).toBeUndefined();
+    const first = await c.scrapeMetrics(0);
+    const second = await c.scrapeMetrics(300, first);
+    expect(second.text).toBe('# TYPE up gauge\nup 1\n');
+    expect(second.at - first.at).toBeGreaterThanOrEqual(300);
+    expect(server!.requests.filter((q) => q.path === '/metrics').map((q) => q.accept)).toEqual([expect.stringContaining('text/plain'), expect.stringContaining('text/plain')]);
+  });
+
+  it('/metrics refused is a ResourceUnavailable naming the path', async () => {
+    const c = await client({ metrics: ['up 1\n'], forbid: ['/metrics'] });
+    await expect(c.scrapeMetrics(0)).rejects.toMatchObject({ resource: '/metrics', reason: 'forbidden' });
   });
 
   it('pages through a list with limit and continue, streaming page by page', async () => {

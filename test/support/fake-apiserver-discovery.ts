@@ -23,7 +23,7 @@ export const SERVED: readonly Served[] = [
 ];
 
 /** Group order as a real kube-apiserver lists them (by priority, not alphabetically). */
-const GROUP_ORDER = ['apps', 'events.k8s.io', 'batch', 'coordination.k8s.io', 'discovery.k8s.io', 'metrics.k8s.io'];
+const GROUP_ORDER = ['apiregistration.k8s.io', 'apps', 'events.k8s.io', 'batch', 'coordination.k8s.io', 'discovery.k8s.io', 'metrics.k8s.io'];
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 const STATUS_VERBS = ['get', 'patch', 'update'];
@@ -49,6 +49,8 @@ const EXTRA: Record<string, Extra> = {
   'leases.coordination.k8s.io': { singular: 'lease' },
   // metrics-server serves get/list only (k8s.io/metrics, APIService v1beta1.metrics.k8s.io).
   'nodes.metrics.k8s.io': { singular: '', verbs: ['get', 'list'] },
+  'apiservices.apiregistration.k8s.io': { singular: 'apiservice', categories: ['api-extensions'], sub: [['status', 'APIService', STATUS_VERBS]] },
+  endpoints: { singular: 'endpoints', shortNames: ['ep'] },
 };
 
 export type IsOff = (name: string) => boolean;

@@ -136,6 +136,16 @@ const PRINTERS: Partial<Record<ApiKind, { columns: Column[]; row: (o: Obj, now: 
       col('Container-Runtime', 'ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).', 1)],
     row: nodeRow,
   },
+  // kube-aggregator's printer: SERVICE is "Local" or namespace/name; AVAILABLE is "True" or "False (Reason)".
+  APIService: {
+    columns: [NAME_COL, col('Service', 'The reference to the service that hosts this API endpoint.'),
+      col('Available', 'Whether this service is available.'), AGE_COL],
+    row: (o, now) => {
+      const c = (o.status?.conditions ?? []).find((x: Obj) => x.type === 'Available');
+      const available = !c ? 'Unknown' : c.status === 'True' ? 'True' : `${c.status} (${c.reason ?? ''})`;
+      return [o.metadata?.name, o.spec?.service ? `${o.spec.service.namespace}/${o.spec.service.name}` : 'Local', available, since(o.metadata?.creationTimestamp, now)];
+    },
+  },
   Namespace: {
     columns: [NAME_COL, col('Status', 'The status of the namespace'), AGE_COL],
     row: (o, now) => [o.metadata?.name, o.status?.phase ?? 'Active', since(o.metadata?.creationTimestamp, now)],

@@ -41,6 +41,8 @@ export interface FakeApiServerOptions {
   nodeProxyForbidden?: string[];
   /** Pods that can be created, watched, logged and deleted (--node-access pod); see fake-apiserver-pods.ts. */
   pods?: FakePodOptions;
+  /** The Prometheus text served at /metrics, one per scrape (the last repeats). forbid: ['/metrics'] refuses it. */
+  metrics?: string[];
 }
 
 export interface LoggedRequest {
@@ -101,6 +103,14 @@ function loadSnapshotNodeProxy(dir: string): Record<string, Record<string, unkno
     if (Object.keys(pages).length) out[decodeURIComponent(file.slice(0, -'.api.json'.length))] = pages;
   }
   return out;
+}
+
+/** The /metrics scrapes a snapshot recorded (metrics/apiserver.json), served in order. */
+function loadSnapshotMetrics(dir: string): string[] {
+  const file = join(dir, 'metrics', 'apiserver.json');
+  if (!existsSync(file)) return [];
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as { ok: boolean; scrapes?: { text: string }[] };
+  return doc.ok ? (doc.scrapes ?? []).map((x) => x.text) : [];
 }
 
 const keyOf = (o: Obj): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
@@ -256,6 +266,18 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
     return S.status(503, 'ServiceUnavailable', `error trying to reach service: dial tcp ${ip}:10250: connect: connection refused`, {});
   }
 
+  let scrapes = 0;
+  const metricsTexts = opts.metrics ?? (opts.snapshotDir ? loadSnapshotMetrics(opts.snapshotDir) : []);
+  // /metrics is a non-resource URL: RBAC refuses it with a Status naming the path, not a resource.
+  function metricsReply(): Reply {
+    if (forbidden.has('/metrics')) {
+      return S.status(403, 'Forbidden', `forbidden: User "${user}" cannot get path "/metrics"`, {});
+    }
+    if (!metricsTexts.length) return S.pathNotFound();
+    const text = metricsTexts[Math.min(scrapes++, metricsTexts.length - 1)]!;
+    return { code: 200, body: text, headers: { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' } };
+  }
+
   /** The resource part of a path, after /api/v1 or /apis/<group>/<version>. */
   function resource(group: string, version: string, rest: string[], q: URLSearchParams, neg: Exclude<Negotiated, null>): Reply {
     const find = (plural: string, namespaced: boolean): Served | undefined =>
@@ -283,7 +305,13 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
   function route(segs: string[], q: URLSearchParams, neg: Exclude<Negotiated, null>): Reply {
     const [a, b, c] = segs;
     if (segs.length === 1 && (a === 'healthz' || a === 'livez' || a === 'readyz')) return { code: 200, body: 'ok' };
-    if (a === 'version' && segs.length === 1) return { code: 200, body: versionInfo() };
+    if (a === 'version' && segs.length === 1) {
+      // Every client run starts here: its /metrics scrapes start again from the first, so each run of
+      // a test sees the counters move between its own two scrapes, whatever ran before it.
+      scrapes = 0;
+      return { code: 200, body: versionInfo() };
+    }
+    if (a === 'metrics' && segs.length === 1) return metricsReply();
     if (a === 'api') {
       if (segs.length === 1) return { code: 200, body: apiVersions(hostPort) };
       if (b !== 'v1') return S.pathNotFound();
