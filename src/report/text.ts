@@ -4,7 +4,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import type { CheckStatus, Finding, Severity } from '../engine/types.js';
 import { evidenceTime } from '../kube/events.js';
 import type { Report } from './model.js';
-import { sanitize, sanitizeLine } from './sanitize.js';
+import { sanitizeDeep, sanitizeLine } from './sanitize.js';
 
 export interface TextOptions {
   colorLevel: 0 | 1 | 2 | 3;
@@ -24,7 +24,7 @@ export function renderText(report: Report, opts: TextOptions): string {
   out.push('');
 
   out.push(c.bold('CHECKS'));
-  const width = Math.max(...report.checks.map((r) => r.id.length), 10);
+  const width = report.checks.reduce((w, r) => Math.max(w, r.id.length), 10);
   for (const r of report.checks) {
     const counts = countBySeverity(report.findings.filter((f) => f.check === r.id));
     const detail = r.status === 'fail' || (r.status === 'pass' && counts) ? c.dim(`  ${counts}`) : '';
@@ -41,7 +41,8 @@ export function renderText(report: Report, opts: TextOptions): string {
         out.push('', c.bold.underline(`${f.check}`) + c.dim(` — ${title}`));
         lastCheck = f.check;
       }
-      out.push(...renderFinding(c, f));
+      // No spread into push: a report can hold more lines than a call may take arguments.
+      for (const line of renderFinding(c, f)) out.push(line);
     }
   }
 
@@ -73,15 +74,15 @@ function renderFinding(c: ChalkInstance, f: Finding): string[] {
   }
   if (f.evidence && Object.keys(f.evidence).length) {
     lines.push(c.dim('    evidence:'));
-    for (const [k, v] of Object.entries(f.evidence)) {
-      if (v !== undefined) lines.push(...formatValue(k, v, 6).map((l) => c.dim(l)));
+    // Cut off at a sane depth first: evidence can carry structures from the cluster.
+    for (const [k, v] of Object.entries(sanitizeDeep(f.evidence))) {
+      if (v !== undefined) for (const l of formatValue(k, v, 6)) lines.push(c.dim(l));
     }
   }
   lines.push(`    ${c.green('fix:')} ${sanitizeLine(f.remediation.summary)}`);
-  (f.remediation.steps ?? []).forEach((step, i) => {
-    const [first, ...rest] = sanitize(step).split('\n');
-    lines.push(`      ${i + 1}. ${first}`, ...rest.map((l) => `         ${l}`));
-  });
+  // One line per step: a newline inside one came from the cluster (a probe path, a kernel version)
+  // and would forge a line of its own.
+  (f.remediation.steps ?? []).forEach((step, i) => lines.push(`      ${i + 1}. ${sanitizeLine(step)}`));
   if (f.docs) lines.push(c.dim(`    docs: ${sanitizeLine(f.docs)}`));
   return lines;
 }

@@ -1,0 +1,52 @@
+// Gaps at scale: on a big cluster the same reason repeats once per node ("connection timed out after
+// 10s" on 5,000 nodes). Identical reasons are folded into one gap with the number of nodes and a few
+// of their names, so every format shows the problem once and the rest of the report stays readable.
+import type { Gap } from '../engine/types.js';
+
+/** How many node names a folded gap keeps (sorted, so the same cluster gives the same names). */
+export const NAMES_KEPT = 5;
+
+/** A gap as the report carries it: one node, or `count` nodes of which `nodes` names the first few. */
+export type ReportGap =
+  | (Extract<Gap, { source: 'api' }> & { count?: number; nodes?: string[] })
+  | (Extract<Gap, { source: 'ssh' }> & { count?: number; nodes?: string[] });
+
+// "nodes/proxy (node node-7)": the node API collector names the node in the resource.
+const PER_NODE_RESOURCE = /^(.*) \(node (.+)\)$/;
+
+/** Folds gaps that differ only in the node. Order: by first appearance; single gaps stay as they were. */
+export function aggregateGaps(gaps: readonly Gap[]): ReportGap[] {
+  const groups = new Map<string, { gap: Gap; nodes: string[] }>();
+  for (const g of gaps) {
+    let key: string;
+    let node: string | undefined;
+    if (g.source === 'ssh') {
+      key = JSON.stringify(['ssh', g.probe ?? null, g.reason]);
+      node = g.node;
+    } else {
+      const m = PER_NODE_RESOURCE.exec(g.resource);
+      key = JSON.stringify(m ? ['api-node', m[1], g.reason] : ['api', g.resource, g.reason]);
+      node = m?.[2];
+    }
+    const seen = groups.get(key);
+    if (seen) {
+      if (node !== undefined) seen.nodes.push(node);
+    } else {
+      groups.set(key, { gap: g, nodes: node !== undefined ? [node] : [] });
+    }
+  }
+  const out: ReportGap[] = [];
+  for (const { gap, nodes } of groups.values()) {
+    if (nodes.length < 2) { out.push(gap); continue; }
+    const names = [...new Set(nodes)].sort();
+    const some = names.slice(0, NAMES_KEPT);
+    const more = names.length > some.length ? ` and ${names.length - some.length} more` : '';
+    if (gap.source === 'ssh') {
+      out.push({ ...gap, node: `${some.join(', ')}${more}`, count: names.length, nodes: some });
+    } else {
+      const base = PER_NODE_RESOURCE.exec(gap.resource)![1]!;
+      out.push({ ...gap, resource: `${base} (${names.length} nodes: ${some.join(', ')}${more})`, count: names.length, nodes: some });
+    }
+  }
+  return out;
+}
