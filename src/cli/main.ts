@@ -3,6 +3,7 @@
 // --help, --version, list and explain must stay fast: the Kubernetes client is imported lazily.
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, UsageError } from '../errors.js';
+import { sanitize, sanitizeLine } from '../report/sanitize.js';
 import { toolVersion } from './version.js';
 
 const program = new Command('kubectl-checkup');
@@ -83,6 +84,15 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+// An error that escapes every handler (a stream's 'error' event, a callback) would make Node exit
+// with 1, which means "findings" to a CI gate: it is a crash, so it exits 2 like any internal error.
+const crash = (err: unknown) => {
+  process.stderr.write(`internal error (a bug — please report it with this output):\n${sanitize(String(err instanceof Error ? err.stack : err))}\n`);
+  process.exit(2);
+};
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
+
 process.on('SIGINT', () => {
   process.stderr.write('\ninterrupted\n');
   process.exit(130);
@@ -100,9 +110,10 @@ function exitCodeFor(err: unknown): number {
     return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
   }
   if (err instanceof UsageError || err instanceof ConfigError) {
-    process.stderr.write(`error: ${err.message}\n`);
+    // Messages can quote a snapshot file or a server answer: never raw escape sequences on stderr.
+    process.stderr.write(`error: ${sanitizeLine(err.message)}\n`);
     return 2;
   }
-  process.stderr.write(`internal error (a bug — please report it with this output):\n${err instanceof Error ? err.stack : String(err)}\n`);
+  process.stderr.write(`internal error (a bug — please report it with this output):\n${sanitize(String(err instanceof Error ? err.stack : err))}\n`);
   return 2;
 }
