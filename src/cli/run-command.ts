@@ -53,6 +53,9 @@ export async function runCommand(flags: RawFlags): Promise<number> {
       recorder: writer,
       progress: progress.update,
     });
+  } catch (err) {
+    writer?.abort(); // the folder stays as it was
+    throw err;
   } finally {
     progress.stop();
   }
