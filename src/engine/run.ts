@@ -127,7 +127,7 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
         if (fn && !s.error) call(s, () => fn(results));
       }
     };
-    gaps.push(...await collectNodeApi(api, plan.nodeApi, nodeTargets, deliver, input.recorder));
+    for (const g of await collectNodeApi(api, plan.nodeApi, nodeTargets, deliver, input.recorder)) gaps.push(g);
   }
 
   let reached = 0;
@@ -191,7 +191,8 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
       else s.skip ??= s.essentialMissing;
     }
     const status = s.error ? 'error' : s.skip ? 'skip' : s.findings.some((f) => f.severity !== 'info') ? 'fail' : 'pass';
-    if (status === 'pass' || status === 'fail') findings.push(...s.findings);
+    // No spread: a check on a big cluster can report more findings than a call takes arguments.
+    if (status === 'pass' || status === 'fail') for (const f of s.findings) findings.push(f);
     results.push({
       id: s.def.id,
       title: s.def.title,
