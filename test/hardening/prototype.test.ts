@@ -14,6 +14,8 @@ import { ProbeError } from '../../src/node/probe-types.js';
 import { SnapshotSource } from '../../src/snapshot/read.js';
 import { nodeFileName } from '../../src/snapshot/format.js';
 import { DEMO_DIR } from '../support/demo-cluster.js';
+import { parseEvictionMessage } from '../../src/kube/eviction.js';
+import { EvictionTally } from '../../checks/kubelet-gc/evictions.js';
 import { HOSTILE_KEYS, expectPrototypesIntact, prototypeState } from './prototype-guard.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'checkup-proto-'));
@@ -127,5 +129,20 @@ describe('prototype pollution', () => {
       namespace: f.target.namespace === undefined ? undefined : back.get(f.target.namespace) ?? f.target.namespace,
     } })) });
     expect(summary(unrename(out))).toEqual(summary(base));
+  });
+});
+
+describe('maps keyed by words from pod status messages', () => {
+  it('eviction resources named __proto__ or constructor are counted and named like any other', () => {
+    const before = prototypeState();
+    expect(parseEvictionMessage('The node had condition: [constructor toString].').resource).toBe('constructor+toString');
+    const tally = new EvictionTally(Date.parse('2026-11-25T12:00:00Z'));
+    for (const [i, resource] of ['__proto__', '__proto__', 'constructor'].entries()) {
+      tally.add({ metadata: { name: `p${i}`, namespace: 'a' }, spec: { nodeName: 'n1' }, status: { phase: 'Failed', reason: 'Evicted', message: `The node was low on resource: ${resource}. ` } } as never);
+    }
+    const summary = tally.forNode('n1')!;
+    expect(summary.count).toBe(3);
+    expect(Object.entries(summary.byResource).sort()).toEqual([['__proto__', 2], ['constructor', 1]]);
+    expectPrototypesIntact(before);
   });
 });
