@@ -94,6 +94,36 @@ describe('snapshot files with random shapes', () => {
     expectPrototypesIntact(before);
   });
 
+  it('a wrong type deep inside a real object: the run ends, a check that trips over it is an error, never a crash', async () => {
+    const kinds = ['Pod', 'Node', 'Deployment', 'Event', 'Service', 'ReplicaSet', 'EndpointSlice', 'ConfigMap'];
+    /** Every path to a value in the object, so a mutation can land anywhere. */
+    const paths = (v: unknown, at: (string | number)[] = []): (string | number)[][] => {
+      if (!v || typeof v !== 'object') return [at];
+      const kids = Array.isArray(v) ? v.map((x, i) => [i, x] as const) : Object.entries(v);
+      return [at, ...kids.flatMap(([k, x]) => paths(x, [...at, k]))];
+    };
+    let errors = 0;
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...kinds), fc.nat(), fc.nat(), json, async (kind, at, where, value) => {
+      const file = `api/${kind}.jsonl`;
+      const lines = readFileSync(join(DEMO_DIR, file), 'utf8').split('\n').filter(Boolean);
+      const obj = JSON.parse(lines[at % lines.length]!);
+      const all = paths(obj).filter((p) => p.length > 0);
+      const path = all[where % all.length]!;
+      const parent = path.slice(0, -1).reduce((o: any, k) => o[k], obj);
+      parent[path.at(-1)!] = value;
+      lines[at % lines.length] = JSON.stringify(obj);
+      await withFile(file, lines.join('\n') + '\n', async () => {
+        const out = await replay();
+        expect(out.results.length).toBe(CHECKS.length);
+        errors += out.results.filter((r) => r.status === 'error').length;
+        for (const r of out.results) if (r.status === 'error' && process.env.SHOW_CHECK_ERRORS) console.log(kind, JSON.stringify(path), JSON.stringify(value)?.slice(0, 40), r.id, r.reason);
+      });
+    }), LIMIT);
+    expectPrototypesIntact(before);
+    // For the record (the checks contain what they trip over): how often a check reported an error.
+    if (errors) console.log(`checks that reported status error on deep wrong types: ${errors}`);
+  });
+
   it('a node record or its kubelet endpoints: the node becomes a gap, the run ends', async () => {
     await fc.assert(fc.asyncProperty(fc.constantFrom('nodes/demo-worker-1.json', 'nodes/demo-worker-1.api.json'), json, async (file, value) => {
       await withFile(file, JSON.stringify(value), async () => {
