@@ -27,6 +27,8 @@ async function run(mode: Misbehaviour, extra: string[] = []) {
   const r = await runCli(['--kubeconfig', kc, '--no-ssh', '--checks', 'evicted-pods', '--request-timeout', '2s', '-o', 'json', ...extra], { timeoutMs: 60_000 });
   const seconds = (Date.now() - t0) / 1000;
   expect(new Set(server.methods)).toEqual(new Set(['GET']));
+  // Whatever the server sent, nothing raw reaches the terminal.
+  expect(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/.exec(r.stdout + r.stderr)?.[0]).toBeUndefined();
   return { ...r, seconds, report: r.code === 0 ? JSON.parse(r.stdout) : undefined };
 }
 
