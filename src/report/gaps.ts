@@ -11,8 +11,14 @@ export type ReportGap =
   | (Extract<Gap, { source: 'api' }> & { count?: number; nodes?: string[] })
   | (Extract<Gap, { source: 'ssh' }> & { count?: number; nodes?: string[] });
 
-// "nodes/proxy (node node-7)": the node API collector names the node in the resource.
-const PER_NODE_RESOURCE = /^(.*) \(node (.+)\)$/;
+// "nodes/proxy (node node-7)": the node API collector names the node in the resource. Split by hand,
+// not by a backtracking pattern: the node name is the cluster's, of any length and content.
+const NODE_MARK = ' (node ';
+function perNode(resource: string): [string, string] | undefined {
+  const at = resource.indexOf(NODE_MARK);
+  if (at <= 0 || !resource.endsWith(')') || resource.length - 1 <= at + NODE_MARK.length) return undefined;
+  return [resource.slice(0, at), resource.slice(at + NODE_MARK.length, -1)];
+}
 
 /** Folds gaps that differ only in the node. Order: by first appearance; single gaps stay as they were. */
 export function aggregateGaps(gaps: readonly Gap[]): ReportGap[] {
@@ -24,9 +30,9 @@ export function aggregateGaps(gaps: readonly Gap[]): ReportGap[] {
       key = JSON.stringify(['ssh', g.probe ?? null, g.reason]);
       node = g.node;
     } else {
-      const m = PER_NODE_RESOURCE.exec(g.resource);
-      key = JSON.stringify(m ? ['api-node', m[1], g.reason] : ['api', g.resource, g.reason]);
-      node = m?.[2];
+      const m = perNode(g.resource);
+      key = JSON.stringify(m ? ['api-node', m[0], g.reason] : ['api', g.resource, g.reason]);
+      node = m?.[1];
     }
     const seen = groups.get(key);
     if (seen) {
@@ -44,7 +50,7 @@ export function aggregateGaps(gaps: readonly Gap[]): ReportGap[] {
     if (gap.source === 'ssh') {
       out.push({ ...gap, node: `${some.join(', ')}${more}`, count: names.length, nodes: some });
     } else {
-      const base = PER_NODE_RESOURCE.exec(gap.resource)![1]!;
+      const base = perNode(gap.resource)![0];
       out.push({ ...gap, resource: `${base} (${names.length} nodes: ${some.join(', ')}${more})`, count: names.length, nodes: some });
     }
   }

@@ -13,7 +13,9 @@ import { createHash, randomBytes } from 'node:crypto';
 
 const SECRET_NAME = /pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|auth|cookie|session/i;
 // name=value inside a longer string; the name may be dotted or dashed (-Dx.y.password=…, --db-password=…).
-const INLINE = /([A-Za-z0-9_.-]*?(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential)[A-Za-z0-9_.-]*)([=:])("[^"]*"|'[^']*'|[^\s,;&"']+)/gi;
+const INLINE_NAME = /pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential/i;
+const NAME_CHAR = /[A-Za-z0-9_.-]/;
+const VALUE_STOP = /[\s,;&"']/;
 
 export class Redactor {
   private readonly salt = randomBytes(16);
@@ -22,9 +24,33 @@ export class Redactor {
     return `<redacted:${createHash('sha256').update(this.salt).update(value).digest('hex').slice(0, 8)}>`;
   }
 
-  /** Secret-looking `name=value` pairs inside a string get their value replaced. */
+  /** Secret-looking `name=value` pairs inside a string get their value replaced. One pass over the
+   * text (a regular expression with a lazy name before the keyword backtracks cubically, and env
+   * values are written by whoever may create a pod). */
   inline(text: string): string {
-    return text.replace(INLINE, (_m, name: string, sep: string, value: string) => `${name}${sep}${this.token(value)}`);
+    let out = '';
+    for (let i = 0; i < text.length;) {
+      let j = i;
+      while (j < text.length && NAME_CHAR.test(text[j]!)) j++;
+      const sep = text[j];
+      if (j > i && (sep === '=' || sep === ':') && INLINE_NAME.test(text.slice(i, j))) {
+        let k = j + 1;
+        const quote = text[k];
+        if (quote === '"' || quote === "'") {
+          const close = text.indexOf(quote, k + 1);
+          k = close < 0 ? text.length : close + 1;
+        } else {
+          while (k < text.length && !VALUE_STOP.test(text[k]!)) k++;
+        }
+        out += k > j + 1 ? `${text.slice(i, j + 1)}${this.token(text.slice(j + 1, k))}` : text.slice(i, k);
+        i = k;
+      } else {
+        const next = Math.max(j, i + 1); // a name that is not a secret's, or one other character
+        out += text.slice(i, next);
+        i = next;
+      }
+    }
+    return out;
   }
 
   /** A copy of the object with the secrets of every pod spec in it replaced (the object is not changed). */

@@ -14,6 +14,7 @@ import { KubeApiClient } from '../../src/kube/api-client.js';
 import { loadKubeconfig } from '../../src/kube/kubeconfig.js';
 import { boundExecPlugins } from '../../src/kube/exec-plugin.js';
 import { ConfigError } from '../../src/errors.js';
+import { Redactor } from '../../src/snapshot/redact.js';
 
 const SECRETS = ['hunter2-env-secret', 'ks-secret-42', 'redis-secret-99', 'c2VjcmV0LWhlYWRlcg', 'cli-token-77', 'url-pass-55', 'tok-fake-1'];
 
@@ -139,5 +140,18 @@ describe('exec credential plugins', () => {
     expect(r.stderr).not.toContain('\u001b');
     expect(r.stderr).not.toContain('progress');
     expect(statSync(file).isFile()).toBe(true);
+  });
+});
+
+describe('redaction of hostile env values', () => {
+  it('runs in linear time on megabyte values built to make a pattern backtrack', () => {
+    const r = new Redactor();
+    for (const text of ['password'.repeat(130_000), `${'xpassword'.padEnd(60, 'a')}`.repeat(17_000), `${'a'.repeat(1_000_000)}=`, `token=${'"'.repeat(500_000)}`]) {
+      const t0 = performance.now();
+      const out = r.inline(text);
+      expect(performance.now() - t0).toBeLessThan(1500);
+      expect(typeof out).toBe('string');
+    }
+    expect(r.inline('--db-password="a b" -Xmx1g')).toMatch(/^--db-password=<redacted:[0-9a-f]{8}> -Xmx1g$/);
   });
 });
