@@ -12,7 +12,7 @@ import { ProbeError, type RawSample } from '../../src/node/probe-types.js';
 import { parseNodeCollection } from '../../src/node/parse-collection.js';
 import { buildNodeScript, splitNodeOutput } from '../../src/node/script.js';
 import { parseCidr, parseIp } from '../../src/node/parsers/cidr.js';
-import { parseKernelLogLine } from '../../src/node/parsers/kernel-log.js';
+import { parseKernelLogLine, synFloodLine } from '../../src/node/parsers/kernel-log.js';
 import { DEMO_DIR } from '../support/demo-cluster.js';
 import { HOSTILE_KEYS, expectPrototypesIntact, prototypeState } from './prototype-guard.js';
 
@@ -85,6 +85,33 @@ describe('probe parsers under random and mangled output', () => {
     // The mutations keep some outputs valid: the property is not only exercising the error path.
     if (probe !== 'uname') expect(values).toBeGreaterThan(0);
   });
+
+  it('no parser backtracks: long lines built against each pattern parse in linear time', () => {
+    // A quadratic pattern takes minutes on these (a df line of 100,000 spaces took 100 s before the fix).
+    const N = 100_000;
+    const bodies = ['1 '.repeat(N), 'a:'.repeat(N), `${' '.repeat(N)}x`, '9'.repeat(N), `${'a '.repeat(N)}5%`, '/'.repeat(N), '1\t'.repeat(N), '[1'.repeat(N),
+      ':1'.repeat(N), '"type": "'.repeat(N / 8), 'FLANNEL_A='.repeat(N / 8), `P /x\nS 0 1 ${'1'.repeat(N)}`, `F ${'1 '.repeat(N)}`, `${'x'.repeat(N)} possible SYN flooding on port`];
+    const wraps = (b: string) => [b, `@@ file /proc/net/netstat\n${b}\n@@ end\n`, `@@ source dmesg\n@@ uptime 5\n[1] ${b}\n@@ end\n`,
+      `@@ source journalctl\n2026-11-25T10:00:00+0000 h kernel: ${b}\n@@ end\n`, `@@ df /var/lib/kubelet\n${b}\n@@ end\n`, `@@ ss\n${b}\n@@ exit 0\n@@ end\n`,
+      `@@ cgroup 2\n@@ group kubepods\n${b}\n@@ end\n`, `@@ json\n${b}\n@@ end\n`, `@@ oneline\n5: cni0 inet ${b}\n@@ exit 0\n@@ end\n`,
+      `@@ pid 1\n@@ file /x\n${b}\n@@ endfile\n@@ end\n`, `@@ file\n${b}\n@@ end\n`, `${b}\nE\n`];
+    const slow: string[] = [];
+    for (const [name, probe] of Object.entries(PROBES)) {
+      for (const b of bodies) {
+        for (const stdout of wraps(b)) {
+          const t0 = performance.now();
+          try { probe.parse([{ stdout, exitCode: 0 }], 5); } catch (err) { if (!(err instanceof ProbeError)) throw err; }
+          const ms = performance.now() - t0;
+          if (ms > 1500) slow.push(`${name} ${Math.round(ms)} ms on ${JSON.stringify(stdout.slice(0, 40))}`);
+        }
+      }
+    }
+    const line = parseKernelLogLine(`2026-11-25T10:00:00+0000 h kernel: ${'a:'.repeat(N)}`, 'journalctl');
+    const t0 = performance.now();
+    synFloodLine(line);
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(slow).toEqual([]);
+  }, 120_000);
 
   it('parseNodeCollection never throws, whatever the samples hold', () => {
     const probes = Object.keys(PROBES) as ProbeName[];
