@@ -24,7 +24,8 @@ export class EvictionTally {
     if (!node || pod.status?.phase !== 'Failed' || pod.status.reason !== 'Evicted') return;
     const resource = parseEvictionMessage(pod.status.message).resource;
     const t = evictionTime(pod)?.ms;
-    const e = this.perNode.get(node) ?? { count: 0, last24h: 0, byResource: {} };
+    // byResource is keyed by a word from the pod's status message: no prototype, so `__proto__` counts too.
+    const e = this.perNode.get(node) ?? { count: 0, last24h: 0, byResource: Object.create(null) as Record<string, number> };
     this.perNode.set(node, e);
     e.count++;
     // A pod evicted exactly 24 h ago is already stale, as in evicted-pods.

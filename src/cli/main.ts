@@ -4,6 +4,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, UsageError } from '../errors.js';
 import { OUTPUT_FORMATS } from '../report/output-targets.js';
+import { sanitize, sanitizeLine } from '../report/sanitize.js';
 import { toolVersion } from './version.js';
 
 const program = new Command('kubectl-checkup');
@@ -115,6 +116,15 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+// An error that escapes every handler (a stream's 'error' event, a callback) would make Node exit
+// with 1, which means "findings" to a CI gate: it is a crash, so it exits 2 like any internal error.
+const crash = (err: unknown) => {
+  process.stderr.write(`internal error (a bug — please report it with this output):\n${sanitize(String(err instanceof Error ? err.stack : err))}\n`);
+  process.exit(2);
+};
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
+
 // Ctrl-C: run what must not be skipped (the pod transport deletes its pods), then exit 130. A second
 // Ctrl-C exits at once.
 let interrupted = false;
@@ -141,9 +151,10 @@ function exitCodeFor(err: unknown): number {
   // Collection stopped by Ctrl-C: the SIGINT handler finishes cleaning up and exits 130.
   if (err instanceof Error && err.name === 'CollectionInterrupted') return 130;
   if (err instanceof UsageError || err instanceof ConfigError) {
-    process.stderr.write(`error: ${err.message}\n`);
+    // Messages can quote a snapshot file or a server answer: never raw escape sequences on stderr.
+    process.stderr.write(`error: ${sanitizeLine(err.message)}\n`);
     return 2;
   }
-  process.stderr.write(`internal error (a bug — please report it with this output):\n${err instanceof Error ? err.stack : String(err)}\n`);
+  process.stderr.write(`internal error (a bug — please report it with this output):\n${sanitize(String(err instanceof Error ? err.stack : err))}\n`);
   return 2;
 }

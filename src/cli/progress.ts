@@ -2,6 +2,7 @@
 // stdout carries the report, and piped or CI output must not fill up with spinner frames.
 import ora from 'ora';
 import type { ProgressEvent } from '../engine/run.js';
+import { sanitizeLine } from '../report/sanitize.js';
 
 export function createProgress(opts: { nodesVia?: string } = {}): { update: (e: ProgressEvent) => void; stop: () => void } {
   // A pseudo-terminal that reports 0 columns (`script`, some CI runners) makes ora 9 compute an
@@ -12,7 +13,7 @@ export function createProgress(opts: { nodesVia?: string } = {}): { update: (e: 
   return {
     update(e) {
       if (e.type === 'list') spinner.text = `listing ${e.kind} … ${e.count}`;
-      else if (e.type === 'nodes') spinner.text = `probing nodes ${opts.nodesVia ?? 'over SSH'} … ${e.done}/${e.total}${e.node ? ` (${e.node})` : ''}`;
+      else if (e.type === 'nodes') spinner.text = `probing nodes ${opts.nodesVia ?? 'over SSH'} … ${e.done}/${e.total}${e.node ? ` (${sanitizeLine(e.node)})` : ''}`;
       else spinner.text = 'evaluating';
     },
     stop: () => spinner.stop(),

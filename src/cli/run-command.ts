@@ -71,6 +71,7 @@ export async function runCommand(flags: RawFlags): Promise<number> {
       progress: progress.update,
     });
   } catch (err) {
+    writer?.abort(); // the folder stays as it was
     // --dry-run printed the probe pod manifests: nothing was created, and there is no report.
     if (err instanceof Error && err.name === 'DryRunComplete') return 0;
     throw err;

@@ -181,7 +181,7 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
     return w ? [{ target, paths: kubeletPathsFor(w.facts) }] : [];
   });
   if (requests.length) {
-    gaps.push(...await collectKubeletEndpoints(api, requests, (target, endpoints) => resolver.fromKubelet(target, endpoints), input.recorder));
+    for (const g of await collectKubeletEndpoints(api, requests, (target, endpoints) => resolver.fromKubelet(target, endpoints), input.recorder)) gaps.push(g);
   }
   const deliverFacts = (target: NodeTarget, probes?: NodeProbeResults['probes']) => {
     const w = factsWanted.get(target.name);
@@ -276,7 +276,8 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
       else s.skip ??= s.nodeDataMissing;
     }
     const status = s.error ? 'error' : s.skip ? 'skip' : s.findings.some((f) => f.severity !== 'info') ? 'fail' : 'pass';
-    if (status === 'pass' || status === 'fail') findings.push(...s.findings);
+    // No spread: a check on a big cluster can report more findings than a call takes arguments.
+    if (status === 'pass' || status === 'fail') for (const f of s.findings) findings.push(f);
     results.push({
       id: s.def.id,
       title: s.def.title,

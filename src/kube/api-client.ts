@@ -9,14 +9,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '../errors.js';
 import { ResourceUnavailable, type ApiSource, type ClusterInfo, type ListRequest } from '../engine/source.js';
 import type { KubeletPath } from '../engine/source.js';
+import { describeCredentialError } from './exec-plugin.js';
 import type { LoadedKubeconfig } from './kubeconfig.js';
 import { listItemByteLengths, recordObjectBytes } from './object-size.js';
 import { listPath, resourceName, type KubeObject } from './resources.js';
 import type { MetricsScrape } from '../engine/source.js';
+import { objectProblem } from './validate.js';
 
 export interface ApiClientOptions {
-  /** Per request; 0 = none (kubectl's --request-timeout semantics). */
+  /** Per request, for the whole answer (not only silence: a server that drips bytes is cut off too);
+   * 0 = none (kubectl's --request-timeout semantics). */
   requestTimeoutMs: number;
+  /** Largest response body accepted (default MAX_BODY_BYTES). */
+  maxBodyBytes?: number;
   /** Items per page (the API server caps it; ≤ 500 keeps pages small). */
   pageSize?: number;
   /** Retries on 429/5xx and dropped connections. */
@@ -38,6 +43,12 @@ class RequestFailed extends Error {
 }
 
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+/** A page of 500 objects is a few MB; a body past this is not one, and would not fit in a string. */
+export const MAX_BODY_BYTES = 128 * 1024 * 1024;
+/** A server that keeps sending pages with nothing in them (and a new continue token) is not listing. */
+const MAX_EMPTY_PAGES = 20;
+/** 5 million objects of one kind: past that a list is a server that never says it is done. */
+const MAX_PAGES = 10_000;
 const RETRYABLE_ERRNO = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
 
 export class KubeApiClient implements ApiSource {
@@ -65,7 +76,10 @@ export class KubeApiClient implements ApiSource {
     if (res.status === 401) throw new ConfigError(`the API server of ${this.where} rejected the credentials (401 Unauthorized)`);
     let version: string | null = null;
     if (res.status === 200) {
-      try { version = (JSON.parse(res.body) as { gitVersion?: string }).gitVersion ?? null; } catch { /* keep null */ }
+      try {
+        const v = (JSON.parse(res.body) as { gitVersion?: unknown } | null)?.gitVersion;
+        version = typeof v === 'string' ? v : null;
+      } catch { /* keep null */ }
     } else if (res.status !== 403 && res.status !== 404) {
       throw new ConfigError(`the API server of ${this.where} answered /version with HTTP ${res.status}`);
     }
@@ -98,6 +112,10 @@ export class KubeApiClient implements ApiSource {
     // and skip what was already streamed: the API server returns items in key (namespace/name) order.
     let lastKey: string | undefined;
     let restarts = 0;
+    // A continue token seen before means the server is going round in circles: stop, never loop.
+    const seen = new Set<string>();
+    let emptyPages = 0;
+    let pages = 0;
     for (;;) {
       const query = new URLSearchParams({ limit: String(this.pageSize) });
       if (cont) query.set('continue', cont);
@@ -112,16 +130,20 @@ export class KubeApiClient implements ApiSource {
       if (res.status === 410 && cont && restarts < 3) {
         restarts++;
         cont = undefined;
+        seen.clear();
         continue;
       }
       if (res.status !== 200) throw new ResourceUnavailable(resource, statusReason(res));
-      let list: { items?: KubeObject[]; metadata?: { continue?: string } };
+      let list: unknown;
       try {
         list = JSON.parse(res.body);
       } catch {
         throw new ResourceUnavailable(resource, 'the API server sent a list that is not JSON');
       }
-      let items = list.items ?? [];
+      const shape = listProblem(list, req.info.kind);
+      if (shape) throw new ResourceUnavailable(resource, `the API server sent a malformed list: ${shape}`);
+      const { items: got, metadata } = list as { items?: KubeObject[] | null; metadata?: { continue?: string } | null };
+      let items = got ?? [];
       if (req.measureBytes) {
         const lengths = listItemByteLengths(res.bytes);
         if (lengths && lengths.length === items.length) items.forEach((o, i) => recordObjectBytes(o, lengths[i]!));
@@ -134,8 +156,13 @@ export class KubeApiClient implements ApiSource {
         lastKey = objectKey(items[items.length - 1]!);
         yield items;
       }
-      cont = list.metadata?.continue || undefined;
+      cont = metadata?.continue || undefined;
       if (!cont) return;
+      if (seen.has(cont)) throw new ResourceUnavailable(resource, 'the API server sent the same continue token twice (the list would never end)');
+      seen.add(cont);
+      if (++pages >= MAX_PAGES) throw new ResourceUnavailable(resource, `the list did not end after ${MAX_PAGES} pages`);
+      emptyPages = items.length ? 0 : emptyPages + 1;
+      if (emptyPages > MAX_EMPTY_PAGES) throw new ResourceUnavailable(resource, `the API server sent ${MAX_EMPTY_PAGES} empty pages in a row, each with a new continue token`);
     }
   }
 
@@ -194,9 +221,10 @@ export class KubeApiClient implements ApiSource {
   }
 
   private async get(path: string, accept = 'application/json'): Promise<Response> {
-    const url = new URL(path, this.config.server.replace(/\/?$/, '/'));
+    const server = this.config.requestUrl ?? this.config.server;
+    const url = new URL(path, server.replace(/\/?$/, '/'));
     // Keep any path prefix of the server URL (e.g. https://host/k8s/clusters/c-1).
-    url.pathname = new URL(this.config.server).pathname.replace(/\/$/, '') + path.split('?')[0];
+    url.pathname = new URL(server).pathname.replace(/\/$/, '') + path.split('?')[0];
     const options: https.RequestOptions = { method: 'GET', headers: { Accept: accept, 'User-Agent': 'kubectl-checkup' } };
     const isHttp = url.protocol === 'http:';
     // Like kubectl, credentials are never sent over plain http.
@@ -204,24 +232,41 @@ export class KubeApiClient implements ApiSource {
       try {
         await this.config.kc.applyToHTTPSOptions(options);
       } catch (err) {
-        throw new RequestFailed(`the credentials of ${this.where} could not be used: ${err instanceof Error ? err.message : String(err)}`, false, true);
+        throw new RequestFailed(`the credentials of ${this.where} could not be used: ${describeCredentialError(this.config.kc, err)}`, false, true);
       }
     }
     const timeoutMs = this.opts.requestTimeoutMs;
+    const maxBytes = this.opts.maxBodyBytes ?? MAX_BODY_BYTES;
     return await new Promise<Response>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const fail = (e: RequestFailed) => { clearTimeout(timer); reject(e); };
       const req = (isHttp ? http : https).request(url, options, (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const bytes = Buffer.concat(chunks);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: bytes.toString('utf8'), bytes });
+        let bytes = 0;
+        const tooLarge = () => {
+          const e = new RequestFailed(`the answer is larger than ${Math.round(maxBytes / 1024 / 1024)} MiB`);
+          fail(e);
+          req.destroy(e);
+        };
+        if (Number(res.headers['content-length']) > maxBytes) { tooLarge(); return; }
+        res.on('data', (c: Buffer) => {
+          bytes += c.length;
+          if (bytes > maxBytes) { tooLarge(); return; }
+          chunks.push(c);
         });
-        res.on('error', (e) => reject(describeNetworkError(e)));
+        res.on('end', () => {
+          clearTimeout(timer);
+          const all = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: all.toString('utf8'), bytes: all });
+        });
+        res.on('error', (e) => fail(describeNetworkError(e, timeoutMs)));
       });
+      // The deadline covers the whole exchange (connect, headers and every byte of the body), unlike
+      // a socket idle timeout, which a server sending one byte a second never trips.
       if (timeoutMs > 0) {
-        req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error('timeout'), { code: 'CHECKUP_TIMEOUT' })));
+        timer = setTimeout(() => req.destroy(Object.assign(new Error('timeout'), { code: 'CHECKUP_TIMEOUT' })), timeoutMs);
       }
-      req.on('error', (e) => reject(describeNetworkError(e, timeoutMs)));
+      req.on('error', (e) => fail(e instanceof RequestFailed ? e : describeNetworkError(e, timeoutMs)));
       req.end();
     });
   }
@@ -239,7 +284,8 @@ function objectKey(o: KubeObject): string {
 function statusReason(res: Response): string {
   let message = '';
   try {
-    message = (JSON.parse(res.body) as { message?: string }).message ?? '';
+    const m = (JSON.parse(res.body) as { message?: unknown } | null)?.message;
+    if (typeof m === 'string') message = m.replace(/\s+/g, ' ');
   } catch { /* not a Status */ }
   switch (res.status) {
     case 403: return 'forbidden';
@@ -267,4 +313,22 @@ function describeNetworkError(e: Error & { code?: string }, timeoutMs = 0): Requ
     CERT_HAS_EXPIRED: 'the server certificate has expired',
   };
   return new RequestFailed(reasons[code] ?? (e.message || code || 'request failed'), RETRYABLE_ERRNO.has(code));
+}
+
+/** What is wrong with a list answer, or null. Bad objects are not skipped silently: a list that
+ * cannot be trusted whole is a gap, so no check judges part of it as if it were all. */
+function listProblem(list: unknown, kind: string): string | null {
+  if (typeof list !== 'object' || list === null || Array.isArray(list)) return 'not an object';
+  const { items, metadata } = list as { items?: unknown; metadata?: unknown };
+  if (items !== undefined && items !== null && !Array.isArray(items)) return 'items is not a list';
+  if (metadata !== undefined && metadata !== null) {
+    if (typeof metadata !== 'object' || Array.isArray(metadata)) return 'metadata is not an object';
+    const cont = (metadata as { continue?: unknown }).continue;
+    if (cont !== undefined && cont !== null && typeof cont !== 'string') return 'metadata.continue is not a string';
+  }
+  for (const [i, item] of ((items as unknown[] | null | undefined) ?? []).entries()) {
+    const problem = objectProblem(item, kind);
+    if (problem) return `item ${i}: ${problem}`;
+  }
+  return null;
 }

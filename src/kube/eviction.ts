@@ -70,7 +70,8 @@ export function parseEvictionMessage(message: string | undefined): EvictionInfo 
   if (overLimit.length) return { resource: 'ephemeral-storage', cause: 'over-limit', offenders: overLimit };
   const condition = CONDITION.exec(text);
   if (condition) {
-    const resources = condition[1]!.split(/\s+/).filter(Boolean).map((c) => CONDITION_RESOURCE[c] ?? c);
+    // Condition names come from the pod's status: only the table's own keys map (not `constructor`).
+    const resources = condition[1]!.split(/\s+/).filter(Boolean).map((c) => (Object.hasOwn(CONDITION_RESOURCE, c) ? CONDITION_RESOURCE[c]! : c));
     return { resource: resources.length ? [...new Set(resources)].join('+') : 'unknown', cause: 'admission-rejected', offenders: [] };
   }
   return { resource: 'unknown', cause: 'unknown', offenders: [] };

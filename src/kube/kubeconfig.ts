@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
 import { ConfigError } from '../errors.js';
+import { boundExecPlugins } from './exec-plugin.js';
 
 export interface KubeconfigFlags {
   kubeconfig?: string;
@@ -16,13 +17,17 @@ export interface KubeconfigFlags {
 export interface LoadedKubeconfig {
   kc: KubeConfig;
   context: string;
+  /** The server URL for people: reports, errors, snapshots (any user:password@ removed). */
   server: string;
+  /** The server URL as configured, for requests only. */
+  requestUrl: string;
   /** Where the configuration came from, for error messages. */
   origin: string;
 }
 
 export function loadKubeconfig(flags: KubeconfigFlags, env: NodeJS.ProcessEnv = process.env): LoadedKubeconfig {
   const kc = new KubeConfig();
+  boundExecPlugins(kc);
   let origin: string;
   if (flags.kubeconfig) {
     if (!existsSync(flags.kubeconfig)) throw new ConfigError(`kubeconfig ${flags.kubeconfig}: no such file`);
@@ -61,7 +66,7 @@ export function loadKubeconfig(flags: KubeconfigFlags, env: NodeJS.ProcessEnv = 
   }
   const cluster = kc.getCurrentCluster();
   if (!cluster?.server) throw new ConfigError(`context "${context}" in ${origin} names no cluster with a server`);
-  return { kc, context, server: cluster.server, origin };
+  return { kc, context, server: redactUrl(cluster.server), requestUrl: cluster.server, origin };
 }
 
 /** Merges files the way kubectl does: first definition of a name wins, first current-context wins. */
@@ -88,4 +93,18 @@ function loadFiles(kc: KubeConfig, files: string[]): void {
     contexts: [...contexts.values()],
     currentContext,
   });
+}
+
+/** A URL without the user:password@ part (a kubeconfig may carry basic-auth credentials there). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, url.endsWith('/') ? '/' : '');
+  } catch {
+    // Not a URL: cut anything up to an @ after the scheme, to be safe.
+    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
+  }
 }

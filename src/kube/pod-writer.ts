@@ -62,7 +62,8 @@ const MAX_LOG_BYTES = 32 * 1024 * 1024;
 
 export function kubePodWriter(config: LoadedKubeconfig, namespace: string, opts: PodWriterOptions): PodWriter {
   const base = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
-  const server = new URL(config.server);
+  // requestUrl keeps a server URL's user:password@ for the request; `server` is the redacted one for display.
+  const server = new URL(config.requestUrl ?? config.server);
   const prefix = server.pathname.replace(/\/$/, '');
 
   async function request(method: string, path: string, o: { body?: object; what: string; timeoutMs?: number } ): Promise<{ status: number; body: string }> {

@@ -101,6 +101,7 @@ export function listPath(info: ResourceInfo, namespace?: string): string {
 /** Timestamps arrive as ISO strings (raw JSON); the model types call them Date. */
 export function toMillis(t: Date | string | undefined | null): number | undefined {
   if (t === undefined || t === null) return undefined;
-  const ms = typeof t === 'string' ? Date.parse(t) : t.getTime();
+  // Anything else than a string or a Date (a crafted snapshot) is no time, not a crash.
+  const ms = typeof t === 'string' ? Date.parse(t) : t instanceof Date ? t.getTime() : NaN;
   return Number.isNaN(ms) ? undefined : ms;
 }

@@ -6,11 +6,15 @@ export type ObjectMatcher = (obj: unknown) => boolean;
 
 type Requirement = (labels: Record<string, string>) => boolean;
 
+// Labels come from the cluster: only the object's own keys count (`constructor` is not a label).
+const has = (l: Record<string, string>, key: string) => Object.prototype.hasOwnProperty.call(l, key);
+const get = (l: Record<string, string>, key: string) => (has(l, key) ? l[key] : undefined);
+
 /** A Service selects pods when its selector is non-empty and every pair is in the pod's labels
  * (an empty selector selects nothing: such a Service has manually managed endpoints). */
 export function serviceSelects(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
   const entries = Object.entries(selector ?? {});
-  return entries.length > 0 && entries.every(([k, v]) => labels?.[k] === v);
+  return entries.length > 0 && entries.every(([k, v]) => labels != null && get(labels, k) === v);
 }
 
 /** Parses a label selector (`a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`). */
@@ -23,13 +27,13 @@ export function parseLabelSelector(selector: string): ObjectMatcher {
     if ((m = term.match(/^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/))) {
       const [, key, op, list] = m as unknown as [string, string, string, string];
       const values = new Set(list.split(',').map((v) => v.trim()).filter(Boolean));
-      reqs.push(op === 'in' ? (l) => key in l && values.has(l[key]!) : (l) => !(key in l) || !values.has(l[key]!));
+      reqs.push(op === 'in' ? (l) => has(l, key) && values.has(l[key]!) : (l) => !has(l, key) || !values.has(l[key]!));
     } else if ((m = term.match(/^([\w./-]+)\s*(==|=|!=)\s*([\w.-]*)$/))) {
       const [, key, op, value] = m as unknown as [string, string, string, string];
-      reqs.push(op === '!=' ? (l) => l[key] !== value : (l) => l[key] === value);
+      reqs.push(op === '!=' ? (l) => get(l, key) !== value : (l) => get(l, key) === value);
     } else if ((m = term.match(/^(!?)([\w./-]+)$/))) {
       const [, not, key] = m as unknown as [string, string, string];
-      reqs.push(not ? (l) => !(key in l) : (l) => key in l);
+      reqs.push(not ? (l) => !has(l, key) : (l) => has(l, key));
     } else {
       throw new UsageError(`invalid label selector "${selector}": cannot parse "${term}"`);
     }

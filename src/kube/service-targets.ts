@@ -21,7 +21,8 @@ export interface ServedContainer {
 /** The targetPort of each port of a Service (the port itself when unset). A numeric string is a number:
  * the API server only accepts names that contain a letter. */
 export function serviceTargetPorts(svc: V1Service): (number | string)[] {
-  return (svc.spec?.ports ?? []).map((p) => {
+  const ports = svc.spec?.ports;
+  return (Array.isArray(ports) ? ports : []).map((p) => {
     const t = p.targetPort ?? p.port;
     return typeof t === 'string' && /^\d+$/.test(t) ? Number(t) : t;
   });

@@ -3,17 +3,18 @@
 import type { NodeCollection, NodeProbeResults, ProbeOutcome } from './node-source.js';
 import { ProbeError } from './probe-types.js';
 import { PROBES, type ProbeName } from './probes.js';
+import { dict, own } from '../util/dict.js';
 
 export function parseNodeCollection(c: Extract<NodeCollection, { reached: true }>, requested: readonly ProbeName[]): NodeProbeResults {
-  const probes: Record<string, ProbeOutcome<unknown>> = {};
+  const probes = dict<ProbeOutcome<unknown>>();
   // A requested probe without samples did not finish (cut off, or missing from a snapshot): say why.
   for (const name of requested) {
-    if (c.samples[name]) continue;
+    if (own(c.samples, name)) continue;
     const problem = c.problems?.find((p) => p.probe === name);
     probes[name] = { ok: false, reason: problem?.reason ?? 'no output from the node' };
   }
   for (const [name, samples] of Object.entries(c.samples) as [ProbeName, NonNullable<(typeof c.samples)[ProbeName]>][]) {
-    const def = PROBES[name];
+    const def = own(PROBES as Record<string, (typeof PROBES)[ProbeName]>, name);
     if (!def) continue; // a snapshot from a newer version may carry probes this one does not know
     try {
       probes[name] = { ok: true, value: def.parse(samples, c.intervalSeconds) };
@@ -28,9 +29,9 @@ export function parseNodeCollection(c: Extract<NodeCollection, { reached: true }
 /** Applies each probe's `reduce` to what a node sent, before anything records or parses it. */
 export function reduceNodeCollection(c: NodeCollection): NodeCollection {
   if (!c.reached) return c;
-  const samples: typeof c.samples = {};
+  const samples: typeof c.samples = dict();
   for (const [name, raw] of Object.entries(c.samples) as [ProbeName, NonNullable<(typeof c.samples)[ProbeName]>][]) {
-    const reduce = PROBES[name]?.reduce;
+    const reduce = own(PROBES as Record<string, (typeof PROBES)[ProbeName]>, name)?.reduce;
     samples[name] = reduce ? raw.map((s) => ({ ...s, stdout: reduce(s.stdout) })) : raw;
   }
   return { ...c, samples };

@@ -114,7 +114,7 @@ export function splitNodeOutput(stdout: string, plan: Pick<NodeScript, 'nonce' |
   const m = marker(plan.nonce);
   const started = atLineStart(stdout, `${m} start\n`) >= 0;
   const complete = atLineStart(stdout, `${m} done\n`) >= 0;
-  const samples: Record<string, RawSample[]> = {};
+  const samples: Record<string, RawSample[]> = Object.create(null);
   const problems: { probe: string; reason: string }[] = [];
 
   for (const { probe, passes } of plan.sections) {

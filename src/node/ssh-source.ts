@@ -59,7 +59,9 @@ export function sshNodeSource(opts: SshOptions, hooks: SshSourceHooks = {}): Nod
         else queue.push({ node: n.name, host: picked.host });
       }
 
-      const controller = new AbortController();
+      // One controller per session: execa listens on the signal it is given, and one signal shared by
+      // every session collects a listener per node (MaxListenersExceededWarning beyond 10 nodes).
+      const controllers = new Set<AbortController>();
       const busyHosts = new Set<string>();
       const running = new Map<string, Promise<{ key: string; host: string; result: NodeCollection }>>();
       let seq = 0;
@@ -70,7 +72,10 @@ export function sshNodeSource(opts: SshOptions, hooks: SshSourceHooks = {}): Nod
           queue.splice(i, 1);
           busyHosts.add(host);
           const key = `${seq++}`;
+          const controller = new AbortController();
+          controllers.add(controller);
           const job = probeNode(node, host, probes, inputs?.(node) ?? {}, controller.signal)
+            .finally(() => controllers.delete(controller))
             .catch((err: unknown): NodeCollection => ({ node, reached: false, reason: `could not run ssh: ${err instanceof Error ? err.message : String(err)}` }))
             .then((result) => ({ key, host, result }));
           running.set(key, job);
@@ -88,7 +93,7 @@ export function sshNodeSource(opts: SshOptions, hooks: SshSourceHooks = {}): Nod
         }
       } finally {
         // The consumer stopped early (interrupt, error): kill the sessions still running.
-        controller.abort();
+        for (const c of controllers) c.abort();
         await Promise.allSettled(running.values());
       }
     },

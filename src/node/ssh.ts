@@ -23,6 +23,10 @@ export interface SshOptions {
 
 export const DEFAULT_CONCURRENCY = 16;
 export const DEFAULT_NODE_TIMEOUT_SECONDS = 30;
+/** What one node may send back. Probe output is a few hundred KB (the kernel log is cut to 500 lines);
+ * a node sending more is broken or hostile, and 16 of them at once must not fill the memory. */
+export const MAX_NODE_OUTPUT_BYTES = 32 * 1024 * 1024;
+const MAX_STDERR_BYTES = 1024 * 1024;
 /** Connecting is a small part of a node's budget; a dead host should not use all of it. */
 const MAX_CONNECT_TIMEOUT_SECONDS = 10;
 
@@ -75,6 +79,8 @@ export async function runSshSession(host: string, script: string, opts: SshOptio
   /** Marker the script prints last: its presence means the remote side ran to the end. */
   doneMarker?: string;
   cancelSignal?: AbortSignal;
+  /** Cap on stdout (default MAX_NODE_OUTPUT_BYTES): past it the session is stopped. */
+  maxOutputBytes?: number;
 }): Promise<SessionResult> {
   const r = await execa('ssh', sshArgs(host, opts), {
     reject: false,
@@ -83,7 +89,7 @@ export async function runSshSession(host: string, script: string, opts: SshOptio
     killSignal: 'SIGKILL',
     cancelSignal: opts.cancelSignal,
     stripFinalNewline: false,
-    maxBuffer: 256 * 1024 * 1024,
+    maxBuffer: { stdout: opts.maxOutputBytes ?? MAX_NODE_OUTPUT_BYTES, stderr: MAX_STDERR_BYTES },
     // The user's environment carries their agent socket (SSH_AUTH_SOCK); LC_ALL=C keeps ssh's own
     // messages in English for the failure mapping.
     env: { LC_ALL: 'C' },
@@ -92,6 +98,12 @@ export async function runSshSession(host: string, script: string, opts: SshOptio
   const stderr = typeof r.stderr === 'string' ? r.stderr : '';
   if (r.timedOut) return { stdout, exitCode: undefined, failure: `timed out after ${opts.timeoutSeconds}s`, timedOut: true };
   if (r.isCanceled) return { stdout, exitCode: undefined, failure: 'cancelled', timedOut: false };
+  // execa stopped the session at the cap: what arrived before it stays usable, the rest is a gap.
+  if (r.isMaxBuffer) {
+    const cap = opts.maxOutputBytes ?? MAX_NODE_OUTPUT_BYTES;
+    const what = stdout.length >= cap ? `more than ${Math.round(cap / 1024 / 1024)} MiB of output` : `more than ${MAX_STDERR_BYTES / 1024 / 1024} MiB on stderr`;
+    return { stdout, exitCode: undefined, failure: `the node sent ${what}; the session was stopped`, timedOut: false };
+  }
   const ranToEnd = opts.doneMarker !== undefined && stdout.includes(opts.doneMarker);
   const failure = ranToEnd && r.exitCode === 0 ? null : describeSshFailure(r.exitCode, stderr, host, opts);
   return { stdout, exitCode: r.exitCode, failure, timedOut: false };

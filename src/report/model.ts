@@ -2,6 +2,7 @@
 import type { RunOutput } from '../engine/run.js';
 import type { CheckResult, Finding, Gap, Severity } from '../engine/types.js';
 import type { ClusterInfo } from '../engine/source.js';
+import { aggregateGaps, type ReportGap } from './gaps.js';
 
 /** Why a finding was left out (DESIGN §2.7–§2.9). */
 export interface Suppression {
@@ -39,7 +40,7 @@ export interface Report {
   checks: CheckResult[];
   findings: Finding[];
   suppressed: SuppressedFinding[];
-  gaps: Gap[];
+  gaps: ReportGap[];
   warnings: ReportWarning[];
 }
 
@@ -72,7 +73,8 @@ export function buildReport(run: RunOutput, meta: { version: string; startedAt: 
     findings: sorted,
     suppressed: [],
     // Nodes are collected concurrently; a stable order makes reports comparable run to run.
-    gaps: [...run.gaps].sort((a, b) => gapKey(a).localeCompare(gapKey(b))),
+    // Identical reasons on many nodes are folded into one gap (count + a few names).
+    gaps: aggregateGaps([...run.gaps].sort((a, b) => gapKey(a).localeCompare(gapKey(b)))),
     // An external check that threw is not our bug to report, but the user must see it was not judged.
     warnings: run.results.filter((r) => r.status === 'error' && r.id.includes('/'))
       .map((r) => ({ code: 'plugin-check-failed', message: `${r.id}: ${r.reason ?? 'failed'}` })),

@@ -1,26 +1,45 @@
 // Strings from the cluster (names, messages, event text, probe output) are attacker-controlled:
 // anyone who can create a pod picks its name and its event messages. Before they reach a terminal,
-// escape sequences and other control characters are made visible instead of interpreted.
+// escape sequences and other control characters are made visible instead of interpreted, and so is
+// everything that could start a line of its own (a forged "fix:" line under a finding) or reorder
+// what a reader sees (bidi overrides, "Trojan Source").
 
-// C0 controls except \n and \t, DEL, and C1 controls (0x80–0x9f, e.g. the 8-bit CSI 0x9b).
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+// C0 controls except \n and \t, DEL, C1 controls (0x80–0x9f, e.g. the 8-bit CSI 0x9b and NEL 0x85),
+// the Unicode line and paragraph separators, bidi marks, embeddings, overrides and isolates, and the
+// byte-order mark.
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
 
-export function sanitize(s: string): string {
-  return s.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+function escape(c: string): string {
+  const code = c.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
 }
 
-/** For one-line fields: newlines and tabs are made visible too. */
+/** For text whose line breaks are the tool's own: only \n and \t survive. */
+export function sanitize(s: string): string {
+  return s.replace(CONTROL, escape);
+}
+
+/** For one-line fields (anything from the cluster): newlines are made visible, tabs become spaces. */
 export function sanitizeLine(s: string): string {
   return sanitize(s).replace(/\n/g, '\\n').replace(/\t/g, ' ');
 }
 
-/** Deep copy with every string sanitised (for JSON output, where control chars would be escaped by
- * JSON anyway but still reach a terminal when a user pipes the report through `jq -r`). */
-export function sanitizeDeep<T>(value: T): T {
-  if (typeof value === 'string') return sanitize(value) as T;
-  if (Array.isArray(value)) return value.map(sanitizeDeep) as T;
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [sanitize(k), sanitizeDeep(v)])) as T;
+/** Deeper than this, evidence is not data a person reads: it is cut off instead of blowing the stack. */
+export const MAX_DEPTH = 32;
+export const TOO_DEEP = '[nested too deep]';
+
+/** Deep copy with every string made one-line safe (for JSON and YAML output: their escaping keeps a
+ * newline inside the string, but `jq -r` and friends print it raw, and a forged line is as good as a
+ * real one to whoever reads it). Cut off below MAX_DEPTH; keys are sanitised too. */
+export function sanitizeDeep<T>(value: T, depth = 0): T {
+  if (typeof value === 'string') return sanitizeLine(value) as T;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_DEPTH) return TOO_DEEP as T;
+  if (Array.isArray(value)) {
+    const out: unknown[] = new Array(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = sanitizeDeep(value[i], depth + 1);
+    return out as T;
   }
-  return value;
+  // Object.fromEntries defines properties, so a key named `__proto__` stays an ordinary key.
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [sanitizeLine(k), sanitizeDeep(v, depth + 1)])) as T;
 }

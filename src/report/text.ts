@@ -7,7 +7,7 @@ import type { CheckStatus, Finding, Severity } from '../engine/types.js';
 import { evidenceTime } from '../kube/events.js';
 import { ruleLabel, targetLabel } from './finding-names.js';
 import type { Report, SuppressedFinding, Suppression } from './model.js';
-import { sanitize, sanitizeLine } from './sanitize.js';
+import { sanitizeDeep, sanitizeLine } from './sanitize.js';
 
 export interface TextOptions {
   colorLevel: 0 | 1 | 2 | 3;
@@ -33,12 +33,16 @@ export function renderText(report: Report, opts: TextOptions): string {
     out.push('', c.bold('FINDINGS') + c.dim(opts.wide ? ' (worst first)' : ' (worst first; evidence with -o wide)'));
     // Worst first across checks; within a severity the report's order (by check, then target) holds.
     for (const severity of SEVERITIES) {
-      for (const f of report.findings.filter((x) => x.severity === severity)) out.push('', ...renderFinding(c, f, Boolean(opts.wide)));
+      // No spread into push: a report can hold more lines than a call may take arguments.
+      for (const f of report.findings.filter((x) => x.severity === severity)) {
+        out.push('');
+        for (const line of renderFinding(c, f, Boolean(opts.wide))) out.push(line);
+      }
     }
   }
 
   out.push('', c.bold('CHECKS'));
-  const width = Math.max(...report.checks.map((r) => r.id.length), 10);
+  const width = report.checks.reduce((w, r) => Math.max(w, r.id.length), 10);
   for (const r of report.checks) {
     const counts = countBySeverity(report.findings.filter((f) => f.check === r.id));
     const detail = r.status === 'fail' || (r.status === 'pass' && counts) ? c.dim(`  ${counts}`) : '';
@@ -81,22 +85,22 @@ function renderFinding(c: ChalkInstance, f: Finding, wide: boolean): string[] {
   const lines = [`${severityTag(c, f.severity)} ${c.bold(sanitizeLine(targetLabel(f.target)))}  ${c.dim(sanitizeLine(ruleLabel(f)))}`];
   // A manifest finding is fixed in a file: where comes before what.
   if (f.location) lines.push(`  at ${sanitizeLine(`${f.location.file}:${f.location.line}${f.location.source ? ` (${f.location.source})` : ''}`)}`);
-  lines.push(...indented(sanitize(f.message), '  '));
+  // One line each: a newline inside a string came from the cluster (a probe path, a kernel version)
+  // and would forge a line of its own; sanitizeLine shows it as \n.
+  lines.push(`  ${sanitizeLine(f.message)}`);
   if (wide) {
     if (f.expected !== undefined) lines.push(c.dim(`  expected: ${sanitizeLine(f.expected)}`));
     if (f.actual !== undefined) lines.push(c.dim(`  actual:   ${sanitizeLine(f.actual)}`));
     if (f.evidence && Object.keys(f.evidence).length) {
       lines.push(c.dim('  evidence:'));
-      for (const [k, v] of Object.entries(f.evidence)) {
-        if (v !== undefined) lines.push(...formatValue(k, v, 4).map((l) => c.dim(l)));
+      // Cut off at a sane depth first: evidence can carry structures from the cluster.
+      for (const [k, v] of Object.entries(sanitizeDeep(f.evidence))) {
+        if (v !== undefined) for (const l of formatValue(k, v, 4)) lines.push(c.dim(l));
       }
     }
   }
   lines.push(`  ${c.green('fix:')} ${sanitizeLine(f.remediation.summary)}`);
-  (f.remediation.steps ?? []).forEach((step, i) => {
-    const [first, ...rest] = sanitize(step).split('\n');
-    lines.push(`    ${i + 1}. ${first}`, ...rest.map((l) => `       ${l}`));
-  });
+  (f.remediation.steps ?? []).forEach((step, i) => lines.push(`    ${i + 1}. ${sanitizeLine(step)}`));
   if (f.docs) lines.push(c.dim(`  docs: ${sanitizeLine(f.docs)}`));
   return lines;
 }

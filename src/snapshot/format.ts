@@ -5,6 +5,10 @@ import type { ApiKind } from '../kube/resources.js';
 
 export const SNAPSHOT_API_VERSION = 'checkup.k8s.io/v1';
 
+/** A file every snapshot folder holds: the proof that --save-snapshot may replace the folder. */
+export const SNAPSHOT_MARKER = '.kubectl-checkup-snapshot';
+export const SNAPSHOT_MARKER_TEXT = 'kubectl-checkup snapshot (checkup.k8s.io/v1): this folder is replaced whole by the next --save-snapshot to it\n';
+
 export interface SnapshotMeta {
   apiVersion: string;
   kind: 'Snapshot';

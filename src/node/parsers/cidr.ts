@@ -11,6 +11,7 @@ export interface Cidr {
 const bits = (f: 4 | 6) => (f === 4 ? 32 : 128);
 
 export function parseIp(text: string): { family: 4 | 6; addr: bigint } | undefined {
+  if (typeof text !== 'string') return undefined; // API data of the wrong type is no address
   const s = text.trim().replace(/%.*$/, ''); // drop an IPv6 zone ("fe80::1%eth0")
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(s)) {
     const parts = s.split('.').map(Number);
@@ -42,6 +43,7 @@ export function parseIp(text: string): { family: 4 | 6; addr: bigint } | undefin
 }
 
 export function parseCidr(text: string): Cidr | undefined {
+  if (typeof text !== 'string') return undefined;
   const m = /^([^/\s]+)\/(\d{1,3})$/.exec(text.trim());
   if (!m) return undefined;
   const ip = parseIp(m[1]!);

@@ -17,7 +17,12 @@ const DMESG_ISO = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d
 // dmesg: "[ 1234.567890] TCP: …", busybox may prefix the priority "<4>".
 const DMESG = /^(?:<\d+>)?\[\s*(\d+(?:\.\d+)?)\]\s?(.*)$/;
 
+/** The kernel formats a message into at most 1024 bytes (printk); a longer line did not come from it
+ * whole, and only the start of a message is ever matched. Keeps every pattern below linear and cheap. */
+export const MAX_KERNEL_LINE = 4096;
+
 export function parseKernelLogLine(line: string, source: 'journalctl' | 'dmesg-iso' | 'dmesg', uptime?: number): KernelLogLine {
+  if (line.length > MAX_KERNEL_LINE) line = line.slice(0, MAX_KERNEL_LINE);
   if (source === 'dmesg') {
     const m = DMESG.exec(line);
     if (!m) throw new ProbeError(`kernelLog: unexpected dmesg line ${JSON.stringify(line.slice(0, 80))}`);
@@ -53,7 +58,8 @@ export interface SynFloodLine {
   text: string;
 }
 
-const SYN_FLOOD = /(?:(\S+?):\s+)?possible SYN flooding on port (?:\[?([0-9a-f.:]*)\]?:)?(\d+)\.\s+(Sending cookies|Dropping request)/i;
+// The protocol prefix is bounded ({1,40}): unbounded, an unanchored lazy \S+? makes a long line quadratic.
+const SYN_FLOOD = /(?:(\S{1,40}?):\s+)?possible SYN flooding on port (?:\[?([0-9a-f.:]{0,64})\]?:)?(\d{1,5})\.\s+(Sending cookies|Dropping request)/i;
 
 export function synFloodLine(line: KernelLogLine): SynFloodLine | undefined {
   const m = SYN_FLOOD.exec(line.text);

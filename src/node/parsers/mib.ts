@@ -1,11 +1,12 @@
 // /proc/net/netstat and /proc/net/snmp: pairs of lines "Group: name name …" / "Group: value value …".
 // Columns differ by kernel version, so names are zipped with values, never read by position.
 import { ProbeError } from '../probe-types.js';
+import { dict } from '../../util/dict.js';
 
 /** Counters per group, e.g. mib.TcpExt.ListenOverflows, mib.Tcp.PassiveOpens. */
 export type Mib = Record<string, Record<string, number>>;
 
-export function parseMibLines(lines: readonly string[], what: string, into: Mib = {}): Mib {
+export function parseMibLines(lines: readonly string[], what: string, into: Mib = dict()): Mib {
   const rows = lines.filter((l) => l.trim() !== '');
   if (rows.length % 2) throw new ProbeError(`${what}: odd number of lines (truncated?)`);
   for (let i = 0; i < rows.length; i += 2) {
@@ -15,7 +16,8 @@ export function parseMibLines(lines: readonly string[], what: string, into: Mib 
     if (head.fields.length !== vals.fields.length) {
       throw new ProbeError(`${what}: ${head.group} has ${head.fields.length} names but ${vals.fields.length} values (truncated?)`);
     }
-    const group: Record<string, number> = (into[head.group] ??= {});
+    // Group and counter names are node output: prototype-free maps, so `__proto__` is just a name.
+    const group: Record<string, number> = (into[head.group] ??= dict());
     head.fields.forEach((name, j) => {
       const v = vals.fields[j]!;
       // Tcp MaxConn is -1 ("no limit"); everything else is an unsigned counter.

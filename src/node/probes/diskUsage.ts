@@ -41,14 +41,34 @@ export interface DiskUsage {
 }
 
 // Filesystem names may contain spaces and mount points may too; the four numbers and the percent
-// column between them anchor the split (POSIX -P output keeps each filesystem on one line).
-const DF_LINE = /^(.*?)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+%|-)\s+(\/.*)$/;
+// column between them anchor the split (POSIX -P output keeps each filesystem on one line). Split by
+// a scan over the words, not by a pattern: `^(.*?)\s+(\d+)…` backtracks quadratically on a long run of
+// spaces, and the line comes from the node.
+const NUMBER = /^\d+$/;
+const PERCENT = /^(?:\d+%|-)$/;
+
+/** filesystem, the four columns and the mount of a df -P data line, or undefined. */
+function splitDfLine(text: string): string[] | undefined {
+  const line = text.trimEnd();
+  const words: [number, number][] = [];
+  for (const m of line.matchAll(/\S+/g)) words.push([m.index, m.index + m[0].length]);
+  const word = (i: number) => line.slice(words[i]![0], words[i]![1]);
+  // Words k..k+4: size, used, available, capacity, then the mount point (to the end of the line).
+  for (let k = 0; k + 4 < words.length; k++) {
+    // The size column needs whitespace before it (an empty filesystem name only after leading spaces).
+    if (k === 0 && words[0]![0] === 0) continue;
+    if (!NUMBER.test(word(k)) || !NUMBER.test(word(k + 1)) || !NUMBER.test(word(k + 2)) || !PERCENT.test(word(k + 3))) continue;
+    if (!word(k + 4).startsWith('/')) continue;
+    return [k === 0 ? '' : line.slice(0, words[k - 1]![1]), word(k), word(k + 1), word(k + 2), word(k + 3), line.slice(words[k + 4]![0])];
+  }
+  return undefined;
+}
 
 /** Parses the data line of `df -Pk` (1024-byte blocks). Undefined when the line is not one. */
 export function parseDfLine(line: string): DfRow | undefined {
-  const m = DF_LINE.exec(line.trimEnd());
+  const m = splitDfLine(line);
   if (!m) return undefined;
-  const [, filesystem, size, used, avail, pct, mount] = m as unknown as string[];
+  const [filesystem, size, used, avail, pct, mount] = m;
   return {
     filesystem: filesystem!,
     capacityBytes: Number(size) * 1024,
@@ -61,9 +81,9 @@ export function parseDfLine(line: string): DfRow | undefined {
 
 /** Parses the data line of `df -Pi`. Undefined when the line is not one. */
 export function parseDfInodeLine(line: string): DfInodeRow | undefined {
-  const m = DF_LINE.exec(line.trimEnd());
+  const m = splitDfLine(line);
   if (!m) return undefined;
-  const [, , total, used, free, , mount] = m as unknown as string[];
+  const [, total, used, free, , mount] = m;
   const inodes = Number(total);
   // btrfs and friends report 0 inodes: there is no limit to be near, so no numbers at all.
   if (inodes === 0) return { inodes: null, inodesUsed: null, inodesFree: null, mount: mount! };

@@ -3,6 +3,7 @@
 import { defineProbe, ProbeError } from '../probe-types.js';
 import { MARK, splitMarked } from '../parsers/marked.js';
 import { parseCidr, type Cidr } from '../parsers/cidr.js';
+import { dict, own } from '../../util/dict.js';
 
 export const SUBNET_ENV = '/run/flannel/subnet.env';
 
@@ -35,14 +36,14 @@ export const flannelSubnetEnv = defineProbe<FlannelSubnetEnv>({
     if (sec.marker === 'missing') return { present: false };
     if (sec.marker === 'unreadable') throw new ProbeError(`${SUBNET_ENV}: permission denied (use --sudo)`);
     if (sec.marker !== 'file') throw new ProbeError(`flannelSubnetEnv: unexpected marker ${sec.marker}`);
-    const vars: Record<string, string> = {};
+    const vars = dict<string>();
     for (const line of sec.lines) {
       const m = /^\s*(FLANNEL_[A-Z0-9_]*)=\s*"?([^"\s]*)"?\s*$/.exec(line);
       if (!m) throw new ProbeError(`flannelSubnetEnv: unexpected line ${JSON.stringify(line.slice(0, 80))}`);
       vars[m[1]!] = m[2]!;
     }
     const cidr = (key: string): Cidr | undefined => {
-      const v = vars[key];
+      const v = own(vars, key);
       if (v === undefined || v === '') return undefined;
       const c = parseCidr(v);
       if (!c) throw new ProbeError(`${SUBNET_ENV}: ${key}=${JSON.stringify(v.slice(0, 60))} is not a CIDR`);

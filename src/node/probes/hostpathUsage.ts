@@ -8,6 +8,7 @@
 // well inside the per-node timeout; paths left out say so ("budget").
 import { defineProbe, ProbeError, type RawSample } from '../probe-types.js';
 import { parseDfLine, type DfRow } from './diskUsage.js';
+import { dict } from '../../util/dict.js';
 
 export const DU_TIMEOUT_SECONDS = 4;
 export const PASS_BUDGET_SECONDS = 6;
@@ -75,7 +76,8 @@ export const hostpathUsage = defineProbe<HostpathUsage>({
     const passes = samples.map((s, i) => parsePass(s, i + 1));
     const last = passes.at(-1)!;
     const first = passes.length > 1 ? passes[0]! : undefined;
-    const paths: Record<string, PathUsage> = {};
+    // Keyed by paths from pod specs: no prototype, so a path named `__proto__` is only a path.
+    const paths = dict<PathUsage>();
     for (const [path, m] of last) {
       const usage: PathUsage = { path, state: m.state, logrotate: m.logrotate };
       if (m.resolved) usage.resolved = m.resolved;

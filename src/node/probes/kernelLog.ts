@@ -54,7 +54,7 @@ export const kernelLog = defineProbe<KernelLog>({
       const m = /^uptime (\d+(?:\.\d+)?)$/.exec(sec.marker);
       if (!m) throw new ProbeError(`kernelLog: unexpected marker ${sec.marker}`);
       uptime = Number(m[1]);
-      raw.push(...sec.lines);
+      for (const l of sec.lines) raw.push(l); // no spread: a node decides how many lines there are
     }
     if (source === 'dmesg' && uptime === undefined) throw new ProbeError('kernelLog: plain dmesg without /proc/uptime');
     const lines = raw.filter((l) => l.trim() !== '').map((l) => parseKernelLogLine(l, source, uptime));

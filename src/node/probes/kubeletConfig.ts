@@ -5,6 +5,7 @@
 // Only the flags named below leave the node: a kubelet command line may carry other things.
 import yaml from 'js-yaml';
 import { defineProbe, ProbeError } from '../probe-types.js';
+import { dict } from '../../util/dict.js';
 
 /** The settings the disk checks read; everything else in the config is dropped at parse time. */
 export interface KubeletSettings {
@@ -148,7 +149,7 @@ export function parseKubeletConfigOutput(stdout: string): KubeletConfigFile {
   const flags = parseFlags(args);
   const base = 'settings' in file ? file.settings : {};
   const settings: KubeletSettings = { ...base };
-  const overrides: Record<string, string> = {};
+  const overrides = dict<string>();
   const high = flags.get('image-gc-high-threshold');
   if (high !== undefined && /^\d+$/.test(high)) { settings.imageGCHighThresholdPercent = Number(high); overrides['image-gc-high-threshold'] = high; }
   const low = flags.get('image-gc-low-threshold');
@@ -189,7 +190,7 @@ function parseFlags(args: string[]): Map<string, string> {
 
 /** "memory.available<100Mi,nodefs.available<10%" → { 'memory.available': '100Mi', … }. */
 export function parseEvictionFlag(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = dict<string>();
   for (const part of text.split(',')) {
     const m = /^\s*([a-z.A-Z]+)\s*<\s*(\S+)\s*$/.exec(part);
     if (m) out[m[1]!] = m[2]!;
@@ -235,7 +236,7 @@ export function pickSettings(obj: unknown): KubeletSettings {
   num('containerLogMaxFiles');
   if (typeof obj.mergeDefaultEvictionSettings === 'boolean') out.mergeDefaultEvictionSettings = obj.mergeDefaultEvictionSettings;
   if (isRecord(obj.evictionHard)) {
-    out.evictionHard = {};
+    out.evictionHard = dict();
     for (const [k, v] of Object.entries(obj.evictionHard)) {
       if (typeof v === 'string' || typeof v === 'number') out.evictionHard[k] = String(v);
     }

@@ -3,6 +3,7 @@
 // undercounts on pod-dense nodes; /proc/net/stat/arp_cache `entries` is the number that is compared.
 import { defineProbe, ProbeError } from '../probe-types.js';
 import { MARK, splitMarked } from '../parsers/marked.js';
+import { dict } from '../../util/dict.js';
 
 export interface NeighCounts {
   ipv4: number;
@@ -29,7 +30,7 @@ export const neighCounts = defineProbe<NeighCounts>({
     if (sections.length !== 1 || !sec) throw new ProbeError('neighCounts: unexpected output');
     if (sec.marker === 'none') throw new ProbeError('neighCounts: neither `ip neigh` nor /proc/net/arp is available');
     if (sec.marker !== 'ip' && sec.marker !== 'proc-net-arp') throw new ProbeError(`neighCounts: unexpected marker ${sec.marker}`);
-    const counts: Record<string, number> = {};
+    const counts = dict<number>();
     for (const line of sec.lines) {
       const m = /^(ipv4|ipv6) (\d+)$/.exec(line.trim());
       if (!m) throw new ProbeError(`neighCounts: unexpected line ${JSON.stringify(line.slice(0, 60))}`);

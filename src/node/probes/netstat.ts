@@ -3,6 +3,7 @@
 import { defineProbe, ProbeError, type RawSample } from '../probe-types.js';
 import { catFilesScript, readFiles, unreadableReason } from '../parsers/marked.js';
 import { parseMibLines, type Mib } from '../parsers/mib.js';
+import { dict } from '../../util/dict.js';
 
 export interface Netstat {
   /** One parsed read per sample, in order (two when --sample-interval > 0). */
@@ -23,7 +24,7 @@ export const netstat = defineProbe<Netstat>({
 
 function parseOne(s: RawSample): Mib {
   const files = readFiles(s.stdout, 'netstat');
-  const mib: Mib = {};
+  const mib: Mib = dict();
   for (const path of FILES) {
     const read = files.get(path);
     if (read?.state !== 'ok') throw new ProbeError(`netstat: ${unreadableReason(path, read)}`);
