@@ -4,7 +4,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, UsageError } from '../errors.js';
 import { OUTPUT_FORMATS } from '../report/output-targets.js';
-import { sanitize, sanitizeLine } from '../report/sanitize.js';
+import { sanitize } from '../report/sanitize.js';
 import { toolVersion } from './version.js';
 
 const program = new Command('kubectl-checkup');
@@ -152,7 +152,9 @@ function exitCodeFor(err: unknown): number {
   if (err instanceof Error && err.name === 'CollectionInterrupted') return 130;
   if (err instanceof UsageError || err instanceof ConfigError) {
     // Messages can quote a snapshot file or a server answer: never raw escape sequences on stderr.
-    process.stderr.write(`error: ${sanitizeLine(err.message)}\n`);
+    // Our messages may list several problems a line each; control characters from the cluster or a
+    // file are still made visible.
+    process.stderr.write(`error: ${sanitize(err.message)}\n`);
     return 2;
   }
   process.stderr.write(`internal error (a bug — please report it with this output):\n${sanitize(String(err instanceof Error ? err.stack : err))}\n`);

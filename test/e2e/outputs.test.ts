@@ -12,7 +12,7 @@ import { runCli, ROOT } from '../support/cli.js';
 import { startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
 import type { Report } from '../../src/report/model.js';
 import { md } from '../../src/report/markdown.js';
-import { sanitize } from '../../src/report/sanitize.js';
+import { sanitizeLine } from '../../src/report/sanitize.js';
 
 const DEMO = join(ROOT, 'fixtures', 'demo-cluster');
 const collectedAt = new Date(JSON.parse(readFileSync(join(DEMO, 'snapshot.json'), 'utf8')).collectedAt);
@@ -168,7 +168,7 @@ describe('a hostile pod name through the built CLI', () => {
     const report = JSON.parse(file('r.json')) as Report;
     const hostile = report.findings.filter((f) => f.target.name.startsWith('pod-echo|'));
     expect(hostile).toHaveLength(1);
-    expect(hostile[0]!.target).toEqual({ kind: 'Pod', namespace: 'default', name: sanitize(`pod-${EVIL}`), container: sanitize(`c-${EVIL}`) });
+    expect(hostile[0]!.target).toEqual({ kind: 'Pod', namespace: 'default', name: sanitizeLine(`pod-${EVIL}`), container: sanitizeLine(`c-${EVIL}`) });
     expect(parseYaml(file('r.yaml'))).toEqual(report);
   });
 
@@ -184,9 +184,9 @@ describe('a hostile pod name through the built CLI', () => {
     const doc = file('r.md');
     const heading = doc.split('\n').filter((l) => l.startsWith('#### ') && l.includes('pod-echo'));
     expect(heading).toHaveLength(1);
-    expect(heading[0]).toBe(`#### 🟠 WARNING · ${md(sanitize(`Pod/default/pod-${EVIL} container c-${EVIL}`))}`);
+    expect(heading[0]).toBe(`#### 🟠 WARNING · ${md(sanitizeLine(`Pod/default/pod-${EVIL} container c-${EVIL}`))}`);
     const xml = file('r.xml');
     expect(XMLValidator.validate(xml)).toBe(true);
-    expect(xml).toContain('name="Pod/default/pod-echo|`x`%25%0A::error::pwned&#10;::warning::two\\x0d\\x1b[31mred&lt;b&gt;&amp; container c-echo');
+    expect(xml).toContain('name="Pod/default/pod-echo|`x`%25%0A::error::pwned\\n::warning::two\\x0d\\x1b[31mred&lt;b&gt;&amp; container c-echo');
   });
 });

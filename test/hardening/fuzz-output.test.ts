@@ -88,7 +88,7 @@ describe('output formats with hostile cluster strings', () => {
       // The big string in every seventh field (message, a step, a gap…): all of them would only be slow.
       let i = 0;
       const r = report(() => (i++ % 7 === 0 ? big : 'x\nFORGED'), 1, 100_000);
-      const text = renderText(r, { colorLevel: 0 });
+      const text = renderText(r, { colorLevel: 0, wide: true }); // wide: with the evidence
       expectSafe(text, false);
       expect(text).toContain('[nested too deep]');
       expectJsonSafe(renderJson(r));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { renderJunit } from '../../src/report/junit.js';
 import type { Report } from '../../src/report/model.js';
-import { sanitize } from '../../src/report/sanitize.js';
+import { sanitizeLine } from '../../src/report/sanitize.js';
 import { ROOT, runCli } from '../support/cli.js';
 import { EVIL, hostileReport } from './hostile-report.js';
 
@@ -45,7 +45,7 @@ function expectConsistent(report: Report, suites: Suite[], root: Attrs): void {
     // Unique names per suite, every case in the check's class.
     expect(new Set(s.testcase.map((c) => c.name)).size).toBe(s.testcase.length);
     expect(s.testcase.every((c) => c.classname === `checkup.${s.name}`)).toBe(true);
-    if (check.status === 'skip') expect(s.testcase).toEqual([expect.objectContaining({ skipped: { message: sanitize(check.reason!) } })]);
+    if (check.status === 'skip') expect(s.testcase).toEqual([expect.objectContaining({ skipped: { message: sanitizeLine(check.reason!) } })]);
     else if (check.status === 'error') expect(t).toEqual({ tests: 1, failures: 0, skipped: 0, errors: 1 });
     else {
       expect(t.failures).toBe(own.filter((f) => f.severity !== 'info').length);
@@ -102,30 +102,31 @@ describe('JUnit with hostile strings', () => {
 
   it('names cases <Kind>/<namespace>/<name> container <c> <rule>, the second of a pair "(2)"', () => {
     const names = suite('missing-probes').testcase.map((c) => c.name);
-    expect(names).toContain(sanitize(`Pod/ns-${EVIL}/pod-${EVIL} container c-${EVIL} noReadinessProbe`));
+    expect(names).toContain(sanitizeLine(`Pod/ns-${EVIL}/pod-${EVIL} container c-${EVIL} noReadinessProbe`));
     expect(names).toContain('Deployment/shop/cart container cart noLivenessProbe');
     expect(names).toContain('Deployment/shop/cart container cart noLivenessProbe (2)');
-    expect(suite('evicted-pods').testcase.map((c) => c.name)).toEqual([sanitize(`Node/node-${EVIL}`)]);
+    expect(suite('evicted-pods').testcase.map((c) => c.name)).toEqual([sanitizeLine(`Node/node-${EVIL}`)]);
   });
 
   it('keeps hostile text intact as text (markup, quotes, newlines) with control characters made visible', () => {
     const c = suite('missing-probes').testcase.find((x) => x.failure?.type === 'critical')!;
-    expect(c.failure!.message).toBe(sanitize(`Pod ${EVIL} is broken`));
-    expect(c.failure!['#text']).toContain(sanitize(`kubectl delete pod ${EVIL}`));
+    expect(c.failure!.message).toBe(sanitizeLine(`Pod ${EVIL} is broken`));
+    expect(c.failure!['#text']).toContain(sanitizeLine(`kubectl delete pod ${EVIL}`));
     expect(xml).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/);
   });
 
   it('info findings pass with their details in system-out; suppressed ones are skipped with who and why', () => {
     const info = suite('evicted-pods').testcase[0]!;
     expect(info.failure).toBeUndefined();
-    expect(info['system-out']).toContain(sanitize(`evicted ${EVIL}`));
+    expect(info['system-out']).toContain(sanitizeLine(`evicted ${EVIL}`));
     const skipped = suite('missing-probes').testcase.filter((c) => c.skipped).map((c) => c.skipped!.message);
-    expect(skipped).toEqual([sanitize(`suppressed by config: batch ${EVIL} (until 2027-03-01)`), 'suppressed by annotation: owned elsewhere', 'suppressed by baseline: in the baseline']);
+    expect(skipped).toEqual([sanitizeLine(`suppressed by config: batch ${EVIL} (until 2027-03-01)`), 'suppressed by annotation: owned elsewhere', 'suppressed by baseline: in the baseline']);
   });
 
   it('a passing check is one passing case; skip is <skipped message>; error is <error>', () => {
     expect(suite('jvm-container-memory').testcase).toEqual([{ classname: 'checkup.jvm-container-memory', name: 'jvm-container-memory', time: '0' }]);
-    expect(suite('syn-backlog').testcase[0]!.skipped).toEqual({ message: sanitize(`no nodes: ${EVIL}`) });
-    expect(suite('kubelet-gc').testcase[0]!.error).toMatchObject({ type: 'error', message: sanitize(`TypeError: ${EVIL}`).split('\n')[0] });
+    expect(suite('syn-backlog').testcase[0]!.skipped).toEqual({ message: sanitizeLine(`no nodes: ${EVIL}`) });
+    // One line: the reason's own newline (a stack frame) is made visible like any other.
+    expect(suite('kubelet-gc').testcase[0]!.error).toMatchObject({ type: 'error', message: sanitizeLine(report.checks.find((c) => c.id === 'kubelet-gc')!.reason!) });
   });
 });

@@ -4,7 +4,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { escapeData, escapeProperty, renderGithub } from '../../src/report/github.js';
 import { md, renderMarkdown } from '../../src/report/markdown.js';
-import { sanitize, sanitizeLine } from '../../src/report/sanitize.js';
+import { sanitizeLine } from '../../src/report/sanitize.js';
 import { EVIL, hostileReport } from './hostile-report.js';
 
 /** GFM cells of a table row: split on pipes that no backslash escapes. */
@@ -47,7 +47,7 @@ describe('markdown', () => {
     expect(checkRows.length + suppressedRows.length).toBe(tables.length);
     // The hostile suppressed target is one row, the whole name in one cell.
     const row = suppressedRows.find((l) => l.includes('job-'))!;
-    expect(cells(row)[0]!.trim()).toBe(md(sanitize(`Deployment/batch/job-${EVIL} container c`)));
+    expect(cells(row)[0]!.trim()).toBe(md(sanitizeLine(`Deployment/batch/job-${EVIL} container c`)));
   });
 
   it('lets no backtick, < or control character from the cluster through unescaped outside code blocks', () => {
@@ -62,9 +62,9 @@ describe('markdown', () => {
 
   it('puts each finding\'s target on its heading line and its fix steps in a numbered list', () => {
     const heading = prose(doc).find((l) => l.startsWith('#### ') && l.includes('pod-'))!;
-    expect(heading).toBe(`#### 🔴 CRITICAL · ${md(sanitize(`Pod/ns-${EVIL}/pod-${EVIL} container c-${EVIL}`))}`);
+    expect(heading).toBe(`#### 🔴 CRITICAL · ${md(sanitizeLine(`Pod/ns-${EVIL}/pod-${EVIL} container c-${EVIL}`))}`);
     // A newline inside a step is a line break within its list item, never a new block.
-    expect(doc).toContain(`1. ${sanitize(`kubectl delete pod ${EVIL}`).split('\n').map(md).join('<br>')}\n2. line one<br>line two`);
+    expect(doc).toContain(`1. ${md(sanitizeLine(`kubectl delete pod ${EVIL}`))}\n2. ${md(sanitizeLine('line one\nline two'))}`);
     expect(doc).toContain('<details><summary>Evidence</summary>');
   });
 
@@ -117,8 +117,8 @@ describe('github workflow commands', () => {
     expect(parsed.map((p) => p?.command)).toEqual(report.findings.map((f) => ({ critical: 'error', warning: 'warning', info: 'notice' })[f.severity]));
     const first = parsed[0]!;
     const f = report.findings[0]!;
-    expect(first.props).toEqual({ title: sanitize(`missing-probes/noReadinessProbe: Pod/ns-${EVIL}/pod-${EVIL} container c-${EVIL}`) });
-    expect(first.message).toBe(sanitize(`${f.message}\nFix: ${f.remediation.summary}\n1. ${f.remediation.steps![0]}\n2. ${f.remediation.steps![1]}`));
+    expect(first.props).toEqual({ title: sanitizeLine(`missing-probes/noReadinessProbe: Pod/ns-${EVIL}/pod-${EVIL} container c-${EVIL}`) });
+    expect(first.message).toBe(`${sanitizeLine(f.message)}\nFix: ${sanitizeLine(f.remediation.summary)}\n1. ${sanitizeLine(f.remediation.steps![0]!)}\n2. ${sanitizeLine(f.remediation.steps![1]!)}`);
     expect(out).not.toMatch(/\u001b|\r/);
   });
 
@@ -126,7 +126,7 @@ describe('github workflow commands', () => {
     const parsed = commands.map(parseCommand);
     expect(parsed[4]!.props).toEqual({ file: 'deploy/my app, v1:prod%.yaml', line: '12', title: 'graceful-termination/noPreStop: Deployment/web/front container app' });
     expect(parsed[5]!.props).toEqual({ file: 'chart/templates/back.yaml', title: 'graceful-termination/noPreStop: Deployment/web/back container app' });
-    expect(parsed[3]!.props).toEqual({ title: sanitize(`evicted-pods: Node/node-${EVIL}`) });
+    expect(parsed[3]!.props).toEqual({ title: sanitizeLine(`evicted-pods: Node/node-${EVIL}`) });
   });
 
   it('escapes like the Actions toolkit', () => {
