@@ -13,6 +13,7 @@ import { listeners } from './probes/listeners.js';
 import { neighCounts } from './probes/neighCounts.js';
 import { neighStats } from './probes/neighStats.js';
 import { netstat } from './probes/netstat.js';
+import { podNetns } from './probes/podNetns.js';
 import { sysctls } from './probes/sysctls.js';
 import { uname } from './probes/uname.js';
 
@@ -29,6 +30,7 @@ export const PROBES = {
   neighCounts,
   neighStats,
   netstat,
+  podNetns,
   sysctls,
   uname,
 } satisfies Record<string, ProbeDefinition<unknown>>;
