@@ -101,7 +101,7 @@ export default defineCheck({
           const evidence = {
             pods: t.pods.map((x) => ({
               pod: x.pod, node: x.node, intervalSeconds: x.interval,
-              ...(x.overflow ? { overflow: x.overflow } : {}),
+              ...(x.overflow ? { overflow: roundRates(x.overflow) } : {}),
               sinceStart: Object.fromEntries(x.sinceStart),
               acceptQueueNotEmpty: x.busy,
               unhealthyEvents: x.unhealthy,
@@ -198,7 +198,7 @@ function changes(n: Netstat): Counters {
 function currentOverflow(c: Counters, syncookies: number | undefined): { overflow: Overflow; extra: Record<string, unknown> } | undefined {
   const overflow: Overflow = {};
   const extra: Record<string, unknown> = {};
-  const rate = (x: CounterChange) => ({ delta: x.delta!, ...(x.perSecond !== undefined ? { perSecond: round(x.perSecond, 3) } : {}) });
+  const rate = (x: CounterChange) => ({ delta: x.delta!, ...(x.perSecond !== undefined ? { perSecond: x.perSecond } : {}) });
   if ((c.TCPReqQFullDrop?.delta ?? 0) > 0) overflow.dropped = rate(c.TCPReqQFullDrop!);
   if ((c.ListenOverflows?.delta ?? 0) > 0) {
     const opens = c.PassiveOpens?.delta;
@@ -214,6 +214,12 @@ function currentOverflow(c: Counters, syncookies: number | undefined): { overflo
     extra.cookieCountersIgnored = 'net.ipv4.tcp_syncookies=2 sends cookies for every SYN';
   }
   return overflow.dropped || overflow.overflows || overflow.cookies ? { overflow, extra } : undefined;
+}
+
+/** The overflow as evidence: rates to 3 decimals (the words round them themselves). */
+function roundRates(o: Overflow): Overflow {
+  const r = <T extends { perSecond?: number }>(x: T | undefined): T | undefined => (x && x.perSecond !== undefined ? { ...x, perSecond: round(x.perSecond, 3) } : x);
+  return JSON.parse(JSON.stringify({ dropped: r(o.dropped), overflows: r(o.overflows), cookies: r(o.cookies) })) as Overflow;
 }
 
 function severityOf(o: Overflow): Severity {
