@@ -4,7 +4,7 @@
 // field names only: timestamps in them are typed Date but are ISO strings here — use toMillis().
 import type {
   CoreV1Event, V1ConfigMap, V1CronJob, V1DaemonSet, V1Deployment, V1EndpointSlice, V1Job, V1Lease,
-  V1Namespace, V1Node, V1Pod, V1ReplicaSet, V1Service, V1StatefulSet,
+  V1Namespace, V1Node, V1Pod, V1ReplicaSet, V1Service, V1StatefulSet, V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
 
 export interface KindTypes {
@@ -13,6 +13,7 @@ export interface KindTypes {
   Service: V1Service;
   EndpointSlice: V1EndpointSlice;
   ConfigMap: V1ConfigMap;
+  HorizontalPodAutoscaler: V2HorizontalPodAutoscaler;
   Deployment: V1Deployment;
   StatefulSet: V1StatefulSet;
   DaemonSet: V1DaemonSet;
@@ -51,6 +52,8 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('Service', '', 'v1', 'services', true),
   r('EndpointSlice', 'discovery.k8s.io', 'v1', 'endpointslices', true),
   r('ConfigMap', '', 'v1', 'configmaps', true),
+  // Before the workloads they scale: a workload visitor can look its autoscaler up.
+  r('HorizontalPodAutoscaler', 'autoscaling', 'v2', 'horizontalpodautoscalers', true),
   r('Deployment', 'apps', 'v1', 'deployments', true, true),
   r('StatefulSet', 'apps', 'v1', 'statefulsets', true, true),
   r('DaemonSet', 'apps', 'v1', 'daemonsets', true, true),

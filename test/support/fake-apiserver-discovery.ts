@@ -23,7 +23,7 @@ export const SERVED: readonly Served[] = [
 ];
 
 /** Group order as a real kube-apiserver lists them (by priority, not alphabetically). */
-const GROUP_ORDER = ['apps', 'events.k8s.io', 'batch', 'coordination.k8s.io', 'discovery.k8s.io'];
+const GROUP_ORDER = ['apps', 'events.k8s.io', 'autoscaling', 'batch', 'coordination.k8s.io', 'discovery.k8s.io'];
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 const STATUS_VERBS = ['get', 'patch', 'update'];
@@ -42,6 +42,7 @@ const EXTRA: Record<string, Extra> = {
   'daemonsets.apps': { singular: 'daemonset', shortNames: ['ds'], categories: ['all'], sub: [['status', 'DaemonSet', STATUS_VERBS]] },
   'replicasets.apps': { singular: 'replicaset', shortNames: ['rs'], categories: ['all'], sub: [['scale', 'Scale', STATUS_VERBS], ['status', 'ReplicaSet', STATUS_VERBS]] },
   'jobs.batch': { singular: 'job', categories: ['all'], sub: [['status', 'Job', STATUS_VERBS]] },
+  'horizontalpodautoscalers.autoscaling': { singular: 'horizontalpodautoscaler', shortNames: ['hpa'], categories: ['all'], sub: [['status', 'HorizontalPodAutoscaler', STATUS_VERBS]] },
   'cronjobs.batch': { singular: 'cronjob', shortNames: ['cj'], categories: ['all'], sub: [['status', 'CronJob', STATUS_VERBS]] },
   pods: { singular: 'pod', shortNames: ['po'], categories: ['all'], sub: [['log', 'Pod', ['get']], ['proxy', 'PodProxyOptions', ['create', 'delete', 'get', 'patch', 'update']], ['status', 'Pod', STATUS_VERBS]] },
   events: { singular: 'event', shortNames: ['ev'] },

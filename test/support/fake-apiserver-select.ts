@@ -44,7 +44,7 @@ const FIELDS: Record<ApiKind, Record<string, Getter>> = {
   ReplicaSet: { ...NAMESPACED, 'status.replicas': (o) => s(o.status?.replicas ?? 0) },
   Job: { ...NAMESPACED, 'status.successful': (o) => s(o.status?.succeeded ?? 0) },
   Service: NAMESPACED, EndpointSlice: NAMESPACED, ConfigMap: NAMESPACED, Deployment: NAMESPACED,
-  StatefulSet: NAMESPACED, DaemonSet: NAMESPACED, CronJob: NAMESPACED, Lease: NAMESPACED,
+  StatefulSet: NAMESPACED, DaemonSet: NAMESPACED, CronJob: NAMESPACED, Lease: NAMESPACED, HorizontalPodAutoscaler: NAMESPACED,
 };
 
 // events.k8s.io/v1 names the involved object "regarding"; the server maps it back to the core fields.
