@@ -91,13 +91,13 @@ const podSysctls = (node: string) => 'Pods: set `securityContext.sysctls` in the
   `${node} must allow them (\`--allowed-unsafe-sysctls=net.core.somaxconn,net.ipv4.tcp_max_syn_backlog\`), else the pod is rejected with SysctlForbidden; net.ipv4.tcp_syncookies is safe.`;
 
 function podPart(p: PodOverflow): string {
-  const what = p.overflow ? overflowParts(p.overflow).join('; ') + ` in the ${fmt(p.interval)} s between two samples`
+  const what = p.overflow ? `in the ${fmt(p.interval)} s between two samples: ${overflowParts(p.overflow).join('; ')}`
     : `${p.sinceStart.map(([k, v]) => `${k} ${v}`).join(', ')} since the pod's network namespace was created, none while sampling`;
   const busy = p.busy.length ? `; accept queue not empty at every sample on ${p.busy.map((l) => `${listenerName(l)}${l.container ? ` (${l.container}${l.portName ? ` ${l.portName}` : ''})` : ''} = ${l.acceptQueue}`).join(', ')}` : '';
   const probes = p.unhealthy.liveness || p.unhealthy.readiness
     ? `; the kubelet reported ${[p.unhealthy.liveness ? `${p.unhealthy.liveness} liveness` : '', p.unhealthy.readiness ? `${p.unhealthy.readiness} readiness` : ''].filter(Boolean).join(' and ')} probe failure${p.unhealthy.liveness + p.unhealthy.readiness > 1 ? 's' : ''} for it (Unhealthy events)`
     : '';
-  return `pod ${p.pod} on ${p.node}: ${what}${busy}${probes}`;
+  return `pod ${p.pod} on ${p.node}${p.overflow ? ', ' : ': '}${what}${busy}${probes}`;
 }
 
 function podRemedy(d: WorkloadOverflow): Remediation {

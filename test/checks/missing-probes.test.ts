@@ -47,6 +47,7 @@ function rule(f: Finding): string {
   if (f.message.includes('same check for liveness and readiness')) return 'identical';
   if (f.message.includes('before its first liveness check')) return 'slow-start';
   if (f.message.includes('keeps restarting')) return 'liveness-restarts';
+  if (f.message.includes('only at the TCP level')) return 'tcp-on-http';
   return f.message;
 }
 
@@ -339,6 +340,7 @@ describe('missing-probes over the demo cluster', () => {
       'warning Deployment/cart[cart] liveness shop',
       'warning Deployment/catalog[catalog] identical shop',
       'info Deployment/catalog[catalog] slow-start shop',
+      'warning Deployment/wishlist[wishlist] tcp-on-http shop',
       'warning ReplicaSet/legacy-api[legacy-api] readiness default',
       'warning Pod/echo-server[echo] liveness default',
     ]);

@@ -256,8 +256,7 @@ describe('syn-backlog in pod network namespaces', () => {
       ['podListenOverflowNow', 'critical', { kind: 'Deployment', name: 'api', namespace: 'shop' }],
     ]);
     const f = findings[0]!;
-    expect(f.message).toContain('pod shop/api-5d8f-x1 on node-1: an accept queue overflowed 30 times (ListenOverflows, 5.45/s, more than the 2 connections accepted)');
-    expect(f.message).toContain('in the 5.5 s between two samples');
+    expect(f.message).toContain('pod shop/api-5d8f-x1 on node-1, in the 5.5 s between two samples: an accept queue overflowed 30 times (ListenOverflows, 5.45/s, more than the 2 connections accepted)');
     expect(f.message).toContain('accept queue not empty at every sample on 0.0.0.0:8080 (web http) = 3');
     expect(f.message).toContain('the kubelet reported 4 liveness and 2 readiness probe failures for it (Unhealthy events)');
     expect(f.evidence).toMatchObject({ pods: [{ pod: 'shop/api-5d8f-x1', node: 'node-1', intervalSeconds: 5.5, sinceStart: { ListenOverflows: 40 }, unhealthyEvents: { liveness: 4, readiness: 2, last: '2026-11-25T18:58:00Z' } }] });
