@@ -110,7 +110,7 @@ describeReal('fake API server', { commands: ['openssl'] }, () => {
   it('serves discovery, a sorted typed list and a single object', async () => {
     expect((await call(s, '/version')).body).toMatchObject({ major: '1', minor: '32', gitVersion: 'v1.32.4' });
     const apis = (await call(s, '/apis')).body;
-    expect(apis.groups.map((g: any) => g.name)).toEqual(['apps', 'events.k8s.io', 'batch', 'coordination.k8s.io', 'discovery.k8s.io']);
+    expect(apis.groups.map((g: any) => g.name)).toEqual(['apps', 'events.k8s.io', 'autoscaling', 'batch', 'coordination.k8s.io', 'discovery.k8s.io']);
     // cronjobs are disabled: gone from discovery and 404, while jobs in the same group stay.
     expect((await call(s, '/apis/batch/v1')).body.resources.map((r: any) => r.name)).toEqual(['jobs', 'jobs/status']);
     expect((await call(s, '/apis/batch/v1/cronjobs')).body).toMatchObject({ reason: 'NotFound', message: 'the server could not find the requested resource' });

@@ -65,7 +65,9 @@ function servedGroups(disabled: IsOff): string[] {
 }
 
 function apiGroup(group: string): object {
-  const v = { groupVersion: `${group}/v1`, version: 'v1' };
+  // Each group serves the one version the tool lists it at (autoscaling: v2).
+  const version = SERVED.find((s) => s.group === group)?.version ?? 'v1';
+  const v = { groupVersion: `${group}/${version}`, version };
   return { name: group, versions: [v], preferredVersion: v };
 }
 
