@@ -87,6 +87,8 @@ export const podNetns = defineProbe<PodNetns>({
   sampled: true,
   script: [
     "if ! command -v stat >/dev/null 2>&1 || ! command -v awk >/dev/null 2>&1; then echo 'U stat or awk missing'; echo 'E'; exit 0; fi",
+    // Another user's /proc/<pid>/ns/net cannot be read without root: an empty answer would look clean.
+    "if [ \"$(id -u 2>/dev/null)\" != 0 ]; then echo 'U not root: pod network namespaces are not readable (connect as root or use --sudo)'; echo 'E'; exit 0; fi",
     'self=$(stat -L -c %i /proc/self/ns/net 2>/dev/null)',
     "if [ -z \"$self\" ]; then echo 'U cannot stat /proc/self/ns/net'; echo 'E'; exit 0; fi",
     'echo "H $self"',
