@@ -9,6 +9,7 @@
 import { reporter, type CheckContext, type Severity } from '../../src/check.js';
 import type { PathUsage } from '../../src/node/probes/hostpathUsage.js';
 import type { EffectiveConfig } from '../../src/node/kubelet-config.js';
+import type { LocalVolumeDirs } from '../../src/node/probes/localVolumeDirs.js';
 import { FAST_BYTES_PER_HOUR, FILL_HOURS, FULL_PERCENT, SHARE_PERCENT, rules, type Confidence, type Owner, type Projection, type Verdict } from './messages.js';
 import { isLogLike, type DataPurpose } from './paths.js';
 
@@ -163,4 +164,26 @@ export function reportNotSent(ctx: CheckContext, node: string, paths: string[], 
     severity: 'info', target: { kind: 'Node', name: node },
     evidence: { node, notMeasured: paths.length, limit, firstNotMeasured: paths.slice(0, 10) },
   }, { node, paths, limit });
+}
+
+/** A volume directory younger than this may belong to a volume being provisioned right now: the
+ * provisioner creates the directory before the PersistentVolume object. */
+export const ORPHAN_MIN_AGE_SECONDS = 3600;
+
+/**
+ * The provisioner directories on a node that belong to no PersistentVolume. Judged only under a root
+ * that at least one listed PersistentVolume points into: that proves the PersistentVolume list was
+ * read (it is optional data) and that the provisioner's volumes are in it — otherwise nothing is said.
+ */
+export function orphanedDirectories(node: LocalVolumeDirs, volumePaths: ReadonlySet<string>): { root: string; dirs: string[]; total: number; known: number }[] {
+  const out: { root: string; dirs: string[]; total: number; known: number }[] = [];
+  for (const r of node.roots) {
+    const known = [...volumePaths].filter((p) => p.startsWith(`${r.root}/`)).length;
+    if (!known || node.now === undefined) continue;
+    const dirs = r.dirs
+      .filter((d) => d.mtime > 0 && node.now! - d.mtime >= ORPHAN_MIN_AGE_SECONDS && !volumePaths.has(`${r.root}/${d.name}`))
+      .map((d) => d.name).sort();
+    if (dirs.length) out.push({ root: r.root, dirs, total: r.total, known });
+  }
+  return out;
 }

@@ -1,9 +1,10 @@
 // Upstream: https://kubernetes.io/docs/concepts/storage/volumes/#hostpath and https://kubernetes.io/docs/concepts/cluster-administration/logging/#log-rotation
-import type { V1Pod } from '@kubernetes/client-node';
-import { defineCheck, reporter, type EffectiveConfig } from '../../src/check.js';
+import type { V1PersistentVolume, V1Pod } from '@kubernetes/client-node';
+import { defineCheck, optional, reporter, type EffectiveConfig } from '../../src/check.js';
 import { OwnerIndex, type WorkloadRef } from '../../src/kube/owners.js';
 import type { HostpathUsage } from '../../src/node/probes/hostpathUsage.js';
-import { reportGroups, reportNotSent, type Measured, type Owner } from './findings.js';
+import type { LocalVolumeDirs } from '../../src/node/probes/localVolumeDirs.js';
+import { orphanedDirectories, reportGroups, reportNotSent, type Measured, type Owner } from './findings.js';
 import { rules } from './messages.js';
 import { dataPurpose, isNodeDirectory, validateHostPath } from './paths.js';
 
@@ -30,8 +31,8 @@ export default defineCheck({
     'Rook, Prometheus) are judged only by the room left for them: a nearly full filesystem, or growth measured long enough to project. Paths are validated and sent to the node as data; invalid ones are reported, not sent.',
   rules,
   needs: {
-    api: ['Pod', { kind: 'ReplicaSet', optional: true }, { kind: 'Job', optional: true }],
-    probes: ['hostpathUsage'],
+    api: [{ kind: 'PersistentVolume', optional: true }, 'Pod', { kind: 'ReplicaSet', optional: true }, { kind: 'Job', optional: true }],
+    probes: ['hostpathUsage', ...optional('localVolumeDirs')],
     nodeFacts: ['kubeletConfig'],
   },
   create(ctx) {
@@ -46,8 +47,15 @@ export default defineCheck({
     const configs = new Map<string, EffectiveConfig>();
     /** Per node with hostPaths, the measurements and the resolved settings: nothing else of the node. */
     const measurements = new Map<string, { usage: HostpathUsage; config: EffectiveConfig }>();
+    /** The node paths of hostPath and local PersistentVolumes, and per node its provisioners' volume directories. */
+    const volumePaths = new Set<string>();
+    const volumeDirs = new Map<string, LocalVolumeDirs>();
 
     return {
+      PersistentVolume(pv: V1PersistentVolume) {
+        const verdict = validateHostPath(pv.spec?.hostPath?.path ?? pv.spec?.local?.path);
+        if (verdict.ok) volumePaths.add(verdict.path);
+      },
       ReplicaSet(rs) { owners.add('ReplicaSet', rs); },
       Job(job) { owners.add('Job', job); },
 
@@ -97,6 +105,8 @@ export default defineCheck({
       },
 
       NodeProbes(results) {
+        const dirs = results.probes.localVolumeDirs;
+        if (dirs?.ok && dirs.value.roots.length) volumeDirs.set(results.node, dirs.value);
         const config = configs.get(results.node);
         configs.delete(results.node);
         const usage = results.probes.hostpathUsage;
@@ -120,6 +130,14 @@ export default defineCheck({
           if (paths.size > MAX_PATHS_PER_NODE) notSent.set(node, [...paths.keys()].sort().slice(MAX_PATHS_PER_NODE));
         }
         reportGroups(ctx, measured);
+        for (const [node, dirs] of volumeDirs) {
+          for (const o of orphanedDirectories(dirs, volumePaths)) {
+            say('orphanedVolumeDirectories', {
+              severity: 'info', target: { kind: 'Node', name: node },
+              evidence: { node, root: o.root, directories: o.dirs.slice(0, 20), count: o.dirs.length, volumeDirectories: o.total, persistentVolumesUnderRoot: o.known },
+            }, { node, root: o.root, dirs: o.dirs, total: o.total });
+          }
+        }
         for (const [node, paths] of notSent) reportNotSent(ctx, node, paths, MAX_PATHS_PER_NODE);
         for (const x of invalid.values()) {
           const shown = JSON.stringify(x.raw.length > 200 ? `${x.raw.slice(0, 200)}…` : x.raw);

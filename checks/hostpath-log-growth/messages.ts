@@ -173,6 +173,28 @@ export const rules = {
       remediation: dataRemediation(d),
     }),
   },
+  orphanedVolumeDirectories: {
+    description: 'Volume directories a node-local provisioner left on a node whose PersistentVolume no longer exists: data nothing uses, kept until removed by hand.',
+    message: (d: { node: string; root: string; dirs: string[]; total: number }): Wording => {
+      const shown = d.dirs.slice(0, 5).join(', ') + (d.dirs.length > 5 ? ', …' : '');
+      const first = `${d.root}/${d.dirs[0]}`;
+      return {
+        message: `${d.node}: ${d.dirs.length} volume director${d.dirs.length > 1 ? 'ies' : 'y'} under ${d.root} belong${d.dirs.length > 1 ? '' : 's'} to no PersistentVolume (${shown}): ` +
+          'the data outlived its volume (reclaimPolicy Retain and the PersistentVolume deleted, or a failed cleanup) and stays on the node until removed by hand',
+        expected: `every ${d.root}/pvc-* directory backs an existing PersistentVolume`,
+        actual: `${d.dirs.length} of ${d.total} without one`,
+        remediation: {
+          summary: `Check and remove the ${d.dirs.length} leftover volume director${d.dirs.length > 1 ? 'ies' : 'y'} on ${d.node}`,
+          steps: [
+            `Make sure nothing claims them: kubectl get pv ${d.dirs.slice(0, 3).map((x) => x.split('_')[0]).join(' ')} (NotFound is expected) — the name is pvc-<uid>_<namespace>_<claim>.`,
+            `See what they hold: ${sshCommand(d.node, `sudo du -xsh ${shQuote(d.root)}/pvc-* | sort -h | tail`)}`,
+            `Keep a copy of anything still wanted, then remove each one: ${sshCommand(d.node, `sudo rm -rf -- ${shQuote(first)}`)}`,
+            'To stop it recurring: delete Released PersistentVolumes through the API (the provisioner then removes their directories) instead of removing the PV objects by hand.',
+          ],
+        },
+      };
+    },
+  },
   hostPathsNotMeasured: {
     description: 'hostPaths that could not be measured on a node.',
     message: (d: { node: string; paths: { path: string; state: string }[] }): Wording => {

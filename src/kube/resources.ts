@@ -4,12 +4,13 @@
 // field names only: timestamps in them are typed Date but are ISO strings here — use toMillis().
 import type {
   CoreV1Event, V1ConfigMap, V1CronJob, V1DaemonSet, V1Deployment, V1EndpointSlice, V1Job, V1Lease,
-  V1Namespace, V1Node, V1Pod, V1ReplicaSet, V1Service, V1StatefulSet, V2HorizontalPodAutoscaler,
+  V1Namespace, V1Node, V1PersistentVolume, V1Pod, V1ReplicaSet, V1Service, V1StatefulSet, V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
 
 export interface KindTypes {
   Node: V1Node;
   Namespace: V1Namespace;
+  PersistentVolume: V1PersistentVolume;
   Service: V1Service;
   EndpointSlice: V1EndpointSlice;
   ConfigMap: V1ConfigMap;
@@ -49,6 +50,7 @@ const r = (kind: ApiKind, group: string, version: string, plural: string, namesp
 export const RESOURCES: readonly ResourceInfo[] = [
   r('Node', '', 'v1', 'nodes', false),
   r('Namespace', '', 'v1', 'namespaces', false),
+  r('PersistentVolume', '', 'v1', 'persistentvolumes', false),
   r('Service', '', 'v1', 'services', true),
   r('EndpointSlice', 'discovery.k8s.io', 'v1', 'endpointslices', true),
   r('ConfigMap', '', 'v1', 'configmaps', true),

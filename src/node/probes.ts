@@ -10,6 +10,7 @@ import { hostpathUsage } from './probes/hostpathUsage.js';
 import { kernelLog } from './probes/kernelLog.js';
 import { kubeletConfig } from './probes/kubeletConfig.js';
 import { listeners } from './probes/listeners.js';
+import { localVolumeDirs } from './probes/localVolumeDirs.js';
 import { neighCounts } from './probes/neighCounts.js';
 import { neighStats } from './probes/neighStats.js';
 import { netstat } from './probes/netstat.js';
@@ -27,6 +28,7 @@ export const PROBES = {
   kernelLog,
   kubeletConfig,
   listeners,
+  localVolumeDirs,
   neighCounts,
   neighStats,
   netstat,

@@ -336,6 +336,35 @@ describe('hostpath-log-growth', () => {
     });
   });
 
+  describe('volume directories nothing uses any more (seed 004: hostPath survives deletion)', () => {
+    const NOW_S = Date.parse('2026-11-25T12:00:00Z') / 1000;
+    const dirs = (...entries: [string, number][]) => ({ stdout: `T ${NOW_S}\nR /opt/local-path-provisioner\n${entries.map(([n, age]) => `D ${NOW_S - age} ${n}\n`).join('')}N ${entries.length}\nE\n`, exitCode: 0 });
+    const pv = (name: string, path: string, kind: 'hostPath' | 'local' = 'hostPath') => ({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name }, spec: { [kind]: { path }, persistentVolumeReclaimPolicy: 'Retain' } });
+    const base = (localVolumeDirs: ReturnType<typeof dirs>, pvs: unknown[]) => run({
+      objects: { Node: [node('w1')], PersistentVolume: pvs, Pod: [] } as never,
+      nodes: { w1: { hostpathUsage: samples([podLogs]), kubeletConfig: noKubelet, localVolumeDirs: [localVolumeDirs] } },
+    });
+    const DAY = 86400;
+
+    it('reports provisioner directories whose PersistentVolume is gone, not young ones or ones still backed', async () => {
+      const { findings } = await base(
+        dirs(['pvc-11111111-aaaa-4aaa-8aaa-111111111111_shop_data-db-0', 3 * DAY], ['pvc-22222222-bbbb-4bbb-8bbb-222222222222_shop_old-uploads', 40 * DAY],
+          ['pvc-33333333-cccc-4ccc-8ccc-333333333333_shop_fresh', 120]),
+        [pv('pvc-11111111-aaaa-4aaa-8aaa-111111111111', '/opt/local-path-provisioner/pvc-11111111-aaaa-4aaa-8aaa-111111111111_shop_data-db-0', 'local')],
+      );
+      expect(findings.map((f) => [f.rule, f.severity, f.target])).toEqual([['orphanedVolumeDirectories', 'info', { kind: 'Node', name: 'w1' }]]);
+      expect(findings[0]!.message).toBe('w1: 1 volume directory under /opt/local-path-provisioner belongs to no PersistentVolume (pvc-22222222-bbbb-4bbb-8bbb-222222222222_shop_old-uploads): ' +
+        'the data outlived its volume (reclaimPolicy Retain and the PersistentVolume deleted, or a failed cleanup) and stays on the node until removed by hand');
+      expect(findings[0]!.remediation.steps![0]).toContain('kubectl get pv pvc-22222222-bbbb-4bbb-8bbb-222222222222');
+      expect(findings[0]!.remediation.steps![2]).toContain("ssh w1 'sudo rm -rf -- /opt/local-path-provisioner/pvc-22222222-bbbb-4bbb-8bbb-222222222222_shop_old-uploads'");
+    });
+
+    it('says nothing when no listed PersistentVolume points under the root (the list may have failed)', async () => {
+      expect((await base(dirs(['pvc-22222222-bbbb-4bbb-8bbb-222222222222_shop_old-uploads', 40 * DAY]), [])).findings).toEqual([]);
+      expect((await base(dirs(['pvc-22222222-bbbb-4bbb-8bbb-222222222222_shop_old-uploads', 40 * DAY]), [pv('pv-nfs', '/mnt/nfs/x')])).findings).toEqual([]);
+    });
+  });
+
   describe('which paths are sent to a node', () => {
     function visitors(pods: V1Pod[]): Visitors & { reported: FindingInput[] } {
       const reported: FindingInput[] = [];

@@ -2,7 +2,8 @@
 // node with etcd's data directory on a disk of its own (most of it used, a WAL-like writer adding a
 // megabyte a second) and a local-path-provisioner directory holding volumes (68 % of its disk), next to
 // an application's log directory that grows fast. The data directories must not be findings; the
-// log directory still is, critically.
+// log directory still is, critically. Among the provisioner's volumes, one whose PersistentVolume was
+// deleted days ago is found as a leftover; one being provisioned right now is not.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -66,10 +67,19 @@ describeReal('hostpath-log-growth on a node with etcd and a storage provisioner'
       'head -c 30000000 /dev/zero > /opt/local-path-provisioner/pvc-1_shop_data-db-0/pg.dat',
       'head -c 16000000 /dev/zero > /opt/local-path-provisioner/pvc-2_shop_uploads/u.bin',
       'head -c 8000000 /dev/zero > /srv/app-logs/app.log',
+      // a volume whose PersistentVolume was deleted three days ago (Retain), and one being provisioned now
+      'mkdir /opt/local-path-provisioner/pvc-3_shop_old-reports /opt/local-path-provisioner/pvc-4_shop_new-claim',
+      'echo report > /opt/local-path-provisioner/pvc-3_shop_old-reports/r.csv',
+      'touch -d "3 days ago" /opt/local-path-provisioner/pvc-3_shop_old-reports',
     ].join(' && ')]);
     const objects = {
       Node: [node('ckh1', nodes.node('ckh1').address)],
       DaemonSet: [],
+      PersistentVolume: ['pvc-1_shop_data-db-0', 'pvc-2_shop_uploads'].map((dir) => ({
+        apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: dir.split('_')[0], uid: `uid-${dir}` },
+        spec: { hostPath: { path: `/opt/local-path-provisioner/${dir}`, type: 'DirectoryOrCreate' }, persistentVolumeReclaimPolicy: 'Delete', storageClassName: 'local-path' },
+        status: { phase: 'Bound' },
+      })),
       ReplicaSet: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'app-6b7c9d', namespace: 'shop', uid: 'rs1', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'app', uid: 'd1', controller: true }] } }],
       Pod: [
         pod({ name: 'etcd-ckh1', namespace: 'kube-system', uid: 'p-etcd', annotations: { 'kubernetes.io/config.mirror': 'x' }, ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: 'ckh1', uid: 'uid-ckh1', controller: true }] },
@@ -114,6 +124,12 @@ describeReal('hostpath-log-growth on a node with etcd and a storage provisioner'
     expect(usage['/var/lib/etcd']!.growthBytesPerHour).toBeGreaterThan(1024 ** 3);
     expect(usage['/opt/local-path-provisioner']!.sizeBytes! / usage['/opt/local-path-provisioner']!.filesystem!.capacityBytes).toBeGreaterThan(0.65);
     expect(usage['/opt/local-path-provisioner']!.growthBytesPerHour).toBeGreaterThan(0);
+  });
+
+  it('finds the volume directory whose PersistentVolume is gone — not the bound ones, not the one being provisioned', () => {
+    const f = findings().filter((x) => x.rule === 'orphanedVolumeDirectories');
+    expect(f.map((x) => [x.severity, x.target])).toEqual([['info', { kind: 'Node', name: 'ckh1' }]]);
+    expect(f[0]!.evidence).toMatchObject({ root: '/opt/local-path-provisioner', directories: ['pvc-3_shop_old-reports'], count: 1, volumeDirectories: 4, persistentVolumesUnderRoot: 2 });
   });
 
   it('the log directory growing fast is still critical, with how sure the projection is', () => {

@@ -34,6 +34,7 @@ interface Extra { singular: string; shortNames?: string[]; categories?: string[]
 const EXTRA: Record<string, Extra> = {
   nodes: { singular: 'node', shortNames: ['no'], sub: [['proxy', 'NodeProxyOptions', ['create', 'delete', 'get', 'patch', 'update']], ['status', 'Node', STATUS_VERBS]] },
   namespaces: { singular: 'namespace', shortNames: ['ns'], verbs: ALL_VERBS.filter((v) => v !== 'deletecollection'), sub: [['finalize', 'Namespace', ['update']], ['status', 'Namespace', STATUS_VERBS]] },
+  persistentvolumes: { singular: 'persistentvolume', shortNames: ['pv'], sub: [['status', 'PersistentVolume', STATUS_VERBS]] },
   services: { singular: 'service', shortNames: ['svc'], categories: ['all'], sub: [['proxy', 'ServiceProxyOptions', ['create', 'delete', 'get', 'patch', 'update']], ['status', 'Service', STATUS_VERBS]] },
   'endpointslices.discovery.k8s.io': { singular: 'endpointslice' },
   configmaps: { singular: 'configmap', shortNames: ['cm'] },

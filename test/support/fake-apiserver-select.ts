@@ -16,6 +16,7 @@ const NAMESPACED: Record<string, Getter> = { ...NAME, 'metadata.namespace': (o) 
 const FIELDS: Record<ApiKind, Record<string, Getter>> = {
   Node: { ...NAME, 'spec.unschedulable': (o) => bool(o.spec?.unschedulable) },
   Namespace: { ...NAME, 'status.phase': (o) => s(o.status?.phase) },
+  PersistentVolume: NAME,
   Pod: {
     ...NAMESPACED,
     'spec.nodeName': (o) => s(o.spec?.nodeName),
