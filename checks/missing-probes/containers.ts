@@ -64,7 +64,7 @@ export function suggestedPort(c: V1Container, services: ServiceRef[]): { port: n
 
 /** Why `port` of container `c` serves HTTP, from the spec alone (no guessing from port numbers): its
  * name says so (http, https, http-api, web), or another probe of the container speaks HTTP to it. */
-export function httpPortEvidence(c: V1Container, port: number | string, _services: ServiceRef[]): string | undefined {
+export function httpPortEvidence(c: V1Container, port: number | string): string | undefined {
   const declared = c.ports?.find((p) => (typeof port === 'number' ? p.containerPort === port : p.name === port));
   if (declared?.name && /^(https?|web)($|-)/.test(declared.name)) return `the port is named "${declared.name}"`;
   const startup = c.startupProbe?.httpGet;

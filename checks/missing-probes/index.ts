@@ -174,7 +174,7 @@ export default defineCheck({
       const readiness = c.readinessProbe;
       if (live?.tcpSocket && readiness && !readiness.httpGet && !readiness.grpc && !identical) {
         const port = resolvePort(live.tcpSocket.port as number | string, c);
-        const why = port === undefined ? undefined : httpPortEvidence(c, port, served);
+        const why = port === undefined ? undefined : httpPortEvidence(c, port);
         if (why) {
           add('tcpLivenessOnHttp', 'warning', { ...evidence, liveness: describeProbe(live, c), readiness: describeProbe(readiness, c), httpPort: port, httpBecause: why },
             { ...about, liveness: describeProbe(live, c), readiness: describeProbe(readiness, c), port: port!, why });
