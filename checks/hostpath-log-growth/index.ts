@@ -28,7 +28,8 @@ export default defineCheck({
     'when a hostPath takes more than 10% of its filesystem, grows faster than 100 MiB/h, would fill the filesystem ' +
     'within 24 h, or sits on a filesystem 90% full. hostPath data is outside the kubelet\'s ephemeral-storage ' +
     'accounting and log rotation. Directories that hold data by design (etcd, local-path-provisioner, Longhorn, OpenEBS, ' +
-    'Rook, Prometheus) are judged only by the room left for them: a nearly full filesystem, or growth measured long enough to project. Paths are validated and sent to the node as data; invalid ones are reported, not sent.',
+    'Rook, Prometheus) are judged only by the room left for them: a nearly full filesystem, or growth measured long enough to project. ' +
+    'Also lists local-path-provisioner volume directories whose PersistentVolume is gone (data that outlived its volume). Paths are validated and sent to the node as data; invalid ones are reported, not sent.',
   rules,
   needs: {
     api: [{ kind: 'PersistentVolume', optional: true }, 'Pod', { kind: 'ReplicaSet', optional: true }, { kind: 'Job', optional: true }],
