@@ -111,7 +111,7 @@ describeReal('fake API server', { commands: ['openssl'] }, () => {
     expect((await call(s, '/version')).body).toMatchObject({ major: '1', minor: '32', gitVersion: 'v1.32.4' });
     const apis = (await call(s, '/apis')).body;
     // In a real server's order: the aggregator's own group first.
-    expect(apis.groups.map((g: any) => g.name)).toEqual(['apiregistration.k8s.io', 'apps', 'events.k8s.io', 'batch', 'coordination.k8s.io', 'discovery.k8s.io', 'metrics.k8s.io']);
+    expect(apis.groups.map((g: any) => g.name)).toEqual(['apiregistration.k8s.io', 'apps', 'events.k8s.io', 'autoscaling', 'batch', 'coordination.k8s.io', 'discovery.k8s.io', 'metrics.k8s.io']);
     // metrics-server's group is served at v1beta1 only, as on a real cluster.
     expect(apis.groups.find((g: any) => g.name === 'metrics.k8s.io').preferredVersion).toEqual({ groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1' });
     expect((await call(s, '/apis/metrics.k8s.io/v1beta1/nodes')).body).toMatchObject({ kind: 'NodeMetricsList', apiVersion: 'metrics.k8s.io/v1beta1', items: [] });

@@ -1,8 +1,10 @@
 // Upstream: https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination
-import type { IntOrString, V1Deployment, V1Namespace, V1PodTemplateSpec, V1Service, V1StatefulSet } from '@kubernetes/client-node';
-import { defineCheck, type FindingInput } from '../../src/check.js';
-import { lbHealthCheck, type LbHealthCheck } from './load-balancer.js';
-import { preStopOf, type PreStop } from './prestop.js';
+import type { IntOrString, V1Deployment, V1Namespace, V1PodTemplateSpec, V1Service, V1StatefulSet, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import { defineCheck, reporter, type Target } from '../../src/check.js';
+import { scaleDownOf, type ScaleDown } from './autoscaler.js';
+import { classicElbHostname, lbHealthCheck, type LbHealthCheck } from './load-balancer.js';
+import { rules, SHUTDOWN_ROOM, type ContainerCase } from './messages.js';
+import { preStopOf } from './prestop.js';
 import { resolveDeploymentRollout, resolveStatefulSetUnavailable } from './rollout.js';
 import { namespaceMeshes, runsMeshSidecar, type Mesh } from '../../src/kube/mesh.js';
 import { serviceSelects } from '../../src/kube/selectors.js';
@@ -15,6 +17,8 @@ interface ServiceInfo {
   targetPorts: (number | string)[];
   /** Set for LoadBalancer Services with externalTrafficPolicy Local. */
   localLb?: LbHealthCheck;
+  /** Set for a Service behind an AWS Classic Load Balancer without connection draining. */
+  undrainedElb?: string;
 }
 
 interface Workload {
@@ -28,8 +32,7 @@ interface Workload {
 const DEFAULT_GRACE = 30;
 /** Suggested preStop delay when nothing asks for more (check-facts §8.4: 5–15 s). */
 const DEFAULT_SLEEP = 10;
-/** Room left after the preStop delay for the app to finish in-flight work, in suggestions. */
-const SHUTDOWN_ROOM = 20;
+const ELB_DRAINING = 'service.beta.kubernetes.io/aws-load-balancer-connection-draining-enabled';
 
 export default defineCheck({
   id: 'graceful-termination',
@@ -38,22 +41,22 @@ export default defineCheck({
   manifests: true,
   description:
     'For Deployments and StatefulSets behind a Service: a preStop delay so endpoints are removed everywhere before ' +
-    'SIGTERM, a termination grace period longer than that delay, rolling-update settings that keep pods serving, ' +
-    'a readiness probe to gate the rollout, and, for externalTrafficPolicy Local, a delay at least as long as the ' +
-    'load balancer needs to mark the node unhealthy. maxSurge/maxUnavailable percentages are resolved as the ' +
-    'Deployment controller does (surge rounds up, unavailable rounds down).',
-  rules: {
-    rolloutAllUnavailable: { description: 'A rollout may take every replica down at once.' },
-    preStopExceedsGrace: { description: 'The preStop delay is as long as or longer than the termination grace period.' },
-    noPreStop: { description: 'A serving container gets SIGTERM with no preStop delay while endpoints are still being removed.' },
-    drainShorterThanLoadBalancer: { description: 'The drain delay is shorter than the load balancer needs to stop sending traffic.' },
-    rolloutWithoutReadiness: { description: 'A rolling update counts new pods ready without a readiness probe.' },
-  },
-  needs: { api: [{ kind: 'Namespace', optional: true }, 'Service', 'Deployment', 'StatefulSet'] },
+    'SIGTERM (on rollouts and on every HorizontalPodAutoscaler scale-down), a termination grace period longer than that delay, ' +
+    'rolling-update settings that keep pods serving, a readiness probe to gate the rollout, and, for externalTrafficPolicy Local, ' +
+    'a delay at least as long as the load balancer needs to mark the node unhealthy; Services behind an AWS Classic Load Balancer ' +
+    'need connection draining. maxSurge/maxUnavailable percentages are resolved as the Deployment controller does (surge rounds ' +
+    'up, unavailable rounds down).',
+  rules,
+  needs: { api: [{ kind: 'Namespace', optional: true }, 'Service', { kind: 'HorizontalPodAutoscaler', optional: true }, 'Deployment', 'StatefulSet'] },
   create(ctx) {
+    const say = reporter(ctx, rules);
     const services = new Map<string, ServiceInfo[]>();
     /** Namespace → the meshes that inject sidecars into its new pods. */
     const meshNamespaces = new Map<string, Mesh[]>();
+    /** "Kind/namespace/name" of a scale target → how its autoscaler scales it down. */
+    const autoscaled = new Map<string, ScaleDown>();
+    /** "namespace/service" of an undrained ELB → the workloads behind it and their longest grace period. */
+    const elbBacked = new Map<string, { workloads: string[]; grace: number }>();
 
     return {
       Namespace(ns: V1Namespace) {
@@ -66,13 +69,22 @@ export default defineCheck({
         const name = svc.metadata?.name;
         if (!spec || !name || spec.type === 'ExternalName' || !spec.selector || !Object.keys(spec.selector).length) return;
         const namespace = svc.metadata?.namespace ?? 'default';
+        const lb = spec.type === 'LoadBalancer';
+        // Only the address the cloud gave the Service says which kind of load balancer it is.
+        const elb = lb ? svc.status?.loadBalancer?.ingress?.map((i) => i.hostname ?? '').find(classicElbHostname) : undefined;
         const info: ServiceInfo = {
           name,
           selector: spec.selector,
           targetPorts: serviceTargetPorts(svc),
-          localLb: spec.type === 'LoadBalancer' && spec.externalTrafficPolicy === 'Local' ? lbHealthCheck(svc.metadata?.annotations) : undefined,
+          localLb: lb && spec.externalTrafficPolicy === 'Local' ? lbHealthCheck(svc.metadata?.annotations) : undefined,
+          undrainedElb: elb && svc.metadata?.annotations?.[ELB_DRAINING] !== 'true' ? elb : undefined,
         };
         services.set(namespace, [...(services.get(namespace) ?? []), info]);
+      },
+
+      HorizontalPodAutoscaler(hpa: V2HorizontalPodAutoscaler) {
+        const s = scaleDownOf(hpa);
+        if (s) autoscaled.set(s.target, s.scaleDown);
       },
 
       Deployment(d: V1Deployment) {
@@ -92,6 +104,18 @@ export default defineCheck({
         if (!evaluate(w, rolling)) return;
         const maxUnavailable = strategy?.rollingUpdate?.maxUnavailable;
         if (rolling && maxUnavailable !== undefined) checkStatefulSetRollout(w, maxUnavailable);
+      },
+
+      finish() {
+        for (const [key, { workloads, grace }] of elbBacked) {
+          const [namespace, name] = key.split('/') as [string, string];
+          const svc = services.get(namespace)!.find((x) => x.name === name)!;
+          say('lbConnectionDrainingOff', {
+            severity: 'warning',
+            target: { kind: 'Service', name, namespace },
+            evidence: { loadBalancer: svc.undrainedElb, annotation: ELB_DRAINING, workloads },
+          }, { namespace, name, hostname: svc.undrainedElb!, workloads, timeout: Math.max(60, grace + SHUTDOWN_ROOM) });
+        }
       },
     };
 
@@ -115,17 +139,48 @@ export default defineCheck({
       const meshed = runsMeshSidecar(w.template, meshNamespaces.get(w.namespace));
       const local = backing.filter((s) => s.localLb).map((s) => ({ service: s.name, lb: s.localLb! }));
       const slowestLb = local.sort((a, b) => b.lb.detectSeconds - a.lb.detectSeconds)[0];
+      const scaleDown = autoscaled.get(`${w.kind}/${w.namespace}/${w.name}`);
+      for (const s of backing.filter((x) => x.undrainedElb)) {
+        const key = `${w.namespace}/${s.name}`;
+        const e = elbBacked.get(key) ?? { workloads: [], grace: 0 };
+        elbBacked.set(key, e);
+        e.workloads.push(`${w.kind} ${w.namespace}/${w.name}`);
+        e.grace = Math.max(e.grace, grace);
+      }
 
       // Native sidecars are stopped only after the app containers have exited, well after the endpoint
       // removal this check is about, and the suggested patches edit spec.containers: regular ones only.
       const serving = serviceTargets(spec, backing).filter((t) => t.services.length && !t.nativeSidecar);
       for (const { container: c, services: reaching } of serving) {
         const preStop = preStopOf(c);
-        const base = { workload: w, container: c.name, grace, backing: reaching };
-        if (preStop.kind === 'sleep' && preStop.seconds >= grace) reportGraceTooShort(base, preStop);
-        if (preStop.kind === 'none' && (!meshed || slowestLb)) reportNoPreStop(base, slowestLb);
-        if (preStop.kind === 'sleep' && slowestLb && preStop.seconds < slowestLb.lb.detectSeconds) reportLocalDrain(base, preStop, slowestLb);
-        if (rolling && !c.readinessProbe) reportNoReadiness(base);
+        const base: ContainerCase = { workload: { kind: w.kind, namespace: w.namespace, name: w.name, replicas: w.replicas }, container: c.name, grace, backing: reaching };
+        const target: Target = { kind: w.kind, name: w.name, namespace: w.namespace, container: c.name };
+        if (preStop.kind === 'sleep' && preStop.seconds >= grace) {
+          say('preStopExceedsGrace', {
+            severity: 'critical', target,
+            evidence: { preStopSleepSeconds: preStop.seconds, preStopForm: preStop.form, terminationGracePeriodSeconds: grace, services: reaching },
+          }, { ...base, sleep: preStop.seconds });
+        }
+        if (preStop.kind === 'none' && (!meshed || slowestLb)) {
+          const sleep = slowestLb ? Math.max(DEFAULT_SLEEP, slowestLb.lb.detectSeconds + 5) : DEFAULT_SLEEP;
+          say('noPreStop', {
+            severity: 'warning', target,
+            evidence: {
+              preStop: 'none', terminationGracePeriodSeconds: grace, services: reaching,
+              ...(slowestLb ? { localTrafficService: slowestLb.service, lbHealthCheck: { ...slowestLb.lb } } : {}),
+              ...(scaleDown ? { autoscaler: { ...scaleDown } } : {}),
+            },
+          }, { ...base, sleep, ...(slowestLb ? { lb: slowestLb } : {}), ...(scaleDown ? { scaleDown } : {}) });
+        }
+        if (preStop.kind === 'sleep' && slowestLb && preStop.seconds < slowestLb.lb.detectSeconds) {
+          say('drainShorterThanLoadBalancer', {
+            severity: 'warning', target,
+            evidence: { preStopSleepSeconds: preStop.seconds, terminationGracePeriodSeconds: grace, localTrafficService: slowestLb.service, lbHealthCheck: { ...slowestLb.lb } },
+          }, { ...base, sleep: preStop.seconds, lb: slowestLb });
+        }
+        if (rolling && !c.readinessProbe) {
+          say('rolloutWithoutReadiness', { severity: 'warning', target, evidence: { readinessProbe: false, replicas: w.replicas, services: reaching } }, base);
+        }
       }
       return true;
     }
@@ -133,152 +188,21 @@ export default defineCheck({
     function checkDeploymentRollout(w: Workload, maxSurge: IntOrString | undefined, maxUnavailable: IntOrString | undefined) {
       const r = resolveDeploymentRollout(w.replicas, maxSurge, maxUnavailable);
       if (!r || r.unavailable < w.replicas) return;
-      const surgeText = `maxSurge ${String(maxSurge ?? '25%')} → ${r.surge}`;
-      const unavailableText = `maxUnavailable ${String(maxUnavailable ?? '25%')} → ${r.unavailable}`;
-      ctx.report({
-        rule: 'rolloutAllUnavailable',
+      say('rolloutAllUnavailable', {
         severity: 'critical',
         target: { kind: w.kind, name: w.name, namespace: w.namespace },
-        message: `Deployment ${w.namespace}/${w.name} may take ${w.replicas === 1 ? 'its only replica' : `all ${w.replicas} replicas`} down at once during a rollout ` +
-          `(${surgeText}, ${unavailableText}${r.surge === 0 && w.replicas === 1 ? '; with no surge pod the only replica is stopped before its replacement is ready' : ''})`,
         evidence: { replicas: w.replicas, maxSurge: maxSurge ?? '25%', maxUnavailable: maxUnavailable ?? '25%', resolvedSurge: r.surge, resolvedUnavailable: r.unavailable },
-        expected: `at most ${Math.max(0, w.replicas - 1)} unavailable during a rollout (maxUnavailable 0, maxSurge ≥ 1)`,
-        actual: `up to ${r.unavailable} of ${w.replicas} unavailable`,
-        remediation: {
-          summary: `Roll ${w.namespace}/${w.name} by surging a new pod before removing an old one: maxUnavailable 0, maxSurge 1`,
-          steps: [
-            `kubectl -n ${w.namespace} patch deployment ${w.name} -p '{"spec":{"strategy":{"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":0,"maxSurge":1}}}}'`,
-            ...(w.replicas === 1 ? [`Consider 2 or more replicas (kubectl -n ${w.namespace} scale deployment ${w.name} --replicas=2) so a crash or node drain is not an outage either.`] : []),
-            'Update the manifest in your repository (Helm values, kustomize) too, or the next deploy reverts the patch.',
-          ],
-        },
-      });
+      }, { workload: w, deployment: { maxSurge, maxUnavailable, surge: r.surge, unavailable: r.unavailable } });
     }
 
     function checkStatefulSetRollout(w: Workload, maxUnavailable: IntOrString) {
       const n = resolveStatefulSetUnavailable(w.replicas, maxUnavailable);
       if (n === undefined || w.replicas < 2 || n < w.replicas) return;
-      ctx.report({
-        rule: 'rolloutAllUnavailable',
+      say('rolloutAllUnavailable', {
         severity: 'critical',
         target: { kind: w.kind, name: w.name, namespace: w.namespace },
-        message: `StatefulSet ${w.namespace}/${w.name} lets all ${w.replicas} replicas be unavailable at once during a rollout (maxUnavailable ${String(maxUnavailable)} → ${n})`,
         evidence: { replicas: w.replicas, maxUnavailable, resolvedUnavailable: n },
-        expected: `maxUnavailable below ${w.replicas}`,
-        actual: `up to ${n} of ${w.replicas} unavailable`,
-        remediation: {
-          summary: `Lower maxUnavailable of ${w.namespace}/${w.name} so some replicas keep serving`,
-          steps: [`kubectl -n ${w.namespace} patch statefulset ${w.name} -p '{"spec":{"updateStrategy":{"rollingUpdate":{"maxUnavailable":1}}}}'`],
-        },
-      });
-    }
-
-    interface Base { workload: Workload; container: string; grace: number; backing: string[] }
-
-    function target(b: Base): FindingInput['target'] {
-      return { kind: b.workload.kind, name: b.workload.name, namespace: b.workload.namespace, container: b.container };
-    }
-
-    function patchPreStop(b: Base, sleep: number): string {
-      const w = b.workload;
-      const grace = Math.max(b.grace, sleep + SHUTDOWN_ROOM);
-      const spec = { terminationGracePeriodSeconds: grace, containers: [{ name: b.container, lifecycle: { preStop: { sleep: { seconds: sleep } } } }] };
-      return `kubectl -n ${w.namespace} patch ${w.kind.toLowerCase()} ${w.name} -p '${JSON.stringify({ spec: { template: { spec } } })}'`;
-    }
-
-    function reportGraceTooShort(b: Base, preStop: Extract<PreStop, { kind: 'sleep' }>) {
-      const grace = preStop.seconds + SHUTDOWN_ROOM;
-      const w = b.workload;
-      ctx.report({
-        rule: 'preStopExceedsGrace',
-        severity: 'critical',
-        target: target(b),
-        message: `${w.kind} ${w.namespace}/${w.name}: container ${b.container} sleeps ${preStop.seconds} s in preStop but terminationGracePeriodSeconds is ${b.grace} s, ` +
-          'so SIGTERM arrives only when the grace period has run out and the app is SIGKILLed 2 s later with no time to shut down',
-        evidence: { preStopSleepSeconds: preStop.seconds, preStopForm: preStop.form, terminationGracePeriodSeconds: b.grace, services: b.backing },
-        expected: `terminationGracePeriodSeconds ≥ preStop sleep + shutdown time (e.g. ${grace} s)`,
-        actual: `terminationGracePeriodSeconds ${b.grace} s ≤ preStop sleep ${preStop.seconds} s`,
-        remediation: {
-          summary: `Raise terminationGracePeriodSeconds of ${w.namespace}/${w.name} to at least ${grace} s (preStop ${preStop.seconds} s + ${SHUTDOWN_ROOM} s to shut down)`,
-          steps: [
-            `kubectl -n ${w.namespace} patch ${w.kind.toLowerCase()} ${w.name} -p '{"spec":{"template":{"spec":{"terminationGracePeriodSeconds":${grace}}}}}'`,
-            `Make ${SHUTDOWN_ROOM} s cover the app's longest in-flight request after SIGTERM; or shorten the preStop sleep instead if ${preStop.seconds} s is more than the endpoint removal needs (5–15 s is typical).`,
-          ],
-        },
-      });
-    }
-
-    function reportNoPreStop(b: Base, lb: { service: string; lb: LbHealthCheck } | undefined) {
-      const w = b.workload;
-      const sleep = lb ? Math.max(DEFAULT_SLEEP, lb.lb.detectSeconds + 5) : DEFAULT_SLEEP;
-      ctx.report({
-        rule: 'noPreStop',
-        severity: 'warning',
-        target: target(b),
-        message: `${w.kind} ${w.namespace}/${w.name}: container ${b.container} has no preStop delay; it gets SIGTERM while kube-proxy, ingress controllers ` +
-          `and load balancers may still send it new connections (Service ${b.backing.join(', ')})` +
-          (lb ? `; the load balancer of Service ${lb.service} (externalTrafficPolicy Local) needs about ${lb.lb.detectSeconds} s to stop using the node` : ''),
-        evidence: {
-          preStop: 'none', terminationGracePeriodSeconds: b.grace, services: b.backing,
-          ...(lb ? { localTrafficService: lb.service, lbHealthCheck: { ...lb.lb } } : {}),
-        },
-        expected: `a preStop delay of ${sleep} s before SIGTERM`,
-        actual: 'no preStop hook',
-        remediation: {
-          summary: `Add a ${sleep} s preStop sleep to ${b.container} in ${w.namespace}/${w.name}, with terminationGracePeriodSeconds ≥ ${sleep + SHUTDOWN_ROOM}`,
-          steps: [
-            patchPreStop(b, sleep) + ' (the sleep action needs Kubernetes ≥ 1.30; on older clusters use exec: {command: ["sleep","' + sleep + '"]}, which needs a sleep binary in the image)',
-            'Make the app stop accepting and finish in-flight requests on SIGTERM; the grace period must cover the sleep plus that.',
-            'Update the manifest in your repository too, or the next deploy reverts the patch.',
-          ],
-        },
-      });
-    }
-
-    function reportLocalDrain(b: Base, preStop: Extract<PreStop, { kind: 'sleep' }>, lb: { service: string; lb: LbHealthCheck }) {
-      const w = b.workload;
-      const sleep = lb.lb.detectSeconds + 5;
-      const assumed = lb.lb.source === 'assumed' ? ' (assumed: the Service sets no health-check annotations)' : '';
-      ctx.report({
-        rule: 'drainShorterThanLoadBalancer',
-        severity: 'warning',
-        target: target(b),
-        message: `${w.kind} ${w.namespace}/${w.name}: container ${b.container} drains for ${preStop.seconds} s, but the load balancer of Service ${lb.service} ` +
-          `(externalTrafficPolicy Local) needs ${lb.lb.intervalSeconds} s × ${lb.lb.unhealthyThreshold} = ${lb.lb.detectSeconds} s${assumed} to stop sending to the node`,
-        evidence: { preStopSleepSeconds: preStop.seconds, terminationGracePeriodSeconds: b.grace, localTrafficService: lb.service, lbHealthCheck: { ...lb.lb } },
-        expected: `preStop sleep ≥ ${lb.lb.detectSeconds} s`,
-        actual: `preStop sleep ${preStop.seconds} s`,
-        remediation: {
-          summary: `Lengthen the preStop sleep of ${b.container} to ${sleep} s, or make the health check of Service ${lb.service} faster`,
-          steps: [
-            patchPreStop(b, sleep),
-            `Or shorten detection on the Service: kubectl -n ${w.namespace} annotate service ${lb.service} --overwrite ` +
-              'service.beta.kubernetes.io/aws-load-balancer-healthcheck-interval=5 service.beta.kubernetes.io/aws-load-balancer-healthcheck-unhealthy-threshold=2 ' +
-              '(AWS; Azure: azure-load-balancer-health-probe-interval / -num-of-probe).',
-          ],
-        },
-      });
-    }
-
-    function reportNoReadiness(b: Base) {
-      const w = b.workload;
-      ctx.report({
-        rule: 'rolloutWithoutReadiness',
-        severity: 'warning',
-        target: target(b),
-        message: `${w.kind} ${w.namespace}/${w.name}: container ${b.container} has no readiness probe, so a rolling update counts each new pod ` +
-          `as ready the moment it starts and removes old pods before the new ones can serve (Service ${b.backing.join(', ')})`,
-        evidence: { readinessProbe: false, replicas: w.replicas, services: b.backing },
-        expected: 'a readinessProbe on the serving container',
-        actual: 'none',
-        remediation: {
-          summary: `Add a readiness probe to ${b.container} in ${w.namespace}/${w.name}`,
-          steps: [
-            `kubectl -n ${w.namespace} edit ${w.kind.toLowerCase()} ${w.name} → containers[name=${b.container}].readinessProbe: httpGet on a /ready endpoint (or tcpSocket on the serving port), periodSeconds 5, failureThreshold 3.`,
-            'The endpoint should answer only once the app can serve requests (caches warm, connections open).',
-          ],
-        },
-      });
+      }, { workload: w, statefulSet: { maxUnavailable, unavailable: n } });
     }
   },
 });

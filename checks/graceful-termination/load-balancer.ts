@@ -32,3 +32,10 @@ export function lbHealthCheck(annotations: Record<string, string> | undefined): 
     source: interval !== undefined || threshold !== undefined ? 'annotations' : 'assumed',
   };
 }
+
+/** An AWS Classic Load Balancer's DNS name: <name>-<id>.<region>.elb.amazonaws.com (internal ones start
+ * with "internal-"). Network Load Balancers are <name>-<id>.elb.<region>.amazonaws.com: the region
+ * comes after "elb", and their targets drain for the deregistration delay by default. */
+export function classicElbHostname(hostname: string): boolean {
+  return /^[a-z0-9-]+\.[a-z]{2}(?:-gov)?-[a-z]+-\d\.elb\.amazonaws\.com(?:\.cn)?$/.test(hostname);
+}

@@ -1,21 +1,28 @@
 // Decisions for measured hostPaths (check-facts §7.2 thresholds), one finding per workload and path
-// across the nodes it is on.
-import type { CheckContext, FindingInput, Severity } from '../../src/check.js';
-import { formatBytes } from '../../src/kube/quantity.js';
-import { describeWorkload, type WorkloadRef } from '../../src/kube/owners.js';
+// across the nodes it is on. The words are in messages.ts.
+//
+// What a path is for decides how it is judged. Log-like and scratch paths: a large share of the
+// filesystem, fast growth, a projected fill within 24 h, or a full filesystem under a large hostPath.
+// Known data directories (etcd, storage provisioners, metrics TSDBs) hold data on the node by design:
+// their share is the point, so only a full filesystem they take a large part of, or a projected fill
+// measured over a long enough sample, is reported — with remediation for what they are.
+import { reporter, type CheckContext, type Severity } from '../../src/check.js';
 import type { PathUsage } from '../../src/node/probes/hostpathUsage.js';
-import { DU_TIMEOUT_SECONDS } from '../../src/node/probes/hostpathUsage.js';
 import type { EffectiveConfig } from '../../src/node/kubelet-config.js';
-import { isLogLike, shQuote } from './paths.js';
+import type { LocalVolumeDirs } from '../../src/node/probes/localVolumeDirs.js';
+import { FAST_BYTES_PER_HOUR, FILL_HOURS, FULL_PERCENT, SHARE_PERCENT, rules, type Confidence, type Owner, type Projection, type Verdict } from './messages.js';
+import { isLogLike, type DataPurpose } from './paths.js';
 
-export const SHARE_PERCENT = 10;
-export const FAST_BYTES_PER_HOUR = 100 * 1024 ** 2;
-export const FILL_HOURS = 24;
-export const FULL_PERCENT = 90;
+export { sshCommand } from './messages.js';
+export { FAST_BYTES_PER_HOUR, FILL_HOURS, FULL_PERCENT, SHARE_PERCENT, type Owner } from './messages.js';
+
 /** Less than this between the two samples is du granularity and bursts, not a rate to extrapolate. */
 export const MIN_GROWTH_BYTES = 1024 ** 2;
-
-export type Owner = WorkloadRef & { pod: string; volume: string };
+/** A data directory's growth is projected only from at least this much writing over at least this
+ * long: etcd preallocates 64 MiB WAL segments and rewrites its snapshot at once, a TSDB compacts in
+ * blocks — seconds of that are not a rate. */
+export const DATA_MIN_GROWTH_BYTES = 128 * 1024 ** 2;
+export const DATA_MIN_SECONDS = 300;
 
 export interface Measured {
   node: string;
@@ -24,167 +31,159 @@ export interface Measured {
   owners: Owner[];
   podLogs?: PathUsage;
   config: EffectiveConfig;
+  /** Set for a known data directory. */
+  purpose?: DataPurpose;
 }
 
-interface Verdict {
-  m: Measured;
-  severity: Severity;
-  sizeBytes: number;
-  sharePercent: number;
-  fsUsedPercent: number;
-  growthBytesPerHour?: number;
-  hoursToFull?: number;
-  reasons: string[];
-}
-
+const RANK: Record<Severity, number> = { critical: 3, warning: 2, info: 1 };
 const r1 = (n: number) => Math.round(n * 10) / 10;
 /** Two significant digits: 0.0019 h stays visible, 341.33 h reads 340. */
 const sig2 = (n: number) => Number(n.toPrecision(2));
-const duration = (hours: number) => (hours < 1 ? `${Math.max(1, Math.round(hours * 60))} min` : `${r1(hours)} h`);
-const RANK: Record<Severity, number> = { critical: 3, warning: 2, info: 1 };
 
-function judge(m: Measured): Verdict | undefined {
+/** How far a time to full can be trusted, from how much was written over how long. */
+export function confidence(grownBytes: number, overSeconds: number): Confidence {
+  if (overSeconds >= 300 && grownBytes >= 64 * 1024 ** 2) return 'high';
+  if (overSeconds >= 60 && grownBytes >= 16 * 1024 ** 2) return 'moderate';
+  return 'low';
+}
+
+interface Judged { v: Verdict; m: Measured; severity: Severity; notProjected?: string }
+
+function judge(m: Measured): Judged | undefined {
   const u = m.usage;
   const fs = u.filesystem;
   if (u.state !== 'ok' || u.sizeBytes === undefined || !fs || fs.capacityBytes <= 0) return undefined;
   const sharePercent = (u.sizeBytes * 100) / fs.capacityBytes;
   const fsUsedPercent = 100 - (fs.availableBytes * 100) / fs.capacityBytes;
-  const grew = u.growthBytesPerHour !== undefined && u.measuredOverSeconds !== undefined &&
-    (u.growthBytesPerHour * u.measuredOverSeconds) / 3600 >= MIN_GROWTH_BYTES;
-  const growth = grew ? u.growthBytesPerHour! : undefined;
-  const hoursToFull = growth && growth > 0 ? fs.availableBytes / growth : undefined;
-  const reasons: string[] = [];
-  if (sharePercent > SHARE_PERCENT) reasons.push(`${r1(sharePercent)}% of its filesystem`);
-  if (growth !== undefined && growth >= FAST_BYTES_PER_HOUR) reasons.push(`growing ${formatBytes(growth)}/h`);
-  const fillsSoon = hoursToFull !== undefined && hoursToFull < FILL_HOURS;
-  if (fillsSoon) reasons.push(`fills ${fs.mount} in about ${duration(hoursToFull!)}`);
-  if (!reasons.length) return undefined;
+  const seconds = u.measuredOverSeconds;
+  const grownBytes = u.growthBytesPerHour !== undefined && seconds !== undefined ? (u.growthBytesPerHour * seconds) / 3600 : undefined;
+  const growth = grownBytes !== undefined && grownBytes >= MIN_GROWTH_BYTES ? u.growthBytesPerHour! : undefined;
+  let projection: Projection | undefined;
+  let notProjected: string | undefined;
+  if (growth !== undefined && growth > 0) {
+    const p: Projection = { hoursToFull: fs.availableBytes / growth, grownBytes: grownBytes!, overSeconds: seconds!, confidence: confidence(grownBytes!, seconds!) };
+    if (!m.purpose || (grownBytes! >= DATA_MIN_GROWTH_BYTES && seconds! >= DATA_MIN_SECONDS)) projection = p;
+    else notProjected = `${Math.round(grownBytes! / 1024 ** 2)} MiB in ${Math.round(seconds!)} s is too little to project a data directory's growth ` +
+      `(needs ${DATA_MIN_GROWTH_BYTES / 1024 ** 2} MiB over ${DATA_MIN_SECONDS} s: preallocation and compaction come in bursts)`;
+  }
+  const fillsSoon = projection !== undefined && projection.hoursToFull < FILL_HOURS;
+  const base = { node: m.node, path: m.path, usage: u, sizeBytes: u.sizeBytes, sharePercent, fsUsedPercent, growthBytesPerHour: growth, projection };
+
+  if (m.purpose) {
+    // A data directory's share is what it is for; a full filesystem is its problem only when it is a
+    // large part of what fills it (otherwise kubelet-gc and the disk's other users are the story).
+    const full = fsUsedPercent >= FULL_PERCENT && sharePercent > SHARE_PERCENT;
+    if (!fillsSoon && !full) return undefined;
+    const v: Verdict = { ...base, share: false, fast: false, fillsSoon, full };
+    const severity: Severity = full || projection!.confidence === 'high' ? 'critical' : 'warning';
+    return { v, m, severity, notProjected };
+  }
+
+  const share = sharePercent > SHARE_PERCENT;
+  const fast = growth !== undefined && growth >= FAST_BYTES_PER_HOUR;
+  if (!share && !fast && !fillsSoon) return undefined;
   // A full filesystem makes a hostPath that already stands out urgent; a small one on it is not the cause.
-  if (fsUsedPercent >= FULL_PERCENT) reasons.push(`${fs.mount} is ${r1(fsUsedPercent)}% full`);
-  const severity: Severity = fillsSoon || fsUsedPercent >= FULL_PERCENT ? 'critical' : 'warning';
-  return { m, severity, sizeBytes: u.sizeBytes, sharePercent, fsUsedPercent, growthBytesPerHour: growth, hoursToFull, reasons };
+  const full = fsUsedPercent >= FULL_PERCENT;
+  const severity: Severity = fillsSoon || full ? 'critical' : 'warning';
+  return { v: { ...base, share, fast, fillsSoon, full }, m, severity };
 }
 
-function nodeEvidence(v: Verdict): Record<string, unknown> {
-  const fs = v.m.usage.filesystem!;
+function nodeEvidence(j: Judged): Record<string, unknown> {
+  const { v, m } = j;
+  const fs = m.usage.filesystem!;
   return {
-    node: v.m.node, path: v.m.path, ...(v.m.usage.resolved ? { resolvedPath: v.m.usage.resolved } : {}),
-    sizeBytes: v.sizeBytes, ...(v.m.usage.partial ? { sizeIsLowerBound: true } : {}),
+    node: m.node, path: m.path, ...(m.usage.resolved ? { resolvedPath: m.usage.resolved } : {}),
+    sizeBytes: v.sizeBytes, ...(m.usage.partial ? { sizeIsLowerBound: true } : {}),
     sharePercent: r1(v.sharePercent),
     filesystem: { mount: fs.mount, device: fs.filesystem, capacityBytes: fs.capacityBytes, availableBytes: fs.availableBytes, usedPercent: r1(v.fsUsedPercent), dfUsePercent: fs.dfUsePercent },
-    ...(v.growthBytesPerHour !== undefined ? { growthBytesPerHour: v.growthBytesPerHour, measuredOverSeconds: v.m.usage.measuredOverSeconds } : {}),
-    ...(v.hoursToFull !== undefined ? { hoursToFull: sig2(v.hoursToFull) } : {}),
+    ...(v.growthBytesPerHour !== undefined ? { growthBytesPerHour: v.growthBytesPerHour, measuredOverSeconds: m.usage.measuredOverSeconds } : {}),
+    ...(v.projection ? {
+      hoursToFull: sig2(v.projection.hoursToFull),
+      projection: { grownBytes: Math.round(v.projection.grownBytes), overSeconds: v.projection.overSeconds, confidence: v.projection.confidence },
+    } : {}),
+    ...(j.notProjected ? { notProjected: j.notProjected } : {}),
   };
 }
 
 export function reportGroups(ctx: CheckContext, measured: Measured[]): void {
-  const groups = new Map<string, { owner: Owner; verdicts: Verdict[] }>();
+  const say = reporter(ctx, rules);
+  const groups = new Map<string, { owner: Owner; judged: Judged[] }>();
   const unmeasured = new Map<string, { path: string; state: string }[]>();
   for (const m of measured) {
     if (m.usage.state !== 'ok' && m.usage.state !== 'missing') {
       unmeasured.set(m.node, [...(unmeasured.get(m.node) ?? []), { path: m.path, state: m.usage.state }]);
       continue;
     }
-    const v = judge(m);
-    if (!v) continue;
+    const j = judge(m);
+    if (!j) continue;
     for (const owner of m.owners) {
       const key = `${owner.namespace}/${owner.kind}/${owner.name}\u0000${m.path}`;
-      const g = groups.get(key) ?? { owner, verdicts: [] };
+      const g = groups.get(key) ?? { owner, judged: [] };
       groups.set(key, g);
-      g.verdicts.push(v);
+      g.judged.push(j);
     }
   }
 
-  for (const { owner, verdicts } of groups.values()) {
-    verdicts.sort((a, b) => RANK[b.severity] - RANK[a.severity] || b.sharePercent - a.sharePercent);
-    const worst = verdicts[0]!;
-    const { path, node, config } = worst.m;
-    const fs = worst.m.usage.filesystem!;
+  for (const { owner, judged } of groups.values()) {
+    judged.sort((a, b) => RANK[b.severity] - RANK[a.severity] || b.v.sharePercent - a.v.sharePercent);
+    const worst = judged[0]!;
+    const { path, config, purpose } = worst.m;
+    const target = { kind: owner.kind, name: owner.name, namespace: owner.namespace };
+    const nodes = judged.length > 1 ? { nodes: judged.map(nodeEvidence) } : {};
+    if (purpose) {
+      say('dataDirFillsDisk', {
+        severity: worst.severity, target,
+        evidence: { ...nodeEvidence(worst), pod: owner.pod, volume: owner.volume, purpose: purpose.kind, system: purpose.system, ...nodes },
+      }, { owner, worst: worst.v, nodes: judged.length, severity: worst.severity, purpose });
+      continue;
+    }
     const logLike = isLogLike(path);
-    const rotated = worst.m.usage.logrotate;
-    const more = verdicts.length > 1 ? ` (and on ${verdicts.length - 1} more node${verdicts.length > 2 ? 's' : ''})` : '';
-    const logNote = logLike
-      ? `; Kubernetes never rotates files written there${rotated.length ? ` (logrotate on the node mentions it: ${rotated.join(', ')})` : ' and no logrotate config on the node mentions it'}`
-      : '';
     const podLogs = worst.m.podLogs?.state === 'ok' ? worst.m.podLogs.sizeBytes : undefined;
-    ctx.report({
-      rule: 'hostPathFillsDisk',
-      severity: worst.severity,
-      target: { kind: owner.kind, name: owner.name, namespace: owner.namespace },
-      message: `${describeWorkload(owner)} keeps ${formatBytes(worst.sizeBytes)} in hostPath ${path} on ${node}: ${worst.reasons.join(', ')}${more}${logNote}`,
+    say('hostPathFillsDisk', {
+      severity: worst.severity, target,
       evidence: {
         ...nodeEvidence(worst), pod: owner.pod, volume: owner.volume, logLike,
-        ...(logLike ? { logrotateConfigs: rotated } : {}),
+        ...(logLike ? { logrotateConfigs: worst.m.usage.logrotate } : {}),
         podLogs: {
           path: '/var/log/pods', ...(podLogs !== undefined ? { sizeBytes: podLogs } : {}),
           containerLogMaxSize: config.containerLogMaxSize, containerLogMaxFiles: config.containerLogMaxFiles, configSource: config.sourceDetail,
         },
-        ...(verdicts.length > 1 ? { nodes: verdicts.map(nodeEvidence) } : {}),
+        ...nodes,
       },
-      expected: `hostPath data under ${SHARE_PERCENT}% of its filesystem, growing under ${formatBytes(FAST_BYTES_PER_HOUR)}/h, on a filesystem under ${FULL_PERCENT}% full`,
-      actual: `${formatBytes(worst.sizeBytes)} (${r1(worst.sharePercent)}% of ${fs.mount}, ${r1(worst.fsUsedPercent)}% full)` +
-        (worst.growthBytesPerHour !== undefined ? `, ${formatBytes(worst.growthBytesPerHour)}/h` : ''),
-      remediation: remediation(owner, worst, logLike),
-    });
+    }, { owner, worst: worst.v, nodes: judged.length, severity: worst.severity, logLike, config });
   }
 
   for (const [node, paths] of unmeasured) {
-    const timeouts = paths.filter((p) => p.state === 'timeout');
-    ctx.report({
-      rule: 'hostPathsNotMeasured',
-      severity: 'info',
-      target: { kind: 'Node', name: node },
-      message: `${node}: ${paths.length} hostPath${paths.length > 1 ? 's' : ''} not measured` +
-        (timeouts.length ? ` (${timeouts.length} too large to measure in ${DU_TIMEOUT_SECONDS} s)` : ''),
-      evidence: { node, paths },
-      remediation: {
-        summary: `Measure them by hand on ${node}`,
-        steps: paths.slice(0, 5).map((p) => sshCommand(node, `sudo du -xsh ${shQuote(p.path)}`)),
-      },
-    });
+    say('hostPathsNotMeasured', { severity: 'info', target: { kind: 'Node', name: node }, evidence: { node, paths } }, { node, paths });
   }
 }
 
 /** hostPaths beyond the per-node limit of the probe input: never measured, and said so. */
 export function reportNotSent(ctx: CheckContext, node: string, paths: string[], limit: number): void {
-  ctx.report({
-    rule: 'tooManyHostPaths',
-    severity: 'info',
-    target: { kind: 'Node', name: node },
-    message: `${node}: ${paths.length} hostPath${paths.length > 1 ? 's' : ''} not measured: pods mount more than ${limit} writable hostPaths there, ` +
-      `and only the first ${limit} (by path) are measured per node`,
+  reporter(ctx, rules)('tooManyHostPaths', {
+    severity: 'info', target: { kind: 'Node', name: node },
     evidence: { node, notMeasured: paths.length, limit, firstNotMeasured: paths.slice(0, 10) },
-    remediation: {
-      summary: `Measure the other ${paths.length} hostPath${paths.length > 1 ? 's' : ''} on ${node} by hand`,
-      steps: [
-        ...paths.slice(0, 3).map((p) => sshCommand(node, `sudo du -xsh ${shQuote(p)}`)),
-        `List the hostPaths of the pods there: kubectl get pods -A --field-selector spec.nodeName=${node} -o jsonpath='{range .items[*].spec.volumes[*]}{.hostPath.path}{"\\n"}{end}' | sort -u | grep .`,
-        `So many hostPaths on one node is unusual: find the workloads that create them and move their data to emptyDir volumes or local PersistentVolumes`,
-      ],
-    },
-  });
+  }, { node, paths, limit });
 }
 
-/** A command a person can paste: ssh joins its arguments into one string that the remote shell parses
- * again, so the remote command is quoted as a whole, with the path quoted inside it (check-facts §0.4). */
-export function sshCommand(node: string, remote: string): string {
-  return `ssh ${node} ${shQuote(remote)}`;
-}
+/** A volume directory younger than this may belong to a volume being provisioned right now: the
+ * provisioner creates the directory before the PersistentVolume object. */
+export const ORPHAN_MIN_AGE_SECONDS = 3600;
 
-function remediation(owner: Owner, v: Verdict, logLike: boolean): FindingInput['remediation'] {
-  const { node, path, config } = v.m;
-  const fs = v.m.usage.filesystem!;
-  const q = shQuote(path);
-  const who = describeWorkload(owner);
-  const steps = [`Look at what is there: ${sshCommand(node, `sudo du -xsh ${q}/* | sort -h | tail; sudo ls -lt ${q} | head`)}`];
-  if (v.severity === 'critical') {
-    steps.push(`Now: ${fs.mount} on ${node} has ${formatBytes(fs.availableBytes)} left; delete or compress old files in ${path} before the node goes into DiskPressure`);
+/**
+ * The provisioner directories on a node that belong to no PersistentVolume. Judged only under a root
+ * that at least one listed PersistentVolume points into: that proves the PersistentVolume list was
+ * read (it is optional data) and that the provisioner's volumes are in it — otherwise nothing is said.
+ */
+export function orphanedDirectories(node: LocalVolumeDirs, volumePaths: ReadonlySet<string>): { root: string; dirs: string[]; total: number; known: number }[] {
+  const out: { root: string; dirs: string[]; total: number; known: number }[] = [];
+  for (const r of node.roots) {
+    const known = [...volumePaths].filter((p) => p.startsWith(`${r.root}/`)).length;
+    if (!known || node.now === undefined) continue;
+    const dirs = r.dirs
+      .filter((d) => d.mtime > 0 && node.now! - d.mtime >= ORPHAN_MIN_AGE_SECONDS && !volumePaths.has(`${r.root}/${d.name}`))
+      .map((d) => d.name).sort();
+    if (dirs.length) out.push({ root: r.root, dirs, total: r.total, known });
   }
-  if (logLike) {
-    steps.push(`Log to stdout/stderr instead: the kubelet rotates those itself (containerLogMaxSize ${config.containerLogMaxSize} × containerLogMaxFiles ${config.containerLogMaxFiles} per container, under /var/log/pods)`);
-    steps.push(`Or rotate the files: rotation in the application, or a logrotate rule for ${path}/*.log on the nodes`);
-  }
-  steps.push(`For scratch or buffer data, use an emptyDir with sizeLimit instead of hostPath ${path}: it counts as ephemeral storage, so the kubelet limits it and evicts the pod rather than the disk filling`);
-  steps.push(`For data that must stay on the node, use a local PersistentVolume (capacity-accounted) instead of a bare hostPath`);
-  return { summary: `Stop ${who} from filling ${path} on ${node}${logLike ? ': rotate or ship its logs' : ''}`, steps };
+  return out;
 }

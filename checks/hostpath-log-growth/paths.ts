@@ -53,3 +53,39 @@ export function shQuote(s: string): string {
   if (/^[A-Za-z0-9_/.,:+@%=-]+$/.test(s)) return s;
   return `'${s.replaceAll("'", "'\\''")}'`;
 }
+
+/** What a directory that holds data on a hostPath by design is for. Their size is the point: a share of
+ * the filesystem says nothing, and "use an emptyDir" would lose the data (or, for etcd, the cluster). */
+export interface DataPurpose {
+  kind: 'etcd' | 'storage' | 'metrics';
+  /** The system, as findings name it: "etcd", "local-path-provisioner", "Longhorn", … */
+  system: string;
+}
+
+/** Known data directories by path: the defaults each system documents (and kubeadm uses for etcd). */
+const DATA_PATHS: [RegExp, DataPurpose][] = [
+  [/^\/var\/lib\/etcd(?:[-_.][^/]*)?(?:\/|$)/, { kind: 'etcd', system: 'etcd' }],
+  [/^\/opt\/local-path-provisioner(?:\/|$)/, { kind: 'storage', system: 'local-path-provisioner' }],
+  [/^\/var\/lib\/rancher\/k3s\/storage(?:\/|$)/, { kind: 'storage', system: 'local-path-provisioner (k3s)' }],
+  [/^\/var\/lib\/longhorn(?:\/|$)/, { kind: 'storage', system: 'Longhorn' }],
+  [/^\/var\/openebs(?:\/|$)/, { kind: 'storage', system: 'OpenEBS' }],
+  [/^\/var\/lib\/rook(?:\/|$)/, { kind: 'storage', system: 'Rook' }],
+];
+
+/** Images whose writable hostPaths are their data directory, whatever the path: etcd run as a static
+ * pod with another --data-dir, Prometheus (or a compatible TSDB) on a local disk. */
+const DATA_IMAGES: [RegExp, DataPurpose][] = [
+  [/(^|\/)etcd(:|@|$)/, { kind: 'etcd', system: 'etcd' }],
+  [/(^|\/)prometheus(:|@|$)/, { kind: 'metrics', system: 'Prometheus' }],
+  [/(^|\/)(thanos|vmstorage|victoria-metrics|mimir)(:|@|$)/, { kind: 'metrics', system: 'a metrics TSDB' }],
+];
+
+/** The purpose of a hostPath as a data directory, from its path first, then from the image of a
+ * container that mounts it writable (images are what the pod runs; names are chosen freely). */
+export function dataPurpose(path: string, writerImages: readonly string[]): DataPurpose | undefined {
+  for (const [re, p] of DATA_PATHS) if (re.test(path)) return p;
+  // A log directory stays a log directory whoever writes it.
+  if (isLogLike(path)) return undefined;
+  for (const image of writerImages) for (const [re, p] of DATA_IMAGES) if (re.test(image)) return p;
+  return undefined;
+}

@@ -61,3 +61,13 @@ export function suggestedPort(c: V1Container, services: ServiceRef[]): { port: n
   const numeric = services.flatMap((s) => s.targetPorts).find((t): t is number => typeof t === 'number');
   return { port: numeric ?? '<port>', number: numeric, grpc: false };
 }
+
+/** Why `port` of container `c` serves HTTP, from the spec alone (no guessing from port numbers): its
+ * name says so (http, https, http-api, web), or another probe of the container speaks HTTP to it. */
+export function httpPortEvidence(c: V1Container, port: number | string): string | undefined {
+  const declared = c.ports?.find((p) => (typeof port === 'number' ? p.containerPort === port : p.name === port));
+  if (declared?.name && /^(https?|web)($|-)/.test(declared.name)) return `the port is named "${declared.name}"`;
+  const startup = c.startupProbe?.httpGet;
+  if (startup && resolvePort(startup.port as number | string, c) === port) return 'the startupProbe sends it HTTP requests';
+  return undefined;
+}

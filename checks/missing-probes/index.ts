@@ -2,14 +2,15 @@
 import type {
   CoreV1Event, V1Container, V1DaemonSet, V1Deployment, V1Pod, V1PodTemplateSpec, V1ReplicaSet, V1Service, V1StatefulSet,
 } from '@kubernetes/client-node';
-import { defineCheck, type FindingInput } from '../../src/check.js';
+import { defineCheck, reporter, type FindingInput } from '../../src/check.js';
 import { OwnerIndex, controllerOf, describeWorkload, isMirrorPod, type WorkloadRef } from '../../src/kube/owners.js';
 import { toMillis } from '../../src/kube/resources.js';
 import { eventCount, eventLastSeen, evidenceTime } from '../../src/kube/events.js';
-import { describeProbe, sameCheck, suggestedPort, type ServiceRef } from './containers.js';
+import { describeProbe, httpPortEvidence, resolvePort, sameCheck, suggestedPort, type ServiceRef } from './containers.js';
+import { rules, type About, type Rule } from './messages.js';
 import { serviceSelects } from '../../src/kube/selectors.js';
 import { serviceTargetPorts, serviceTargets, type ServedContainer } from '../../src/kube/service-targets.js';
-import { addLiveness, addReadiness, addStartup, calmLiveness, currentBudget, separateLiveness, type Subject } from './remediation.js';
+import { currentBudget, type Subject } from './remediation.js';
 import { MESH_SIDECARS } from '../../src/kube/mesh.js';
 
 /** A liveness delay this long is a start budget in disguise (check-facts §6.3). */
@@ -19,8 +20,9 @@ const LOW_FAILURE_THRESHOLD = 3;
 const RUN_TO_COMPLETION = new Set(['Job', 'CronJob']);
 const HOUR = 3_600_000;
 
-type Rule = 'noReadinessProbe' | 'noLivenessProbe' | 'identicalProbes' | 'slowStartWithoutStartupProbe' | 'livenessRestarts';
-interface Candidate { key: string; rule: Rule; finding: FindingInput }
+/** A finding decided while the templates stream in, reported at the end (crash-loop evidence from
+ * Pods and Events may still join it). `data` is what its words are made from. */
+interface Candidate { key: string; rule: Rule; decision: Omit<FindingInput, 'rule' | 'message' | 'expected' | 'actual' | 'remediation' | 'docs'>; data: any }
 interface CrashLoop {
   workload: WorkloadRef; container: string; pod: string; restartCount: number; state: string;
   lastTermination?: { reason?: string; exitCode?: number; finishedAt?: string };
@@ -39,20 +41,16 @@ export default defineCheck({
     'Reads the pod templates of Deployments, StatefulSets, DaemonSets, ownerless ReplicaSets and bare Pods (Jobs, ' +
     'CronJobs, regular init containers and Istio/Linkerd proxies are skipped). Warns when a container a Service sends ' +
     'traffic to has no readiness probe, when a serving container (ports or Service traffic) has no liveness probe, and ' +
-    'when liveness runs the same check as readiness; notes liveness delays of 60 s or more without a startupProbe. ' +
+    'when liveness runs the same check as readiness, and when both only open a TCP connection to an HTTP port (a hung ' +
+    'server still completes handshakes); notes liveness delays of 60 s or more without a startupProbe. ' +
     'Containers in CrashLoopBackOff with liveness Unhealthy events get those events as evidence.',
-  rules: {
-    noReadinessProbe: { description: 'A container behind a Service has no readiness probe.' },
-    noLivenessProbe: { description: 'A serving container has no liveness probe.' },
-    identicalProbes: { description: 'Liveness runs the same check as readiness with a low failure threshold.' },
-    slowStartWithoutStartupProbe: { description: 'A long liveness initialDelaySeconds stands in for a startupProbe.' },
-    livenessRestarts: { description: 'The liveness probe keeps restarting a crash-looping container.' },
-  },
+  rules,
   needs: {
     api: ['Service', 'Deployment', { kind: 'StatefulSet', optional: true }, { kind: 'DaemonSet', optional: true },
       { kind: 'ReplicaSet', optional: true }, 'Pod', { kind: 'Event', optional: true }],
   },
   create(ctx) {
+    const say = reporter(ctx, rules);
     // Services by namespace and by one of their selector pairs: a template only has to look at the
     // Services that share a label with it, not at every Service in the namespace.
     const services = new Map<string, Map<string, ServiceRef[]>>();
@@ -120,7 +118,7 @@ export default defineCheck({
 
       finish() {
         attachLivenessFailures();
-        for (const c of candidates) ctx.report(c.finding);
+        for (const c of candidates) say(c.rule, c.decision, c.data);
       },
     };
 
@@ -149,51 +147,39 @@ export default defineCheck({
         services: pc.services, ports,
         probes: { liveness: !!c.livenessProbe, readiness: !!c.readinessProbe, startup: !!c.startupProbe },
       };
-      const add = (rule: Rule, f: Omit<FindingInput, 'target' | 'rule'>) => candidates.push({
+      const add = <K extends Rule>(rule: K, severity: FindingInput['severity'], ev: Record<string, unknown>, data: Parameters<(typeof rules)[K]['message']>[0]) => candidates.push({
         key: `${workloadKey(workload)}/${c.name}`, rule,
-        finding: { ...f, rule, target: { kind: workload.kind, name: workload.name, namespace: workload.namespace, container: c.name } },
+        decision: { severity, evidence: ev, target: { kind: workload.kind, name: workload.name, namespace: workload.namespace, container: c.name } },
+        data,
       });
-      const services = pc.services.map((s) => `Service ${s}`).join(', ');
+      const about: About = { what, subject };
 
-      if (pc.services.length && !c.readinessProbe) {
-        add('noReadinessProbe', {
-          severity: 'warning', evidence,
-          message: `${what} has no readiness probe, but ${services} ${pc.services.length > 1 ? 'send' : 'sends'} it traffic: ` +
-            'new pods get requests before they can serve, and hung pods keep getting them',
-          expected: 'a readinessProbe on a container behind a Service', actual: 'no readinessProbe',
-          remediation: addReadiness(subject),
-        });
-      }
-      if ((ports.length || pc.services.length) && !c.livenessProbe) {
-        add('noLivenessProbe', {
-          severity: 'warning', evidence,
-          message: `${what} ${ports.length ? `serves on port ${ports.join(', ')}` : `serves ${services}`} but has no liveness probe: a hung process is never restarted`,
-          expected: 'a livenessProbe on a long-running serving container', actual: 'no livenessProbe',
-          remediation: addLiveness(subject),
-        });
-      }
+      if (pc.services.length && !c.readinessProbe) add('noReadinessProbe', 'warning', evidence, about);
+      if ((ports.length || pc.services.length) && !c.livenessProbe) add('noLivenessProbe', 'warning', evidence, { ...about, ports });
       const live = c.livenessProbe;
-      if (live && c.readinessProbe && sameCheck(live, c.readinessProbe, c) && (live.failureThreshold ?? 3) <= LOW_FAILURE_THRESHOLD) {
-        const shared = describeProbe(live, c);
-        add('identicalProbes', {
-          severity: 'warning',
-          evidence: { ...evidence, check: shared, livenessFailureThreshold: live.failureThreshold ?? 3, readinessFailureThreshold: c.readinessProbe.failureThreshold ?? 3 },
-          message: `${what} runs the same check for liveness and readiness (${shared}, failureThreshold ${live.failureThreshold ?? 3}): ` +
-            'when it fails — a slow dependency, a load spike — every replica is restarted instead of only leaving the Service',
-          expected: 'liveness cheaper than readiness (another check, or a much higher failureThreshold)', actual: `both probes: ${shared}`,
-          remediation: separateLiveness(subject, shared),
-        });
+      const identical = !!live && !!c.readinessProbe && sameCheck(live, c.readinessProbe, c) && (live.failureThreshold ?? 3) <= LOW_FAILURE_THRESHOLD;
+      if (identical) {
+        const shared = describeProbe(live!, c);
+        add('identicalProbes', 'warning',
+          { ...evidence, check: shared, livenessFailureThreshold: live!.failureThreshold ?? 3, readinessFailureThreshold: c.readinessProbe!.failureThreshold ?? 3 },
+          { ...about, shared, failureThreshold: live!.failureThreshold ?? 3 });
       }
       if (live && (live.initialDelaySeconds ?? 0) >= SLOW_START_DELAY && !c.startupProbe) {
-        add('slowStartWithoutStartupProbe', {
-          severity: 'info',
-          evidence: { ...evidence, initialDelaySeconds: live.initialDelaySeconds, periodSeconds: live.periodSeconds ?? 10, failureThreshold: live.failureThreshold ?? 3, startBudgetSeconds: currentBudget(live) },
-          message: `${what} waits ${live.initialDelaySeconds} s before its first liveness check and has no startupProbe: ` +
-            'a slower start gets it killed, and a faster one leaves it unchecked',
-          expected: 'a startupProbe sized to the slowest start, and no long liveness initialDelaySeconds',
-          actual: `livenessProbe.initialDelaySeconds: ${live.initialDelaySeconds}, no startupProbe`,
-          remediation: addStartup(subject, live),
-        });
+        add('slowStartWithoutStartupProbe', 'info',
+          { ...evidence, initialDelaySeconds: live.initialDelaySeconds, periodSeconds: live.periodSeconds ?? 10, failureThreshold: live.failureThreshold ?? 3, startBudgetSeconds: currentBudget(live) },
+          { ...about, liveness: live });
+      }
+      // Seed 004: a TCP liveness probe cannot see a hung HTTP app. With an HTTP readiness probe the
+      // hung pod at least leaves the Service (accepted practice: liveness TCP, readiness HTTP); with
+      // both at TCP nothing at L7 watches it. The identical-probes finding already covers tcp = tcp.
+      const readiness = c.readinessProbe;
+      if (live?.tcpSocket && readiness && !readiness.httpGet && !readiness.grpc && !identical) {
+        const port = resolvePort(live.tcpSocket.port as number | string, c);
+        const why = port === undefined ? undefined : httpPortEvidence(c, port);
+        if (why) {
+          add('tcpLivenessOnHttp', 'warning', { ...evidence, liveness: describeProbe(live, c), readiness: describeProbe(readiness, c), httpPort: port, httpBecause: why },
+            { ...about, liveness: describeProbe(live, c), readiness: describeProbe(readiness, c), port: port!, why });
+        }
       }
     }
 
@@ -242,23 +228,21 @@ export default defineCheck({
         };
         const related = candidates.filter((c) => c.key === key && (c.rule === 'identicalProbes' || c.rule === 'slowStartWithoutStartupProbe'));
         for (const c of related) {
-          c.finding.evidence = { ...c.finding.evidence, livenessFailures };
-          c.finding.message += `; liveness failures are restarting it now (${loops.length} pod${loops.length > 1 ? 's' : ''} crash-looping)`;
+          c.decision.evidence = { ...c.decision.evidence, livenessFailures };
+          c.data = { ...c.data, crashLooping: loops.length };
         }
         if (related.some((c) => c.rule === 'identicalProbes')) continue;
         const w = first.workload;
         candidates.push({
           key, rule: 'livenessRestarts',
-          finding: {
-            rule: 'livenessRestarts',
+          decision: {
             severity: 'warning',
             target: { kind: w.kind, name: w.name, namespace: w.namespace, container: first.container },
-            message: `The liveness probe keeps restarting container ${first.container} of ${describeWorkload(w)}: ` +
-              `${livenessFailures.unhealthyEvents} liveness failures in recent events, ${loops.length} pod${loops.length > 1 ? 's' : ''} crash-looping`,
             evidence: { workload: describeWorkload(w), container: first.container, ...(first.spec?.livenessProbe ? { liveness: describeProbe(first.spec.livenessProbe, first.spec) } : {}), livenessFailures },
-            expected: 'a liveness probe that fails only when the process is stuck',
-            actual: `restarted ${first.restartCount} times, ${first.state}`,
-            remediation: calmLiveness(first.subject, first.pod, first.spec?.livenessProbe),
+          },
+          data: {
+            workload: w, container: first.container, unhealthy: livenessFailures.unhealthyEvents, pods: loops.length, restartCount: first.restartCount, state: first.state,
+            subject: first.subject, pod: first.pod, liveness: first.spec?.livenessProbe,
           },
         });
       }

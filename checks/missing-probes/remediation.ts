@@ -103,3 +103,15 @@ export function calmLiveness(s: Subject, pod: string, liveness: V1Probe | undefi
     ],
   };
 }
+
+export function l7Liveness(s: Subject, port: number | string): Remediation {
+  return {
+    summary: `Check container ${s.container} of ${who(s.workload)} at the HTTP layer: a TCP probe cannot see a hung HTTP server`,
+    steps: [
+      `Change its livenessProbe to {httpGet: {path: /healthz, port: ${port}}, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3} — on a cheap endpoint that only answers when the request loop works, ` +
+        'never one that checks databases or other services (/healthz is a placeholder for your real path).',
+      `Make the readinessProbe an httpGet too (e.g. /ready on port ${port}), so a pod that stops answering leaves the Service${s.services.length ? ` (${s.services.join(', ')})` : ''} before liveness restarts it.`,
+      ...rollOut(s.workload),
+    ],
+  };
+}

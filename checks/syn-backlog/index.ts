@@ -1,51 +1,127 @@
 // Upstream: Linux net/ipv4/tcp_input.c tcp_conn_request()/tcp_syn_flood_action(), Documentation/networking/snmp_counter.rst; check-facts §1.
-import { defineCheck, optional, type CheckContext, type FindingInput, type NodeProbeResults, type Severity } from '../../src/check.js';
+import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
+import { defineCheck, eventCount, eventLastSeen, evidenceTime, optional, reporter, type CheckContext, type Severity } from '../../src/check.js';
+import { OwnerIndex, type WorkloadRef } from '../../src/kube/owners.js';
 import { counterChange, type CounterChange } from '../../src/node/parsers/counters.js';
 import { inWindow, synFloodLine, type SynFloodLine } from '../../src/node/parsers/kernel-log.js';
 import { KERNEL_LOG_WINDOW_SECONDS, type KernelLog } from '../../src/node/probes/kernelLog.js';
 import type { Listener, Listeners } from '../../src/node/probes/listeners.js';
 import type { Netstat } from '../../src/node/probes/netstat.js';
+import type { PodNamespaceSample, PodNetns } from '../../src/node/probes/podNetns.js';
 import type { Sysctls } from '../../src/node/probes/sysctls.js';
+import { QUEUE_NEARLY_FULL, rules, type Overflow, type PodOverflow, type RemedyData } from './messages.js';
 
 /** Every overflow is a client retry (≥ 1 s SYN RTO) or a failed connect (check-facts §1.3). */
 const CRITICAL_PER_SECOND = 1;
 const CRITICAL_SHARE_OF_NEW_CONNECTIONS = 0.01;
-const QUEUE_NEARLY_FULL = 0.8;
 const SMALL_BACKLOG = 128;
 
-const SCOPE = 'These are the host network namespace\'s counters (kubelet, kube-proxy, hostNetwork pods, node daemons); ' +
-  'pods have their own per-namespace counters and their own somaxconn (kernel default 4096 on Linux ≥ 5.4, 128 before) — the host value is not theirs.';
+type CounterName = 'ListenOverflows' | 'ListenDrops' | 'TCPReqQFullDrop' | 'TCPReqQFullDoCookies' | 'SyncookiesSent' | 'PassiveOpens';
+type Counters = Partial<Record<CounterName, CounterChange>>;
+
+/** A pod as far as this check cares: where it runs, who owns it, what its ports are called. */
+interface PodInfo {
+  pod: string;
+  node: string;
+  workload: WorkloadRef;
+  ports: Map<number, { container: string; portName?: string }>;
+  unhealthy: { liveness: number; readiness: number; last?: number };
+}
 
 export default defineCheck({
   id: 'syn-backlog',
   title: 'TCP listen queues on the nodes do not overflow',
   severity: 'critical',
   description: 'Samples the TCP listen-queue counters (ListenOverflows, ListenDrops, TCPReqQFullDrop, TCPReqQFullDoCookies) on each node twice, ' +
-    '--sample-interval apart, and reports connections being dropped or answered with SYN cookies now; also listeners whose accept queue is ' +
-    'nearly full, tcp_syncookies=0, and "Possible SYN flooding" kernel messages from the last hour.',
-  rules: {
-    listenOverflowNow: { description: 'Accept or SYN queues overflowed, or SYNs were answered with cookies, between the two samples.' },
-    listenOverflowSinceBoot: { description: 'Listen-queue overflows counted since boot, none while sampling.' },
-    otherListenDrops: { description: 'SYNs to listening sockets dropped for reasons other than a full queue.' },
-    syncookiesOff: { description: 'net.ipv4.tcp_syncookies is 0: a full SYN queue drops connections.' },
-    acceptQueueNearlyFull: { description: 'A listener\'s accept queue stayed at least 80 % full at every sample.' },
-    synFloodLogged: { description: 'The kernel logged "Possible SYN flooding" within the last hour.' },
+    '--sample-interval apart, in the host network namespace and in every pod\'s own namespace (read from the node through /proc/<pid>/net of one ' +
+    'process per namespace, mapped to the pod by its cgroup), and reports connections being dropped or answered with SYN cookies now — pods ' +
+    'against their workload, with the liveness/readiness probe failures of the same pods; also listeners whose accept queue is nearly full, ' +
+    'tcp_syncookies=0, and "Possible SYN flooding" kernel messages from the last hour.',
+  rules,
+  needs: {
+    api: ['Node', { kind: 'ReplicaSet', optional: true }, { kind: 'Job', optional: true }, { kind: 'Pod', optional: true }, { kind: 'Event', optional: true }],
+    probes: ['netstat', ...optional('sysctls', 'listeners', 'kernelLog', 'podNetns')],
   },
-  needs: { api: ['Node'], probes: ['netstat', ...optional('sysctls', 'listeners', 'kernelLog')] },
   create(ctx) {
+    const say = reporter(ctx, rules);
+    const owners = new OwnerIndex();
+    const pods = new Map<string, PodInfo>(); // by UID
+    const podByName = new Map<string, PodInfo>();
+    /** workload key → the workload and its pods that overflowed. */
+    const troubled = new Map<string, { workload: WorkloadRef; pods: PodOverflow[] }>();
+
     return {
+      ReplicaSet(rs) { owners.add('ReplicaSet', rs); },
+      Job(job) { owners.add('Job', job); },
+      Pod(pod: V1Pod) {
+        const uid = pod.metadata?.uid;
+        const node = pod.spec?.nodeName;
+        // hostNetwork pods share the node's namespace: the host counters are theirs.
+        if (!uid || !node || pod.spec?.hostNetwork) return;
+        const ports = new Map<number, { container: string; portName?: string }>();
+        for (const c of pod.spec?.containers ?? []) {
+          for (const p of c.ports ?? []) if ((p.protocol ?? 'TCP') === 'TCP') ports.set(p.containerPort, { container: c.name, ...(p.name ? { portName: p.name } : {}) });
+        }
+        const info: PodInfo = { pod: `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`, node, workload: owners.workloadOf(pod), ports, unhealthy: { liveness: 0, readiness: 0 } };
+        pods.set(uid, info);
+        podByName.set(info.pod, info);
+      },
+      Event(ev: CoreV1Event) {
+        if (ev.reason !== 'Unhealthy' || ev.involvedObject?.kind !== 'Pod') return;
+        const info = (ev.involvedObject.uid && pods.get(ev.involvedObject.uid)) || podByName.get(`${ev.involvedObject.namespace ?? ''}/${ev.involvedObject.name ?? ''}`);
+        if (!info) return;
+        const kind = /^Liveness/i.test(ev.message ?? '') ? 'liveness' : /^Readiness/i.test(ev.message ?? '') ? 'readiness' : undefined;
+        if (!kind) return;
+        info.unhealthy[kind] += eventCount(ev);
+        const last = eventLastSeen(ev);
+        if (last !== undefined && (info.unhealthy.last === undefined || last > info.unhealthy.last)) info.unhealthy.last = last;
+      },
       NodeProbes(results) {
         const p = results.probes;
-        evaluateNode(ctx, results.node, {
+        evaluateNode(ctx, say, results.node, {
           netstat: p.netstat?.ok ? p.netstat.value : undefined,
           sysctls: p.sysctls?.ok ? p.sysctls.value : undefined,
           listeners: p.listeners?.ok ? p.listeners.value : undefined,
           kernelLog: p.kernelLog?.ok ? p.kernelLog.value : undefined,
         });
+        if (p.podNetns?.ok) {
+          for (const found of podOverflows(results.node, p.podNetns.value, p.sysctls?.ok ? p.sysctls.value : undefined, pods)) {
+            const key = `${found.info.workload.namespace}/${found.info.workload.kind}/${found.info.workload.name}`;
+            const t = troubled.get(key) ?? { workload: found.info.workload, pods: [] };
+            troubled.set(key, t);
+            t.pods.push(found.overflow);
+          }
+        }
+      },
+      finish() {
+        for (const t of [...troubled.values()].sort((a, b) => `${a.workload.namespace}/${a.workload.name}`.localeCompare(`${b.workload.namespace}/${b.workload.name}`))) {
+          t.pods.sort((a, b) => Number(!!b.overflow) - Number(!!a.overflow) || a.pod.localeCompare(b.pod));
+          const target = { kind: t.workload.kind, name: t.workload.name, namespace: t.workload.namespace };
+          const now = t.pods.filter((x) => x.overflow);
+          const evidence = {
+            pods: t.pods.map((x) => ({
+              pod: x.pod, node: x.node, intervalSeconds: x.interval,
+              ...(x.overflow ? { overflow: roundRates(x.overflow) } : {}),
+              sinceStart: Object.fromEntries(x.sinceStart),
+              acceptQueueNotEmpty: x.busy,
+              unhealthyEvents: x.unhealthy,
+            })),
+            ...(t.workload.inferred ? { workloadInferred: true } : {}),
+          };
+          if (now.length) {
+            const severity: Severity = now.some((x) => severityOf(x.overflow!) === 'critical') ? 'critical' : 'warning';
+            say('podListenOverflowNow', { severity, target, evidence }, t);
+          } else if (t.pods.some((x) => x.unhealthy.liveness + x.unhealthy.readiness > 0)) {
+            // Overflows since the pod started, none now: worth saying only when its probes failed too.
+            say('podListenOverflowSinceStart', { severity: 'info', target, evidence }, t);
+          }
+        }
       },
     };
   },
 });
+
+type Say = ReturnType<typeof reporter<typeof rules>>;
 
 interface NodeData {
   netstat?: Netstat;
@@ -54,9 +130,7 @@ interface NodeData {
   kernelLog?: KernelLog;
 }
 
-type Counters = Partial<Record<'ListenOverflows' | 'ListenDrops' | 'TCPReqQFullDrop' | 'TCPReqQFullDoCookies' | 'SyncookiesSent' | 'PassiveOpens', CounterChange>>;
-
-function evaluateNode(ctx: CheckContext, node: string, d: NodeData): void {
+function evaluateNode(ctx: CheckContext, say: Say, node: string, d: NodeData): void {
   const syncookies = d.sysctls?.values['net.ipv4.tcp_syncookies'];
   const counters = d.netstat ? changes(d.netstat) : undefined;
   const interval = d.netstat && d.netstat.samples.length > 1 ? d.netstat.intervalSeconds : 0;
@@ -72,101 +146,47 @@ function evaluateNode(ctx: CheckContext, node: string, d: NodeData): void {
   };
   // The listeners seen full are the suspects; small backlogs only when no listener was caught full
   // (an idle sshd with backlog 128 is not a suspect next to a full :443).
-  const remediation = remedy(node, d.sysctls, floods, full.length ? full : (ctxEvidence.smallBacklogListeners ?? []));
+  const suspects = full.length ? full : (ctxEvidence.smallBacklogListeners ?? []);
+  const remedy: RemedyData = {
+    node, somaxconn: d.sysctls?.values['net.core.somaxconn'], synBacklog: d.sysctls?.values['net.ipv4.tcp_max_syn_backlog'],
+    ports: [...new Set([...suspects.map((l) => l.port), ...floods.map((f) => f.port)])],
+  };
+  const target = { kind: 'Node', name: node };
 
-  const now = counters && interval > 0 ? currentOverflow(counters, interval, syncookies) : undefined;
+  const now = counters && interval > 0 ? currentOverflow(counters, syncookies) : undefined;
   if (now && counters) {
-    ctx.report({
-      rule: 'listenOverflowNow',
-      severity: now.severity,
-      target: { kind: 'Node', name: node },
-      message: `${node}, in the ${fmt(interval)} s between two samples: ${now.parts.join('; ')}. ${SCOPE}`,
-      evidence: { intervalSeconds: interval, counters: counterEvidence(counters), ...now.extra, ...ctxEvidence },
-      expected: 'no listen-queue overflows or drops between the two samples',
-      actual: now.parts.join('; '),
-      remediation,
-    });
+    say('listenOverflowNow', { severity: severityOf(now.overflow), target, evidence: { intervalSeconds: interval, counters: counterEvidence(counters), ...now.extra, ...ctxEvidence } },
+      { node, interval, overflow: now.overflow, remedy });
   } else if (counters) {
     const totals = (['ListenOverflows', 'TCPReqQFullDrop', 'TCPReqQFullDoCookies'] as const).filter((k) => (counters[k]?.total ?? 0) > 0);
     const resets = Object.entries(counters).filter(([, c]) => c?.reset).map(([k]) => k);
     if (totals.length) {
-      const why = resets.length ? `the counters were reset between the samples (${resets.join(', ')})`
-        : interval > 0 ? `none during the ${fmt(interval)} s sample` : 'one sample only (run with --sample-interval > 0 for the current rate)';
-      ctx.report({
-        rule: 'listenOverflowSinceBoot',
-        severity: 'info',
-        target: { kind: 'Node', name: node },
-        message: `${node}: since boot ${totals.map((k) => `${k} ${counters[k]!.total}`).join(', ')}; ${why}. ${SCOPE}`,
-        evidence: { intervalSeconds: interval, counters: counterEvidence(counters), ...ctxEvidence },
-        expected: 'no listen-queue overflows', actual: `historical only: ${totals.map((k) => `${k}=${counters[k]!.total}`).join(', ')}`,
-        remediation,
-      });
+      say('listenOverflowSinceBoot', { severity: 'info', target, evidence: { intervalSeconds: interval, counters: counterEvidence(counters), ...ctxEvidence } },
+        { node, interval, totals: totals.map((k) => [k, counters[k]!.total]), resets, remedy });
     }
     const other = otherDrops(counters);
-    if (other > 0) {
-      ctx.report({
-        rule: 'otherListenDrops',
-        severity: 'info',
-        target: { kind: 'Node', name: node },
-        message: `${node}: ${other} SYNs to listening sockets were dropped in ${fmt(interval)} s without an accept-queue overflow — ` +
-          'memory pressure, routing or other drop reasons rather than a backlog that is too small.',
-        evidence: { intervalSeconds: interval, counters: counterEvidence(counters) },
-        expected: 'ListenDrops rise only with ListenOverflows', actual: `${other} other drops`,
-        remediation: { summary: `Look for memory pressure and routing problems on ${node}`, steps: [
-          `On ${node}: \`nstat -asz TcpExtListenDrops TcpExtListenOverflows TcpExtTCPReqQFullDrop\` and \`cat /proc/net/sockstat\` (TCP mem).`,
-          'Check `ip route get <client address>` from the node: a SYN whose reply cannot be routed is dropped and counted here.',
-        ] },
-      });
-    }
+    if (other > 0) say('otherListenDrops', { severity: 'info', target, evidence: { intervalSeconds: interval, counters: counterEvidence(counters) } }, { node, other, interval });
   }
 
-  if (syncookies === 0) {
-    ctx.report({
-      rule: 'syncookiesOff',
-      severity: 'warning',
-      target: { kind: 'Node', name: node },
-      message: `${node}: net.ipv4.tcp_syncookies is 0 — when a listener's SYN queue fills, new connections are dropped instead of answered with a cookie.`,
-      evidence: { sysctls: ctxEvidence.sysctls },
-      expected: 'net.ipv4.tcp_syncookies = 1', actual: 'net.ipv4.tcp_syncookies = 0',
-      remediation: { summary: `Turn SYN cookies back on on ${node}`, steps: [
-        `On ${node}: \`echo 'net.ipv4.tcp_syncookies = 1' > /etc/sysctl.d/99-k8s-net.conf && sysctl --system\` (merge with any file you already have).`,
-        'For pods (their own namespace, default 1): `securityContext.sysctls: [{name: net.ipv4.tcp_syncookies, value: "1"}]` — a safe sysctl, allowed by every kubelet.',
-      ] },
-    });
-  }
+  if (syncookies === 0) say('syncookiesOff', { severity: 'warning', target, evidence: { sysctls: ctxEvidence.sysctls } }, { node });
 
   if (full.length && !now) {
-    ctx.report({
-      rule: 'acceptQueueNearlyFull',
-      severity: 'warning',
-      target: { kind: 'Node', name: node },
-      message: `${node}: accept queue ≥ ${QUEUE_NEARLY_FULL * 100} % full on ${full.map(listenerName).join(', ')} ` +
-        `(${full.map((l) => `${l.recvQ}/${l.sendQ}`).join(', ')}) at every sample — the application is not calling accept() fast enough. ${SCOPE}`,
-      evidence: { listeners: full, sysctls: ctxEvidence.sysctls },
-      expected: `Recv-Q below ${QUEUE_NEARLY_FULL * 100} % of Send-Q`, actual: full.map((l) => `${listenerName(l)} Recv-Q ${l.recvQ} of ${l.sendQ}`).join(', '),
-      remediation,
-    });
+    say('acceptQueueNearlyFull', { severity: 'warning', target, evidence: { listeners: full, sysctls: ctxEvidence.sysctls } }, { node, full, remedy });
   }
 
   if (floods.length && !now) {
     const ports = [...new Set(floods.map((f) => (f.address ? `${f.address}:${f.port}` : String(f.port))))];
-    ctx.report({
-      rule: 'synFloodLogged',
-      severity: 'warning',
-      target: { kind: 'Node', name: node },
-      message: `${node}: the kernel logged "Possible SYN flooding" on port ${ports.join(', ')} within the last hour ` +
-        `(${floods[0]!.action.toLowerCase()}); the SYN queue of that listener filled up. The message is printed once per listening socket, so one line can stand for many drops.`,
+    say('synFloodLogged', {
+      severity: 'warning', target,
       evidence: { kernelLog: ctxEvidence.kernelLog, kernelLogSource: d.kernelLog?.source, counters: counters ? counterEvidence(counters) : undefined },
-      expected: 'no SYN flood messages', actual: floods[0]!.text,
-      remediation,
-    });
+    }, { node, ports, action: floods[0]!.action, first: floods[0]!.text, remedy });
   }
 }
 
 function changes(n: Netstat): Counters {
   const first = n.samples[0]!;
   const last = n.samples.at(-1)!;
-  const c = (group: string, name: keyof Counters) => counterChange(first[group]?.[name], last[group]?.[name], n.samples.length, n.intervalSeconds);
+  const c = (group: string, name: CounterName) => counterChange(first[group]?.[name], last[group]?.[name], n.samples.length, n.intervalSeconds);
   return {
     ListenOverflows: c('TcpExt', 'ListenOverflows'), ListenDrops: c('TcpExt', 'ListenDrops'),
     TCPReqQFullDrop: c('TcpExt', 'TCPReqQFullDrop'), TCPReqQFullDoCookies: c('TcpExt', 'TCPReqQFullDoCookies'),
@@ -174,39 +194,81 @@ function changes(n: Netstat): Counters {
   };
 }
 
-function currentOverflow(c: Counters, interval: number, syncookies: number | undefined):
-  { severity: Severity; parts: string[]; extra: Record<string, unknown> } | undefined {
-  const parts: string[] = [];
-  let severity: Severity | undefined;
-  const raise = (s: Severity) => { if (severity !== 'critical') severity = s; };
+/** What overflowed between the samples, or undefined when nothing did. */
+function currentOverflow(c: Counters, syncookies: number | undefined): { overflow: Overflow; extra: Record<string, unknown> } | undefined {
+  const overflow: Overflow = {};
   const extra: Record<string, unknown> = {};
-
-  const dropped = c.TCPReqQFullDrop?.delta ?? 0;
-  if (dropped > 0) {
-    raise('critical');
-    parts.push(`${dropped} SYNs dropped because a SYN queue was full and SYN cookies are off (TCPReqQFullDrop, ${rate(c.TCPReqQFullDrop!)})`);
-  }
-  const overflows = c.ListenOverflows?.delta ?? 0;
-  if (overflows > 0) {
+  const rate = (x: CounterChange) => ({ delta: x.delta!, ...(x.perSecond !== undefined ? { perSecond: x.perSecond } : {}) });
+  if ((c.TCPReqQFullDrop?.delta ?? 0) > 0) overflow.dropped = rate(c.TCPReqQFullDrop!);
+  if ((c.ListenOverflows?.delta ?? 0) > 0) {
     const opens = c.PassiveOpens?.delta;
-    const share = opens ? overflows / opens : undefined;
+    const share = opens ? c.ListenOverflows!.delta! / opens : undefined;
     if (share !== undefined) extra.overflowShareOfNewConnections = round(share, 4);
-    const critical = (c.ListenOverflows!.perSecond ?? 0) > CRITICAL_PER_SECOND || (share ?? 0) > CRITICAL_SHARE_OF_NEW_CONNECTIONS;
-    raise(critical ? 'critical' : 'warning');
-    const against = share === undefined ? '' : share >= 1 ? `, more than the ${opens} connections accepted` : `, ${round(share * 100, 1)} % of ${opens} new connections`;
-    parts.push(`an accept queue overflowed ${overflows} times (ListenOverflows, ${rate(c.ListenOverflows!)}${against}), each a SYN dropped and retried by the client after ≥ 1 s`);
+    overflow.overflows = { ...rate(c.ListenOverflows!), ...(opens ? { opens, share } : {}) };
   }
   // With tcp_syncookies=2 every SYN is answered with a cookie and counted, full queue or not.
   if (syncookies !== 2) {
     const cookies = c.TCPReqQFullDoCookies ?? c.SyncookiesSent;
-    if ((cookies?.delta ?? 0) > 0) {
-      raise('warning');
-      parts.push(`${cookies!.delta} SYNs answered with cookies because a SYN queue was full (${c.TCPReqQFullDoCookies ? 'TCPReqQFullDoCookies' : 'SyncookiesSent'}, ${rate(cookies!)}); cookies drop TCP options such as window scaling`);
-    }
+    if ((cookies?.delta ?? 0) > 0) overflow.cookies = { ...rate(cookies!), counter: c.TCPReqQFullDoCookies ? 'TCPReqQFullDoCookies' : 'SyncookiesSent' };
   } else {
     extra.cookieCountersIgnored = 'net.ipv4.tcp_syncookies=2 sends cookies for every SYN';
   }
-  return severity ? { severity, parts, extra } : undefined;
+  return overflow.dropped || overflow.overflows || overflow.cookies ? { overflow, extra } : undefined;
+}
+
+/** The overflow as evidence: rates to 3 decimals (the words round them themselves). */
+function roundRates(o: Overflow): Overflow {
+  const r = <T extends { perSecond?: number }>(x: T | undefined): T | undefined => (x && x.perSecond !== undefined ? { ...x, perSecond: round(x.perSecond, 3) } : x);
+  return JSON.parse(JSON.stringify({ dropped: r(o.dropped), overflows: r(o.overflows), cookies: r(o.cookies) })) as Overflow;
+}
+
+function severityOf(o: Overflow): Severity {
+  if (o.dropped) return 'critical';
+  if (o.overflows && ((o.overflows.perSecond ?? 0) > CRITICAL_PER_SECOND || (o.overflows.share ?? 0) > CRITICAL_SHARE_OF_NEW_CONNECTIONS)) return 'critical';
+  return 'warning';
+}
+
+/** The pods on `node` whose own namespace overflowed between the samples or since it was created.
+ * A namespace whose pod UID is not a pod of this node (another node's pod, a pod outside -n, a pod
+ * deleted since the list) is left out: nothing about it can be pinned on a workload. */
+function podOverflows(node: string, data: PodNetns, sysctls: Sysctls | undefined, pods: Map<string, PodInfo>): { info: PodInfo; overflow: PodOverflow }[] {
+  const first = data.samples[0]!;
+  const last = data.samples.at(-1)!;
+  const before = new Map(first.namespaces.map((n) => [n.inode, n]));
+  const out: { info: PodInfo; overflow: PodOverflow }[] = [];
+  for (const ns of last.namespaces) {
+    const info = pods.get(ns.podUid);
+    if (!info || info.node !== node) continue;
+    const prev = data.samples.length > 1 ? before.get(ns.inode) : undefined;
+    const interval = prev?.at !== undefined && ns.at !== undefined && ns.at > prev.at ? round(ns.at - prev.at, 2) : data.intervalSeconds;
+    const counters = namespaceChanges(prev, ns, interval);
+    // The pod's own tcp_syncookies is not readable from outside its namespace; its default is 1.
+    const now = prev ? currentOverflow(counters, undefined) : undefined;
+    const sinceStart = (['ListenOverflows', 'TCPReqQFullDrop', 'TCPReqQFullDoCookies'] as const)
+      .filter((k) => (ns.counters[k] ?? 0) > 0).map((k): [string, number] => [k, ns.counters[k]!]);
+    if (!now && !sinceStart.length) continue;
+    // A queue that is not empty at every look: the listener that is not keeping up.
+    const key = (l: { address: string; port: number }) => `${l.address}|${l.port}`;
+    const seenBefore = new Set((prev?.listeners ?? ns.listeners).filter((l) => l.acceptQueue > 0).map(key));
+    const busy = ns.listeners.filter((l) => l.acceptQueue > 0 && seenBefore.has(key(l))).map((l) => ({ ...l, ...info.ports.get(l.port) }));
+    out.push({
+      info,
+      overflow: {
+        pod: info.pod, node, interval, ...(now ? { overflow: now.overflow } : {}), sinceStart, busy,
+        unhealthy: { liveness: info.unhealthy.liveness, readiness: info.unhealthy.readiness, ...(info.unhealthy.last !== undefined ? { last: evidenceTime(info.unhealthy.last) } : {}) },
+      },
+    });
+  }
+  return out;
+}
+
+function namespaceChanges(prev: PodNamespaceSample | undefined, cur: PodNamespaceSample, interval: number): Counters {
+  const out: Counters = {};
+  for (const k of ['ListenOverflows', 'ListenDrops', 'TCPReqQFullDrop', 'TCPReqQFullDoCookies', 'SyncookiesSent', 'PassiveOpens'] as const) {
+    const c = counterChange(prev?.counters[k], cur.counters[k], prev ? 2 : 1, interval);
+    if (c) out[k] = c;
+  }
+  return out;
 }
 
 function otherDrops(c: Counters): number {
@@ -226,27 +288,6 @@ function nearlyFull(l: Listeners | undefined): Listener[] {
 function smallBacklog(l: Listeners | undefined): Listener[] | undefined {
   const small = l?.samples.at(-1)?.filter((x) => x.sendQ > 0 && x.sendQ <= SMALL_BACKLOG);
   return small?.length ? small : undefined;
-}
-
-function remedy(node: string, sys: Sysctls | undefined, floods: SynFloodLine[], suspects: Listener[]): FindingInput['remediation'] {
-  const somaxconn = sys?.values['net.core.somaxconn'];
-  const synBacklog = sys?.values['net.ipv4.tcp_max_syn_backlog'];
-  const ports = [...new Set([...suspects.map((l) => l.port), ...floods.map((f) => f.port)])];
-  const hostSomaxconn = Math.max(somaxconn ?? 0, 4096);
-  const hostSynBacklog = Math.max(synBacklog ?? 0, 8192);
-  return {
-    summary: `Find the listener that cannot keep up on ${node} and give it a bigger backlog or more capacity`,
-    steps: [
-      `On ${node}: \`ss -ltn\` — a LISTEN row whose Recv-Q reaches Send-Q is the one${ports.length ? ` (suspect port${ports.length > 1 ? 's' : ''} ${ports.join(', ')})` : ''}; ` +
-        'for pod listeners read the pod\'s own counters with `nsenter -t <pid> -n ss -ltn` and `cat /proc/<pid>/net/netstat`.',
-      'Application first: raise its listen() backlog (nginx `listen … backlog=4096`, Tomcat `acceptCount`, Java ServerSocket backlog; Go uses somaxconn) and fix slow accept loops; the queue is min(backlog, somaxconn).',
-      'Pods: set `securityContext.sysctls` in the pod spec — net.core.somaxconn and net.ipv4.tcp_max_syn_backlog are unsafe sysctls, so the kubelet on ' +
-        `${node} must allow them (\`--allowed-unsafe-sysctls=net.core.somaxconn,net.ipv4.tcp_max_syn_backlog\`), else the pod is rejected with SysctlForbidden; net.ipv4.tcp_syncookies is safe.`,
-      `Host listeners (hostNetwork pods, kubelet, ingress on the host network): /etc/sysctl.d/99-k8s-net.conf with net.core.somaxconn = ${hostSomaxconn} and ` +
-        `net.ipv4.tcp_max_syn_backlog = ${hostSynBacklog}${somaxconn !== undefined ? ` (now ${somaxconn} and ${synBacklog ?? '?'})` : ''}, keep net.ipv4.tcp_syncookies = 1, then \`sysctl --system\`. This does not change pods.`,
-      'Scale out the workload or put a connection-pooling proxy in front of it; if the SYNs are a scan or health-check storm, rate-limit them upstream.',
-    ],
-  };
 }
 
 function pickSysctls(s: Sysctls): Record<string, number | undefined> {
@@ -271,7 +312,4 @@ function counterEvidence(c: Counters): Record<string, { sinceBoot: number; delta
   return out;
 }
 
-const listenerName = (l: Listener) => (l.address.includes(':') ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`);
-const rate = (c: CounterChange) => `${round(c.perSecond ?? 0, 2)}/s`;
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
-const fmt = (n: number) => String(round(n, 1));

@@ -4,7 +4,7 @@
 // field names only: timestamps in them are typed Date but are ISO strings here — use toMillis().
 import type {
   CoreV1Event, V1APIService, V1ConfigMap, V1Endpoints, V1CronJob, V1DaemonSet, V1Deployment, V1EndpointSlice, V1Job, V1Lease,
-  V1Namespace, V1Node, V1ObjectMeta, V1Pod, V1ReplicaSet, V1Service, V1StatefulSet,
+  V1Namespace, V1Node, V1ObjectMeta, V1PersistentVolume, V1Pod, V1ReplicaSet, V1Service, V1StatefulSet, V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
 
 /** metrics.k8s.io/v1beta1 NodeMetrics as metrics-server serves it (k8s.io/metrics types.go): the
@@ -19,9 +19,11 @@ export interface NodeMetrics {
 export interface KindTypes {
   Node: V1Node;
   Namespace: V1Namespace;
+  PersistentVolume: V1PersistentVolume;
   Service: V1Service;
   EndpointSlice: V1EndpointSlice;
   ConfigMap: V1ConfigMap;
+  HorizontalPodAutoscaler: V2HorizontalPodAutoscaler;
   Deployment: V1Deployment;
   StatefulSet: V1StatefulSet;
   DaemonSet: V1DaemonSet;
@@ -61,10 +63,13 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('Node', '', 'v1', 'nodes', false),
   r('Namespace', '', 'v1', 'namespaces', false),
   r('APIService', 'apiregistration.k8s.io', 'v1', 'apiservices', false),
+  r('PersistentVolume', '', 'v1', 'persistentvolumes', false),
   r('Service', '', 'v1', 'services', true),
   r('EndpointSlice', 'discovery.k8s.io', 'v1', 'endpointslices', true),
   r('Endpoints', '', 'v1', 'endpoints', true),
   r('ConfigMap', '', 'v1', 'configmaps', true),
+  // Before the workloads they scale: a workload visitor can look its autoscaler up.
+  r('HorizontalPodAutoscaler', 'autoscaling', 'v2', 'horizontalpodautoscalers', true),
   r('Deployment', 'apps', 'v1', 'deployments', true, true),
   r('StatefulSet', 'apps', 'v1', 'statefulsets', true, true),
   r('DaemonSet', 'apps', 'v1', 'daemonsets', true, true),

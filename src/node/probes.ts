@@ -14,9 +14,11 @@ import { kernelLog } from './probes/kernelLog.js';
 import { kubeletConfig } from './probes/kubeletConfig.js';
 import { kubeletConn } from './probes/kubeletConn.js';
 import { listeners } from './probes/listeners.js';
+import { localVolumeDirs } from './probes/localVolumeDirs.js';
 import { neighCounts } from './probes/neighCounts.js';
 import { neighStats } from './probes/neighStats.js';
 import { netstat } from './probes/netstat.js';
+import { podNetns } from './probes/podNetns.js';
 import { sysctls } from './probes/sysctls.js';
 import { uname } from './probes/uname.js';
 
@@ -34,9 +36,11 @@ export const PROBES = {
   kubeletConfig,
   kubeletConn,
   listeners,
+  localVolumeDirs,
   neighCounts,
   neighStats,
   netstat,
+  podNetns,
   sysctls,
   uname,
 } satisfies Record<string, ProbeDefinition<unknown>>;

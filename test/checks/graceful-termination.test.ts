@@ -265,6 +265,63 @@ describe('graceful-termination', () => {
     });
   });
 
+  describe('autoscaler scale-down and cloud load-balancer draining (seed 004)', () => {
+    const hpa = (target: string, behavior?: Record<string, unknown>, min = 2, max = 10) => ({
+      apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: `${target}-hpa`, namespace: NS },
+      spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target }, minReplicas: min, maxReplicas: max, ...(behavior ? { behavior } : {}) },
+    });
+
+    it('a missing preStop delay also drops connections on every HPA scale-down, and says how fast it scales down', async () => {
+      const { findings } = await run({
+        Service: [storefrontSvc], HorizontalPodAutoscaler: [hpa('storefront')],
+        Deployment: [deployment('storefront', { containers: [web({ lifecycle: undefined })] })],
+      } as ObjectsByKind);
+      expect(findings.map((f) => [f.rule, f.severity])).toEqual([['noPreStop', 'warning']]);
+      expect(findings[0]!.message).toContain('Not only on deploys: HorizontalPodAutoscaler shop/storefront-hpa (2–10 replicas) removes up to 100 % of the pods every 15 s after a 300 s stabilization window (the defaults), and every pod it removes is stopped the same way');
+      expect(findings[0]!.evidence).toMatchObject({ autoscaler: { hpa: 'shop/storefront-hpa', minReplicas: 2, maxReplicas: 10 } });
+      expect(findings[0]!.remediation.steps!.join('\n')).toContain(`kubectl -n shop patch hpa storefront-hpa -p '{"spec":{"behavior":{"scaleDown":{"stabilizationWindowSeconds":300,"policies":[{"type":"Pods","value":1,"periodSeconds":60}]}}}}'`);
+    });
+
+    it('an HPA that cannot scale down (min = max, or scale-down disabled) or targets another workload adds nothing', async () => {
+      for (const h of [hpa('storefront', undefined, 3, 3), hpa('storefront', { scaleDown: { selectPolicy: 'Disabled' } }), hpa('checkout')]) {
+        const { findings } = await run({ Service: [storefrontSvc], HorizontalPodAutoscaler: [h], Deployment: [deployment('storefront', { containers: [web({ lifecycle: undefined })] })] } as ObjectsByKind);
+        expect(findings.map((f) => f.rule)).toEqual(['noPreStop']);
+        expect(findings[0]!.message).not.toMatch(/HorizontalPodAutoscaler/);
+      }
+    });
+
+    it('names custom scale-down policies', async () => {
+      const { findings } = await run({
+        Service: [storefrontSvc],
+        HorizontalPodAutoscaler: [hpa('storefront', { scaleDown: { stabilizationWindowSeconds: 0, policies: [{ type: 'Percent', value: 50, periodSeconds: 15 }, { type: 'Pods', value: 4, periodSeconds: 60 }] } })],
+        Deployment: [deployment('storefront', { containers: [web({ lifecycle: undefined })] })],
+      } as ObjectsByKind);
+      expect(findings[0]!.message).toContain('removes pods by whichever policy removes more (up to 50 % of the pods every 15 s or up to 4 pods every 60 s) after a 0 s stabilization window');
+    });
+
+    const elbSvc = (hostname: string, annotations?: Record<string, string>): V1Service => ({
+      ...service('storefront-public', { app: 'storefront' }, { annotations }),
+      spec: { type: 'LoadBalancer', selector: { app: 'storefront' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
+      status: { loadBalancer: { ingress: [{ hostname }] } },
+    });
+
+    it('a Service behind an AWS Classic Load Balancer without connection draining is a warning on the Service', async () => {
+      const { findings } = await run({ Service: [elbSvc('a1b2c3-1234567890.eu-west-1.elb.amazonaws.com')], Deployment: [deployment('storefront', { grace: 60 })] });
+      expect(findings.map((f) => [f.rule, f.severity, f.target])).toEqual([['lbConnectionDrainingOff', 'warning', { kind: 'Service', name: 'storefront-public', namespace: NS }]]);
+      expect(findings[0]!.message).toContain('a preStop delay in Deployment shop/storefront cannot help with that');
+      expect(findings[0]!.remediation.steps![0]).toBe('kubectl -n shop annotate service storefront-public --overwrite service.beta.kubernetes.io/aws-load-balancer-connection-draining-enabled=true service.beta.kubernetes.io/aws-load-balancer-connection-draining-timeout=80');
+    });
+
+    it.each([
+      ['draining on', 'a1b2c3-1234567890.eu-west-1.elb.amazonaws.com', { 'service.beta.kubernetes.io/aws-load-balancer-connection-draining-enabled': 'true' }],
+      ['a Network Load Balancer (drains by default)', 'a1b2c3-0123456789abcdef.elb.eu-west-1.amazonaws.com', undefined],
+      ['another cloud (an IP address, no hostname)', '', undefined],
+    ])('no draining finding for %s', async (_label, hostname, annotations) => {
+      const { findings } = await run({ Service: [elbSvc(hostname, annotations)], Deployment: [deployment('storefront')] });
+      expect(findings).toEqual([]);
+    });
+  });
+
   describe('StatefulSets', () => {
     it('flags maxUnavailable that resolves to every replica', async () => {
       const { findings } = await run({ Service: [service('cache', { app: 'cache' })], StatefulSet: [statefulSet('cache', { maxUnavailable: '100%' })] });

@@ -225,6 +225,146 @@ describe('hostpath-log-growth', () => {
     });
   });
 
+  describe('data that lives on a hostPath by design', () => {
+    /** kubeadm's etcd: a static pod (mirror, owned by its Node) mounting /var/lib/etcd writable. */
+    const etcdPod = (nodeName: string): V1Pod => ({
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: { name: `etcd-${nodeName}`, namespace: 'kube-system', annotations: { 'kubernetes.io/config.mirror': 'abc' }, ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: nodeName, uid: 'n1', controller: true }] },
+      spec: {
+        nodeName, volumes: [{ name: 'etcd-data', hostPath: { path: '/var/lib/etcd', type: 'DirectoryOrCreate' } }],
+        containers: [{ name: 'etcd', image: 'registry.k8s.io/etcd:3.5.15-0', command: ['etcd', '--data-dir=/var/lib/etcd'], volumeMounts: [{ name: 'etcd-data', mountPath: '/var/lib/etcd' }] }],
+      },
+    });
+    const provisioner = (nodeName: string, image = 'rancher/local-path-provisioner:v0.0.30'): V1Pod => ({
+      ...pod('local-path-x', nodeName, [{ path: '/opt/local-path-provisioner' }], 'ds'),
+      spec: { nodeName, volumes: [{ name: 'data', hostPath: { path: '/opt/local-path-provisioner' } }], containers: [{ name: 'p', image, volumeMounts: [{ name: 'data', mountPath: '/opt/local-path-provisioner' }] }] },
+    });
+    const etcdDisk = { size: 20 * GiB, avail: 6 * GiB, mount: '/var/lib/etcd' };
+
+    it('a control-plane node with etcd on its own disk (70 % of it) is not a finding, nor is a WAL preallocation seen for 5 s', async () => {
+      const still = await run({
+        objects: { Node: [node('cp1')], Pod: [etcdPod('cp1')] },
+        nodes: { cp1: { hostpathUsage: samples([{ path: '/var/lib/etcd', kib: (14 * GiB) / 1024, fs: etcdDisk }, podLogs]), kubeletConfig: noKubelet } },
+      });
+      expect(still.findings).toEqual([]);
+      // 64 MiB in 5 s is 45 GiB/h: "fills in 8 min" for scratch data, a WAL segment for etcd.
+      const wal = { '/var/lib/etcd': 64 * MiB };
+      const burst = await run({
+        objects: { Node: [node('cp1')], Pod: [etcdPod('cp1')] }, sampleIntervalSeconds: 5,
+        nodes: { cp1: { hostpathUsage: samples([{ path: '/var/lib/etcd', kib: (14 * GiB) / 1024, fs: etcdDisk }, podLogs], 5, wal), kubeletConfig: noKubelet } },
+      });
+      expect(burst.findings).toEqual([]);
+      const scratch = await run({
+        objects: { Node: [node('cp1')], ReplicaSet: [rs], Pod: [pod('p', 'cp1', [{ path: '/data/spool' }])] }, sampleIntervalSeconds: 5,
+        nodes: { cp1: { hostpathUsage: samples([{ path: '/data/spool', kib: 1024, fs: dataFs }, podLogs], 5, { '/data/spool': 64 * MiB }), kubeletConfig: noKubelet } },
+      });
+      expect(scratch.findings.map((f) => [f.rule, f.severity])).toEqual([['hostPathFillsDisk', 'critical']]);
+      expect(scratch.findings[0]!.message).toContain('growing 45 GiB/h, fills /data in about 1.1 h (from 64 MiB written in 5 s: low confidence');
+    });
+
+    it('etcd on a nearly full disk is critical, with etcd\'s own remedies and never an emptyDir', async () => {
+      const { findings } = await run({
+        objects: { Node: [node('cp1')], Pod: [etcdPod('cp1')] },
+        nodes: { cp1: { hostpathUsage: samples([{ path: '/var/lib/etcd', kib: (18 * GiB) / 1024, fs: { ...etcdDisk, avail: 1 * GiB } }, podLogs]), kubeletConfig: noKubelet } },
+      });
+      expect(findings.map((f) => [f.rule, f.severity, f.target])).toEqual([['dataDirFillsDisk', 'critical', { kind: 'Pod', name: 'etcd-cp1', namespace: 'kube-system' }]]);
+      const f = findings[0]!;
+      expect(f.message).toBe('Pod kube-system/etcd-cp1 keeps etcd data (18 GiB) in hostPath /var/lib/etcd on cp1: /var/lib/etcd is 95% full. Data belongs there by design; what matters is the room left for it.');
+      expect(f.evidence).toMatchObject({ purpose: 'etcd', system: 'etcd', sharePercent: 90 });
+      const steps = f.remediation.steps!.join('\n');
+      expect(steps).toMatch(/--checks etcd-health/);
+      expect(steps).toMatch(/etcdctl defrag/);
+      expect(steps).toMatch(/quota-backend-bytes/);
+      expect(steps).not.toMatch(/use an emptyDir/);
+    });
+
+    it('a storage provisioner\'s directory: its share is never the problem; growth measured long enough is', async () => {
+      const disk = { size: 200 * GiB, avail: 30 * GiB, mount: '/' };
+      const big = await run({
+        objects: { Node: [node('w1')], Pod: [provisioner('w1')] },
+        nodes: { w1: { hostpathUsage: samples([{ path: '/opt/local-path-provisioner', kib: (160 * GiB) / 1024, fs: disk }, podLogs], 600, { '/opt/local-path-provisioner': 200 * MiB }), kubeletConfig: noKubelet } },
+        sampleIntervalSeconds: 600,
+      });
+      expect(big.findings).toEqual([]); // 80 % of the disk, 1.2 GiB/h: 25 h of room
+      const filling = await run({
+        objects: { Node: [node('w1')], Pod: [provisioner('w1')] },
+        nodes: { w1: { hostpathUsage: samples([{ path: '/opt/local-path-provisioner', kib: (160 * GiB) / 1024, fs: disk }, podLogs], 600, { '/opt/local-path-provisioner': 6 * GiB }), kubeletConfig: noKubelet } },
+        sampleIntervalSeconds: 600,
+      });
+      expect(filling.findings.map((f) => [f.rule, f.severity, f.target.name])).toEqual([['dataDirFillsDisk', 'critical', 'collector']]);
+      const f = filling.findings[0]!;
+      expect(f.message).toContain('keeps local-path-provisioner data');
+      expect(f.message).toContain('fills / in about 50 min (from 6 GiB written in 10 min: high confidence)');
+      expect(f.evidence).toMatchObject({ projection: { confidence: 'high', overSeconds: 600 }, hoursToFull: 0.83 });
+      expect(f.remediation.summary).toMatch(/^Add capacity where local-path-provisioner keeps volumes on w1/);
+    });
+
+    it('a data directory\'s growth from a short sample is not projected, and says why in the evidence of a full-disk finding', async () => {
+      const full = { size: 100 * GiB, avail: 5 * GiB, mount: '/' };
+      const { findings } = await run({
+        objects: { Node: [node('w1')], Pod: [{ ...provisioner('w1'), spec: { ...provisioner('w1').spec!, volumes: [{ name: 'data', hostPath: { path: '/var/lib/longhorn' } }] } }] },
+        nodes: { w1: { hostpathUsage: samples([{ path: '/var/lib/longhorn', kib: (60 * GiB) / 1024, fs: full }, podLogs], 10, { '/var/lib/longhorn': 200 * MiB }), kubeletConfig: noKubelet } },
+        sampleIntervalSeconds: 10,
+      });
+      expect(findings.map((f) => [f.rule, f.severity])).toEqual([['dataDirFillsDisk', 'critical']]);
+      expect(findings[0]!.message).not.toMatch(/fills/);
+      expect(String(findings[0]!.evidence!.notProjected)).toMatch(/200 MiB in 10 s is too little to project/);
+    });
+
+    it('knows Prometheus by its image wherever its data is, but a log directory stays a log directory', async () => {
+      const prom = (path: string): V1Pod => ({
+        ...pod('prom-0', 'w1', [{ path }]),
+        spec: { nodeName: 'w1', volumes: [{ name: 'd', hostPath: { path } }], containers: [{ name: 'prometheus', image: 'quay.io/prometheus/prometheus:v2.53.0', volumeMounts: [{ name: 'd', mountPath: '/prometheus' }] }] },
+      });
+      const c = (path: string) => run({
+        objects: { Node: [node('w1')], ReplicaSet: [rs], Pod: [prom(path)] },
+        nodes: { w1: { hostpathUsage: samples([{ path, kib: (40 * GiB) / 1024, fs: dataFs }, podLogs]), kubeletConfig: noKubelet } },
+      });
+      expect((await c('/mnt/disk1/tsdb')).findings).toEqual([]);
+      expect((await c('/mnt/disk1/logs')).findings.map((f) => f.rule)).toEqual(['hostPathFillsDisk']);
+    });
+
+    it('says how sure a projection for scratch data is', async () => {
+      const nearlyFull = { size: 10 * GiB, avail: 200 * MiB, mount: '/data' };
+      const { findings } = await run({
+        objects: { Node: [node('node-a')], ReplicaSet: [rs], Pod: [pod('p', 'node-a', [{ path: '/data/spool' }])] }, sampleIntervalSeconds: 5,
+        nodes: { 'node-a': { hostpathUsage: samples([{ path: '/data/spool', kib: 1024, fs: nearlyFull }, podLogs], 5, { '/data/spool': 4 * MiB }), kubeletConfig: noKubelet } },
+      });
+      expect(findings[0]!.severity).toBe('critical');
+      expect(findings[0]!.message).toContain('fills /data in about 4 min (from 4 MiB written in 5 s: low confidence: a short sample can be one burst; confirm with --sample-interval 300)');
+      expect(findings[0]!.evidence).toMatchObject({ projection: { grownBytes: 4 * MiB, overSeconds: 5, confidence: 'low' } });
+    });
+  });
+
+  describe('volume directories nothing uses any more (seed 004: hostPath survives deletion)', () => {
+    const NOW_S = Date.parse('2026-11-25T12:00:00Z') / 1000;
+    const dirs = (...entries: [string, number][]) => ({ stdout: `T ${NOW_S}\nR /opt/local-path-provisioner\n${entries.map(([n, age]) => `D ${NOW_S - age} ${n}\n`).join('')}N ${entries.length}\nE\n`, exitCode: 0 });
+    const pv = (name: string, path: string, kind: 'hostPath' | 'local' = 'hostPath') => ({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name }, spec: { [kind]: { path }, persistentVolumeReclaimPolicy: 'Retain' } });
+    const base = (localVolumeDirs: ReturnType<typeof dirs>, pvs: unknown[]) => run({
+      objects: { Node: [node('w1')], PersistentVolume: pvs, Pod: [] } as never,
+      nodes: { w1: { hostpathUsage: samples([podLogs]), kubeletConfig: noKubelet, localVolumeDirs: [localVolumeDirs] } },
+    });
+    const DAY = 86400;
+
+    it('reports provisioner directories whose PersistentVolume is gone, not young ones or ones still backed', async () => {
+      const { findings } = await base(
+        dirs(['pvc-11111111-aaaa-4aaa-8aaa-111111111111_shop_data-db-0', 3 * DAY], ['pvc-22222222-bbbb-4bbb-8bbb-222222222222_shop_old-uploads', 40 * DAY],
+          ['pvc-33333333-cccc-4ccc-8ccc-333333333333_shop_fresh', 120]),
+        [pv('pvc-11111111-aaaa-4aaa-8aaa-111111111111', '/opt/local-path-provisioner/pvc-11111111-aaaa-4aaa-8aaa-111111111111_shop_data-db-0', 'local')],
+      );
+      expect(findings.map((f) => [f.rule, f.severity, f.target])).toEqual([['orphanedVolumeDirectories', 'info', { kind: 'Node', name: 'w1' }]]);
+      expect(findings[0]!.message).toBe('w1: 1 volume directory under /opt/local-path-provisioner belongs to no PersistentVolume (pvc-22222222-bbbb-4bbb-8bbb-222222222222_shop_old-uploads): ' +
+        'the data outlived its volume (reclaimPolicy Retain and the PersistentVolume deleted, or a failed cleanup) and stays on the node until removed by hand');
+      expect(findings[0]!.remediation.steps![0]).toContain('kubectl get pv pvc-22222222-bbbb-4bbb-8bbb-222222222222');
+      expect(findings[0]!.remediation.steps![2]).toContain("ssh w1 'sudo rm -rf -- /opt/local-path-provisioner/pvc-22222222-bbbb-4bbb-8bbb-222222222222_shop_old-uploads'");
+    });
+
+    it('says nothing when no listed PersistentVolume points under the root (the list may have failed)', async () => {
+      expect((await base(dirs(['pvc-22222222-bbbb-4bbb-8bbb-222222222222_shop_old-uploads', 40 * DAY]), [])).findings).toEqual([]);
+      expect((await base(dirs(['pvc-22222222-bbbb-4bbb-8bbb-222222222222_shop_old-uploads', 40 * DAY]), [pv('pv-nfs', '/mnt/nfs/x')])).findings).toEqual([]);
+    });
+  });
+
   describe('which paths are sent to a node', () => {
     function visitors(pods: V1Pod[]): Visitors & { reported: FindingInput[] } {
       const reported: FindingInput[] = [];

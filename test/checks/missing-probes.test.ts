@@ -47,6 +47,7 @@ function rule(f: Finding): string {
   if (f.message.includes('same check for liveness and readiness')) return 'identical';
   if (f.message.includes('before its first liveness check')) return 'slow-start';
   if (f.message.includes('keeps restarting')) return 'liveness-restarts';
+  if (f.message.includes('only at the TCP level')) return 'tcp-on-http';
   return f.message;
 }
 
@@ -208,6 +209,35 @@ describe('missing-probes: findings', () => {
   });
 });
 
+describe('missing-probes: a TCP check on an HTTP port (seed 004: use an L7 check)', () => {
+  it('warns when liveness and readiness only open TCP connections to a port named http', async () => {
+    const { findings } = await run({
+      Service: [svc('web', LABELS)],
+      Deployment: [deploy('web', spec([web({ readinessProbe: tcp('http', { failureThreshold: 1 }), livenessProbe: tcp(8080, { failureThreshold: 5 }) })]))],
+    });
+    expect(findings.map((f) => [f.rule, f.severity])).toEqual([['tcpLivenessOnHttp', 'warning']]);
+    const f = findings[0]!;
+    expect(f.message).toBe('Container web of Deployment shop/web checks its HTTP port 8080 only at the TCP level (liveness TCP :8080, readiness TCP :8080): the kernel completes the handshake ' +
+      'from the listen queue even when the server no longer answers requests, so a hung process is never restarted and keeps getting traffic from Service web (the port is named "http")');
+    expect(f.remediation.steps![0]).toMatch(/^Change its livenessProbe to \{httpGet: \{path: \/healthz, port: 8080\}/);
+    expect(f.evidence).toMatchObject({ httpPort: 8080, httpBecause: 'the port is named "http"' });
+  });
+
+  it('knows an HTTP port from an HTTP startupProbe on it', async () => {
+    const c = { name: 'api', image: 'a', ports: [{ name: 'main', containerPort: 9000 }], startupProbe: http('/started', 'main'), readinessProbe: { exec: { command: ['check'] } }, livenessProbe: tcp('main') } as V1Container;
+    const { findings } = await run({ Deployment: [deploy('api', spec([c]))] });
+    expect(findings.map((f) => [f.rule, f.evidence!.httpBecause])).toEqual([['tcpLivenessOnHttp', 'the startupProbe sends it HTTP requests']]);
+  });
+
+  it.each<[string, V1Container]>([
+    ['HTTP readiness watches the app (TCP liveness is accepted practice)', web({ readinessProbe: http('/ready', 'http'), livenessProbe: tcp('http') })],
+    ['a port not known to speak HTTP (a database)', { name: 'db', image: 'postgres:16', ports: [{ name: 'postgres', containerPort: 5432 }], readinessProbe: { exec: { command: ['pg_isready'] } }, livenessProbe: tcp(5432) }],
+    ['a gRPC readiness probe', web({ readinessProbe: { grpc: { port: 8080 } } as V1Probe, livenessProbe: tcp('http') })],
+  ])('not for %s', async (_label, c) => {
+    expect((await run({ Deployment: [deploy('web', spec([c]))] })).findings).toEqual([]);
+  });
+});
+
 describe('missing-probes: crash-looping containers and liveness events', () => {
   const rsOwner = [owner('ReplicaSet', 'web-5d8f')];
   const crashStatus = (name = 'web', waiting = true): V1Pod['status'] => ({
@@ -310,6 +340,7 @@ describe('missing-probes over the demo cluster', () => {
       'warning Deployment/cart[cart] liveness shop',
       'warning Deployment/catalog[catalog] identical shop',
       'info Deployment/catalog[catalog] slow-start shop',
+      'warning Deployment/wishlist[wishlist] tcp-on-http shop',
       'warning ReplicaSet/legacy-api[legacy-api] readiness default',
       'warning Pod/echo-server[echo] liveness default',
     ]);

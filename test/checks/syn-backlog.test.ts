@@ -205,3 +205,90 @@ describe('syn-backlog', () => {
     expect(findings[0]!.remediation.steps!.join('\n')).toContain('(now 128 and 512)');
   });
 });
+
+// podNetns output as the fragment prints it on a node (format verified against this machine's kernel
+// in test/e2e/cli-pod-netns.test.ts): H host inode, N inode pid uptime, G cgroup line, C counters, L listeners.
+const UID_API = '0f6c1b8e-2a7d-4c1e-9b3f-5d2e8a7c6b01';
+const UID_DB = '7a1d0c2e-4b5f-4e6a-8c9d-0e1f2a3b4c5d';
+function podNs(over: { at: number; api: Tcp; db?: Tcp; apiQueue?: number; other?: boolean }): RawSample {
+  const c = (t: Tcp) => {
+    const all = { SyncookiesSent: 0, ListenOverflows: 0, ListenDrops: 0, TCPReqQFullDoCookies: 0, TCPReqQFullDrop: 0, ...t };
+    const { PassiveOpens = 0, ...ext } = all;
+    return `C ${Object.entries(ext).map(([k, v]) => `${k}=${v}`).join(' ')}\nC PassiveOpens=${PassiveOpens}\n`;
+  };
+  return raw('H 4026531840\n' +
+    // systemd cgroup driver: dashes of the UID become underscores
+    `N 4026532301 4242 ${over.at}\nG 0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${UID_API.replaceAll('-', '_')}.slice/cri-containerd-abc.scope\n` +
+    c(over.api) + `L 00000000:1F90 ${(over.apiQueue ?? 0).toString(16).padStart(8, '0')}\nL 0100007F:2382 00000000\n` +
+    (over.db ? `N 4026532400 5151 ${over.at}\nG 0::/kubepods/besteffort/pod${UID_DB}/d1e2\n${c(over.db)}L 00000000000000000000000000000000:1538 00000000\n` : '') +
+    (over.other ? 'X 4026532500\n' : '') + 'S 0\nE\n');
+}
+const pod = (name: string, uid: string, owner: string, node = 'node-1', extra: Record<string, unknown> = {}) => ({
+  apiVersion: 'v1', kind: 'Pod',
+  metadata: { name, namespace: 'shop', uid, labels: { 'pod-template-hash': '5d8f' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: owner, uid: `rs-${owner}`, controller: true }] },
+  spec: { nodeName: node, containers: [{ name: 'web', image: 'web:1', ports: [{ containerPort: 8080, name: 'http' }] }], ...extra },
+});
+const unhealthy = (podName: string, uid: string, message: string, count: number) => ({
+  apiVersion: 'v1', kind: 'Event', metadata: { name: `${podName}.1`, namespace: 'shop' }, reason: 'Unhealthy', type: 'Warning', message, count,
+  involvedObject: { kind: 'Pod', name: podName, namespace: 'shop', uid }, lastTimestamp: '2026-11-25T18:58:00Z',
+});
+
+async function runPods(podNetns: RawSample[], objects: Record<string, unknown[]> = {}, interval = 5) {
+  return runCheck(check, {
+    objects: {
+      Node: [nodeObj('node-1')],
+      Pod: [pod('api-5d8f-x1', UID_API, 'api-5d8f'), pod('db-0', UID_DB, 'db-5d8f')],
+      ...objects,
+    } as never,
+    nodes: { 'node-1': { ...quietNode(), podNetns } },
+    now: NOW, sampleIntervalSeconds: interval,
+  });
+}
+
+describe('syn-backlog in pod network namespaces', () => {
+  it('pins an overflow inside a pod on its workload, with the listener, the container port and the probe failures', async () => {
+    const { findings } = await runPods(
+      [podNs({ at: 100, api: { ListenOverflows: 10, PassiveOpens: 50 }, db: {}, apiQueue: 3, other: true }),
+        podNs({ at: 105.5, api: { ListenOverflows: 40, ListenDrops: 40, PassiveOpens: 52 }, db: {}, apiQueue: 3, other: true })],
+      { Event: [unhealthy('api-5d8f-x1', UID_API, 'Liveness probe failed: dial tcp 10.244.1.7:8080: i/o timeout', 4), unhealthy('api-5d8f-x1', UID_API, 'Readiness probe failed: context deadline exceeded', 2)] },
+    );
+    expect(findings.map((f) => [f.rule, f.severity, f.target])).toEqual([
+      ['podListenOverflowNow', 'critical', { kind: 'Deployment', name: 'api', namespace: 'shop' }],
+    ]);
+    const f = findings[0]!;
+    expect(f.message).toContain('pod shop/api-5d8f-x1 on node-1, in the 5.5 s between two samples: an accept queue overflowed 30 times (ListenOverflows, 5.45/s, more than the 2 connections accepted)');
+    expect(f.message).toContain('accept queue not empty at every sample on 0.0.0.0:8080 (web http) = 3');
+    expect(f.message).toContain('the kubelet reported 4 liveness and 2 readiness probe failures for it (Unhealthy events)');
+    expect(f.evidence).toMatchObject({ pods: [{ pod: 'shop/api-5d8f-x1', node: 'node-1', intervalSeconds: 5.5, sinceStart: { ListenOverflows: 40 }, unhealthyEvents: { liveness: 4, readiness: 2, last: '2026-11-25T18:58:00Z' } }] });
+    expect(f.remediation.steps!.join('\n')).toMatch(/raise the backlog or capacity rather than the probe timeouts/);
+  });
+
+  it('says nothing about clean pods, pods of other nodes, hostNetwork pods or unknown namespaces', async () => {
+    const busy = [podNs({ at: 1, api: { ListenOverflows: 1 } }), podNs({ at: 6, api: { ListenOverflows: 9 } })];
+    // Clean: no counters at all.
+    expect((await runPods([podNs({ at: 1, api: {}, db: {} }), podNs({ at: 6, api: { PassiveOpens: 9 }, db: {} })])).findings).toEqual([]);
+    // The same namespace is seen from a node the pod is not on (a shared /proc): not pinned there.
+    expect((await runPods(busy, { Pod: [pod('api-5d8f-x1', UID_API, 'api-5d8f', 'node-2')] })).findings).toEqual([]);
+    expect((await runPods(busy, { Pod: [pod('api-5d8f-x1', UID_API, 'api-5d8f', 'node-1', { hostNetwork: true })] })).findings).toEqual([]);
+    expect((await runPods(busy, { Pod: [] })).findings).toEqual([]);
+  });
+
+  it('reports overflows since the pod started only next to failed probes, as info', async () => {
+    const old = [podNs({ at: 1, api: { ListenOverflows: 12 } }), podNs({ at: 6, api: { ListenOverflows: 12 } })];
+    expect((await runPods(old)).findings).toEqual([]);
+    const { findings } = await runPods(old, { Event: [unhealthy('api-5d8f-x1', UID_API, 'Liveness probe failed: HTTP probe failed with statuscode: 503', 1)] });
+    expect(findings.map((f) => [f.rule, f.severity])).toEqual([['podListenOverflowSinceStart', 'info']]);
+    expect(findings[0]!.message).toContain('ListenOverflows 12 since the pod\'s network namespace was created, none while sampling');
+  });
+
+  it('a slow trickle in a pod is a warning, and the pod namespace data never changes the node\'s verdict', async () => {
+    const { findings } = await runPods([podNs({ at: 0, api: { ListenOverflows: 0, PassiveOpens: 1000 } }), podNs({ at: 30, api: { ListenOverflows: 2, PassiveOpens: 2000 } })], {}, 30);
+    expect(findings.map((f) => [f.rule, f.severity, f.target.kind])).toEqual([['podListenOverflowNow', 'warning', 'Deployment']]);
+  });
+
+  it('garbage podNetns output is a gap; the host namespace is still judged', async () => {
+    const { result, findings } = await runPods([raw('H 1\nN x\nE\n')]);
+    expect(result.status).toBe('pass');
+    expect(findings).toEqual([]);
+  });
+});

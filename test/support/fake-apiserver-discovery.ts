@@ -23,7 +23,7 @@ export const SERVED: readonly Served[] = [
 ];
 
 /** Group order as a real kube-apiserver lists them (by priority, not alphabetically). */
-const GROUP_ORDER = ['apiregistration.k8s.io', 'apps', 'events.k8s.io', 'batch', 'coordination.k8s.io', 'discovery.k8s.io', 'metrics.k8s.io'];
+const GROUP_ORDER = ['apiregistration.k8s.io', 'apps', 'events.k8s.io', 'autoscaling', 'batch', 'coordination.k8s.io', 'discovery.k8s.io', 'metrics.k8s.io'];
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 const STATUS_VERBS = ['get', 'patch', 'update'];
@@ -34,6 +34,7 @@ interface Extra { singular: string; shortNames?: string[]; categories?: string[]
 const EXTRA: Record<string, Extra> = {
   nodes: { singular: 'node', shortNames: ['no'], sub: [['proxy', 'NodeProxyOptions', ['create', 'delete', 'get', 'patch', 'update']], ['status', 'Node', STATUS_VERBS]] },
   namespaces: { singular: 'namespace', shortNames: ['ns'], verbs: ALL_VERBS.filter((v) => v !== 'deletecollection'), sub: [['finalize', 'Namespace', ['update']], ['status', 'Namespace', STATUS_VERBS]] },
+  persistentvolumes: { singular: 'persistentvolume', shortNames: ['pv'], sub: [['status', 'PersistentVolume', STATUS_VERBS]] },
   services: { singular: 'service', shortNames: ['svc'], categories: ['all'], sub: [['proxy', 'ServiceProxyOptions', ['create', 'delete', 'get', 'patch', 'update']], ['status', 'Service', STATUS_VERBS]] },
   'endpointslices.discovery.k8s.io': { singular: 'endpointslice' },
   configmaps: { singular: 'configmap', shortNames: ['cm'] },
@@ -42,6 +43,7 @@ const EXTRA: Record<string, Extra> = {
   'daemonsets.apps': { singular: 'daemonset', shortNames: ['ds'], categories: ['all'], sub: [['status', 'DaemonSet', STATUS_VERBS]] },
   'replicasets.apps': { singular: 'replicaset', shortNames: ['rs'], categories: ['all'], sub: [['scale', 'Scale', STATUS_VERBS], ['status', 'ReplicaSet', STATUS_VERBS]] },
   'jobs.batch': { singular: 'job', categories: ['all'], sub: [['status', 'Job', STATUS_VERBS]] },
+  'horizontalpodautoscalers.autoscaling': { singular: 'horizontalpodautoscaler', shortNames: ['hpa'], categories: ['all'], sub: [['status', 'HorizontalPodAutoscaler', STATUS_VERBS]] },
   'cronjobs.batch': { singular: 'cronjob', shortNames: ['cj'], categories: ['all'], sub: [['status', 'CronJob', STATUS_VERBS]] },
   pods: { singular: 'pod', shortNames: ['po'], categories: ['all'], sub: [['log', 'Pod', ['get']], ['proxy', 'PodProxyOptions', ['create', 'delete', 'get', 'patch', 'update']], ['status', 'Pod', STATUS_VERBS]] },
   events: { singular: 'event', shortNames: ['ev'] },
@@ -68,6 +70,7 @@ function servedGroups(disabled: IsOff): string[] {
 }
 
 function apiGroup(group: string): object {
+  // Each group serves the one version the tool lists it at (autoscaling: v2).
   const version = SERVED.find((s) => s.group === group)?.version ?? 'v1';
   const v = { groupVersion: `${group}/${version}`, version };
   return { name: group, versions: [v], preferredVersion: v };

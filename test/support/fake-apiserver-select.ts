@@ -18,6 +18,7 @@ const FIELDS: Record<ApiKind, Record<string, Getter>> = {
   Namespace: { ...NAME, 'status.phase': (o) => s(o.status?.phase) },
   APIService: NAME,
   Endpoints: NAMESPACED,
+  PersistentVolume: NAME,
   Pod: {
     ...NAMESPACED,
     'spec.nodeName': (o) => s(o.spec?.nodeName),
@@ -46,7 +47,7 @@ const FIELDS: Record<ApiKind, Record<string, Getter>> = {
   ReplicaSet: { ...NAMESPACED, 'status.replicas': (o) => s(o.status?.replicas ?? 0) },
   Job: { ...NAMESPACED, 'status.successful': (o) => s(o.status?.succeeded ?? 0) },
   Service: NAMESPACED, EndpointSlice: NAMESPACED, ConfigMap: NAMESPACED, Deployment: NAMESPACED,
-  StatefulSet: NAMESPACED, DaemonSet: NAMESPACED, CronJob: NAMESPACED, Lease: NAMESPACED,
+  StatefulSet: NAMESPACED, DaemonSet: NAMESPACED, CronJob: NAMESPACED, Lease: NAMESPACED, HorizontalPodAutoscaler: NAMESPACED,
   NodeMetrics: NAME,
 };
 

@@ -22,7 +22,7 @@
 //   adds permanent ones (the count a check sees rises; table_fulls does not).
 // - There is no `dummy` link type in this kernel; addNeighbours() uses bridges.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync, openSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync, chmodSync, openSync, closeSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
@@ -77,6 +77,12 @@ export interface TestNodes {
   /** Adds up to `count` permanent neighbour entries on bridges inside the node netns; returns how
    * many entries the netns has afterwards. */
   addNeighbours(node: string, count: number): Promise<number>;
+  /** A pod's network namespace on the node, as the kubelet and a CNI leave it: a network namespace of
+   * its own (lo only) holding a process whose cgroup path names the pod UID the way the kubelet's
+   * cgroupfs driver does (…/kubepods/besteffort/pod<uid>). The process listens on 127.0.0.1:`port`
+   * with backlog 1 and, with `flood`, keeps connecting to itself without accepting, so the
+   * namespace's own ListenOverflows rises (resolved once it has). Returns a function that stops it. */
+  podNamespace(node: string, opts: { podUid: string; port: number; flood: boolean }): Promise<{ pid: number; netns: string; stop: () => Promise<void> }>;
   stop(): Promise<void>;
 }
 
@@ -84,6 +90,31 @@ const BRIDGE = 'ckbr0';
 const LOCK = join(tmpdir(), 'kubectl-checkup-test-nodes.lock');
 const DIR_PREFIX = 'kubectl-checkup-nodes-';
 const netnsName = (i: number) => `ckn${i}`;
+/** Pod namespaces of node i: ckn<i>p<k>. */
+const podNetnsName = (i: number, k: number) => `ckn${i}p${k}`;
+const OUR_NETNS = /^ckn\d+(p\d+)?$/;
+/** Our cgroup subtree for the pod processes, under the first writable hierarchy (v2 unified, else v1 pids). */
+const CGROUP_SUBTREE = 'kubectl-checkup-tests';
+function cgroupRoot(): string {
+  if (existsSync('/sys/fs/cgroup/cgroup.controllers')) return '/sys/fs/cgroup';
+  for (const h of ['pids', 'systemd', 'memory']) if (existsSync(`/sys/fs/cgroup/${h}/cgroup.procs`)) return `/sys/fs/cgroup/${h}`;
+  throw new Error('no cgroup hierarchy to place test pod processes in');
+}
+/** Removes our cgroup subtree, deepest first (a cgroup can only be removed once it is empty). */
+function removeCgroups(): void {
+  let root: string;
+  try { root = join(cgroupRoot(), CGROUP_SUBTREE); } catch { return; }
+  const walk = (dir: string) => {
+    if (!existsSync(dir)) return;
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(join(dir, e.name));
+    for (let t = 0; t < 50; t++) {
+      try { rmdirSync(dir); return; } catch { /* its processes are still exiting, or it is gone */ }
+      if (!existsSync(dir)) return;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+  };
+  walk(root);
+}
 const vethHost = (i: number) => `ckv${i}h`;
 const vethNode = (i: number) => `ckv${i}n`;
 const addressOf = (i: number) => `198.18.0.${10 + i}`;
@@ -163,9 +194,10 @@ function removeLeftovers(ownChildren: number[] = []): void {
     try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
   }
   const namespaces = run('ip', ['netns', 'list'], { allowFail: true }).split('\n')
-    .map((l) => l.split(' ')[0]).filter((n) => /^ckn\d+$/.test(n));
+    .map((l) => l.split(' ')[0]).filter((n) => OUR_NETNS.test(n));
   for (const ns of namespaces) killNetnsProcesses(ns);
   for (const ns of namespaces) run('ip', ['netns', 'del', ns], { allowFail: true });
+  removeCgroups();
   const links = run('ip', ['-o', 'link', 'show'], { allowFail: true }).split('\n')
     .map((l) => /^\d+:\s+([^:@]+)/.exec(l)?.[1]).filter((n): n is string => !!n && (/^ckv\d+h$/.test(n) || n === BRIDGE));
   for (const link of links.filter((l) => l !== BRIDGE)) run('ip', ['link', 'del', link], { allowFail: true });
@@ -210,6 +242,22 @@ function netstatCounter(text: string, group: string, key: string): number {
   if (i < 0) throw new Error(`${group} ${key} not in /proc/net/netstat`);
   return Number(values[i]);
 }
+
+// A pod's server that never accepts, and (with a second argument 1) its own clients: a non-blocking
+// connect to itself every 50 ms, so SYNs keep finding the accept queue full (bounded: 900 sockets).
+const PERL_POD = [
+  'use Socket; use Fcntl;',
+  'my ($port, $flood) = @ARGV;',
+  'socket(my $s, PF_INET, SOCK_STREAM, 0) or die "socket: $!";',
+  'setsockopt($s, SOL_SOCKET, SO_REUSEADDR, 1);',
+  'bind($s, sockaddr_in($port, INADDR_LOOPBACK)) or die "bind: $!";',
+  'listen($s, 1) or die "listen: $!";',
+  '$| = 1; print "ready\\n"; my @c;',
+  'while (1) {',
+  '  if ($flood && @c < 900) { socket(my $c, PF_INET, SOCK_STREAM, 0) or die; fcntl($c, F_SETFL, fcntl($c, F_GETFL, 0) | O_NONBLOCK); connect($c, sockaddr_in($port, INADDR_LOOPBACK)); push @c, $c; }',
+  '  select(undef, undef, undef, 0.05);',
+  '}',
+].join(' ');
 
 const PERL_LISTENER = [
   'use Socket;',
@@ -451,6 +499,45 @@ export async function startTestNodes(specs: TestNodeSpec[], opts: { lockWaitMs?:
         // -force: keep going where the kernel refuses an entry, then count what it accepted.
         run('ip', ['-n', n.netns, '-force', '-batch', '-'], { input: batch.join('\n') + '\n', allowFail: true });
         return run('ip', ['-n', n.netns, 'neigh', 'show']).split('\n').filter(Boolean).length;
+      },
+      async podNamespace(name, o) {
+        const n = byName(name);
+        if (!/^[0-9a-f-]{36}$/.test(o.podUid)) throw new Error(`bad pod UID ${o.podUid}`);
+        let k = 1;
+        while (run('ip', ['netns', 'list']).split('\n').some((l) => l.split(' ')[0] === podNetnsName(n.index, k))) k++;
+        const ns = podNetnsName(n.index, k);
+        run('ip', ['netns', 'add', ns]);
+        run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+        const cg = join(cgroupRoot(), CGROUP_SUBTREE, 'kubepods', 'besteffort', `pod${o.podUid}`);
+        mkdirSync(cg, { recursive: true });
+        // `ip netns exec` execs perl: the child's PID is the server's.
+        const child = spawn('ip', ['netns', 'exec', ns, 'perl', '-e', PERL_POD, String(o.port), o.flood ? '1' : '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        if (!child.pid) throw new Error('could not start the pod process');
+        const pid = child.pid;
+        started.push(pid);
+        const stop = async () => {
+          try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+          await waitFor('the pod process to exit', 5000, () => child.exitCode !== null || child.signalCode !== null);
+          run('ip', ['netns', 'del', ns], { allowFail: true });
+        };
+        try {
+          await new Promise<void>((resolve, reject) => {
+            let err = '';
+            child.stderr!.on('data', (d) => { err += String(d); });
+            child.stdout!.once('data', () => resolve());
+            child.once('exit', () => reject(new Error(`pod process exited: ${err.trim()}`)));
+          });
+          writeFileSync(join(cg, 'cgroup.procs'), String(pid));
+          if (o.flood) {
+            await waitFor(`ListenOverflows to rise in ${ns}`, 10_000, () => {
+              try { return netstatCounter(readFileSync(`/proc/${pid}/net/netstat`, 'utf8'), 'TcpExt', 'ListenOverflows') > 0; } catch { return false; }
+            });
+          }
+        } catch (err) {
+          await stop();
+          throw err;
+        }
+        return { pid, netns: ns, stop };
       },
       async stop() {
         process.removeListener('exit', onExit);
