@@ -1,6 +1,6 @@
 // Upstream: kubernetes/community sig-scalability/slos (API call latency SLOs); kube-apiserver metrics
 // (staging/src/k8s.io/apiserver/pkg/endpoints/metrics, flowcontrol, storage); check-facts §12, §14.
-import { defineCheck, type ApiserverMetrics, type CheckContext, type FindingInput } from '../../src/check.js';
+import { defineCheck, type ApiserverMetrics, type CheckContext } from '../../src/check.js';
 import type { Exposition } from '../../src/metrics/prometheus-text.js';
 import { counterIncreases, histogramQuantile, histogramWindows } from '../../src/metrics/series.js';
 import { FAMILIES, expectedNames, minorOf, type MetricRole } from './metric-names.js';

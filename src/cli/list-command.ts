@@ -1,7 +1,7 @@
 // `list` and `explain`: what the checks are, from the registry and the checks' READMEs.
 import { CHECKS } from '../../checks/index.js';
 import { UsageError } from '../errors.js';
-import { BUILTIN_CHECK_IDS, type CheckDefinition } from '../engine/types.js';
+import type { CheckDefinition } from '../engine/types.js';
 import { checkReadme } from '../report/check-readme.js';
 
 /** The built-in checks and those of the given --plugin modules. */
@@ -45,9 +45,8 @@ function nodeData(c: CheckDefinition): 'no' | 'optional' | 'required' {
 export function explainCheck(id: string, registry: readonly CheckDefinition[] = CHECKS): string {
   const check = registry.find((c) => c.id === id);
   if (!check) {
-    const planned = (BUILTIN_CHECK_IDS as readonly string[]).includes(id) ? ` (${id} is a reserved check id, not implemented in this version)` : '';
     const hint = id.includes('/') ? ' (an external check: give its module with --plugin)' : '';
-    throw new UsageError(`unknown check "${id}"${planned}${hint}; known checks: ${registry.map((c) => c.id).join(', ')}`);
+    throw new UsageError(`unknown check "${id}"${hint}; known checks: ${registry.map((c) => c.id).join(', ')}`);
   }
   const header = `${check.id} — ${check.title}\nseverity up to: ${check.severity}\n\n`;
   // Built-in READMEs list their rules; an external check's text may not, so they are appended.

@@ -2,7 +2,7 @@
 // was wrong and what is accepted.
 import type { V1Node } from '@kubernetes/client-node';
 import { UsageError } from '../errors.js';
-import { BUILTIN_CHECK_IDS, type CheckDefinition, type Severity } from '../engine/types.js';
+import type { CheckDefinition, Severity } from '../engine/types.js';
 import { parseLabelSelector } from '../kube/selectors.js';
 import { manifestPaths } from '../manifests/flags.js';
 import { DEFAULT_PROBE_IMAGE, DEFAULT_PROBE_NAMESPACE } from '../node/probe-pod.js';
@@ -126,8 +126,7 @@ export function selectChecks(registry: readonly CheckDefinition[], only?: string
   const known = new Set(registry.map((c) => c.id as string));
   const parse = (flag: string, value: string) => value.split(',').map((s) => s.trim()).filter(Boolean).map((id) => {
     if (!known.has(id)) {
-      const reserved = (BUILTIN_CHECK_IDS as readonly string[]).includes(id) ? ` (reserved for a check not implemented in this version)` : '';
-      throw new UsageError(`${flag}: unknown check "${id}"${reserved}; known checks: ${[...known].join(', ')}`);
+      throw new UsageError(`${flag}: unknown check "${id}"; known checks: ${[...known].join(', ')}`);
     }
     return id;
   });

@@ -105,10 +105,6 @@ function renderFinding(c: ChalkInstance, f: Finding, wide: boolean): string[] {
   return lines;
 }
 
-function indented(text: string, pad: string): string[] {
-  return text.split('\n').map((l) => `${pad}${l.replace(/\t/g, ' ')}`);
-}
-
 function suppressionText(s: Suppression): string {
   return `by ${s.by}: ${sanitizeLine(s.reason)}${s.until ? ` (until ${sanitizeLine(s.until)})` : ''}`;
 }
