@@ -10,11 +10,11 @@ import { reporter, type CheckContext, type Severity } from '../../src/check.js';
 import type { PathUsage } from '../../src/node/probes/hostpathUsage.js';
 import type { EffectiveConfig } from '../../src/node/kubelet-config.js';
 import type { LocalVolumeDirs } from '../../src/node/probes/localVolumeDirs.js';
-import { FAST_BYTES_PER_HOUR, FILL_HOURS, FULL_PERCENT, SHARE_PERCENT, rules, type Confidence, type Owner, type Projection, type Verdict } from './messages.js';
+import { rules, type Confidence, type Limits, type Owner, type Projection, type Verdict } from './messages.js';
 import { isLogLike, type DataPurpose } from './paths.js';
 
 export { sshCommand } from './messages.js';
-export { FAST_BYTES_PER_HOUR, FILL_HOURS, FULL_PERCENT, SHARE_PERCENT, type Owner } from './messages.js';
+export type { Limits, Owner } from './messages.js';
 
 /** Less than this between the two samples is du granularity and bursts, not a rate to extrapolate. */
 export const MIN_GROWTH_BYTES = 1024 ** 2;
@@ -49,7 +49,7 @@ export function confidence(grownBytes: number, overSeconds: number): Confidence 
 
 interface Judged { v: Verdict; m: Measured; severity: Severity; notProjected?: string }
 
-function judge(m: Measured): Judged | undefined {
+function judge(m: Measured, limits: Limits): Judged | undefined {
   const u = m.usage;
   const fs = u.filesystem;
   if (u.state !== 'ok' || u.sizeBytes === undefined || !fs || fs.capacityBytes <= 0) return undefined;
@@ -66,24 +66,24 @@ function judge(m: Measured): Judged | undefined {
     else notProjected = `${Math.round(grownBytes! / 1024 ** 2)} MiB in ${Math.round(seconds!)} s is too little to project a data directory's growth ` +
       `(needs ${DATA_MIN_GROWTH_BYTES / 1024 ** 2} MiB over ${DATA_MIN_SECONDS} s: preallocation and compaction come in bursts)`;
   }
-  const fillsSoon = projection !== undefined && projection.hoursToFull < FILL_HOURS;
-  const base = { node: m.node, path: m.path, usage: u, sizeBytes: u.sizeBytes, sharePercent, fsUsedPercent, growthBytesPerHour: growth, projection };
+  const fillsSoon = projection !== undefined && projection.hoursToFull < limits.fillHours;
+  const base = { node: m.node, path: m.path, usage: u, sizeBytes: u.sizeBytes, sharePercent, fsUsedPercent, growthBytesPerHour: growth, projection, limits };
 
   if (m.purpose) {
     // A data directory's share is what it is for; a full filesystem is its problem only when it is a
     // large part of what fills it (otherwise kubelet-gc and the disk's other users are the story).
-    const full = fsUsedPercent >= FULL_PERCENT && sharePercent > SHARE_PERCENT;
+    const full = fsUsedPercent >= limits.fullPercent && sharePercent > limits.sharePercent;
     if (!fillsSoon && !full) return undefined;
     const v: Verdict = { ...base, share: false, fast: false, fillsSoon, full };
     const severity: Severity = full || projection!.confidence === 'high' ? 'critical' : 'warning';
     return { v, m, severity, notProjected };
   }
 
-  const share = sharePercent > SHARE_PERCENT;
-  const fast = growth !== undefined && growth >= FAST_BYTES_PER_HOUR;
+  const share = sharePercent > limits.sharePercent;
+  const fast = growth !== undefined && growth >= limits.fastBytesPerHour;
   if (!share && !fast && !fillsSoon) return undefined;
   // A full filesystem makes a hostPath that already stands out urgent; a small one on it is not the cause.
-  const full = fsUsedPercent >= FULL_PERCENT;
+  const full = fsUsedPercent >= limits.fullPercent;
   const severity: Severity = fillsSoon || full ? 'critical' : 'warning';
   return { v: { ...base, share, fast, fillsSoon, full }, m, severity };
 }
@@ -107,6 +107,11 @@ function nodeEvidence(j: Judged): Record<string, unknown> {
 
 export function reportGroups(ctx: CheckContext, measured: Measured[]): void {
   const say = reporter(ctx, rules);
+  const o = ctx.options;
+  const limits: Limits = {
+    sharePercent: Number(o.sharePercent), fastBytesPerHour: Number(o.fastGrowthMiBPerHour) * 1024 ** 2,
+    fillHours: Number(o.fillWithinHours), fullPercent: Number(o.fullPercent),
+  };
   const groups = new Map<string, { owner: Owner; judged: Judged[] }>();
   const unmeasured = new Map<string, { path: string; state: string }[]>();
   for (const m of measured) {
@@ -114,7 +119,7 @@ export function reportGroups(ctx: CheckContext, measured: Measured[]): void {
       unmeasured.set(m.node, [...(unmeasured.get(m.node) ?? []), { path: m.path, state: m.usage.state }]);
       continue;
     }
-    const j = judge(m);
+    const j = judge(m, limits);
     if (!j) continue;
     for (const owner of m.owners) {
       const key = `${owner.namespace}/${owner.kind}/${owner.name}\u0000${m.path}`;

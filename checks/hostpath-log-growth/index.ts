@@ -31,6 +31,13 @@ export default defineCheck({
     'Rook, Prometheus) are judged only by the room left for them: a nearly full filesystem, or growth measured long enough to project. ' +
     'Also lists local-path-provisioner volume directories whose PersistentVolume is gone (data that outlived its volume). Paths are validated and sent to the node as data; invalid ones are reported, not sent.',
   rules,
+  settings: {
+    // Defaults from check-facts §7.2.
+    sharePercent: { type: 'number', default: 10, min: 0, max: 100, description: 'Share of its filesystem above which a (log or scratch) hostPath is reported' },
+    fastGrowthMiBPerHour: { type: 'number', default: 100, min: 0, description: 'Growth in MiB per hour at or above which a hostPath is reported' },
+    fillWithinHours: { type: 'number', default: 24, min: 0, description: 'A hostPath whose measured growth fills its filesystem within this many hours is critical' },
+    fullPercent: { type: 'number', default: 90, min: 0, max: 100, description: 'A filesystem this full makes a large hostPath on it critical' },
+  },
   needs: {
     api: [{ kind: 'PersistentVolume', optional: true }, 'Pod', { kind: 'ReplicaSet', optional: true }, { kind: 'Job', optional: true }],
     probes: ['hostpathUsage', ...optional('localVolumeDirs')],

@@ -6,10 +6,13 @@ import { DU_TIMEOUT_SECONDS, type PathUsage } from '../../src/node/probes/hostpa
 import type { EffectiveConfig } from '../../src/node/kubelet-config.js';
 import { shQuote, type DataPurpose } from './paths.js';
 
-export const SHARE_PERCENT = 10;
-export const FAST_BYTES_PER_HOUR = 100 * 1024 ** 2;
-export const FILL_HOURS = 24;
-export const FULL_PERCENT = 90;
+/** The lines a hostPath is judged by: the check's settings (config file), defaults from check-facts §7.2. */
+export interface Limits {
+  sharePercent: number;
+  fastBytesPerHour: number;
+  fillHours: number;
+  fullPercent: number;
+}
 
 export type Owner = WorkloadRef & { pod: string; volume: string };
 export type Confidence = 'low' | 'moderate' | 'high';
@@ -32,6 +35,8 @@ export interface Verdict {
   fsUsedPercent: number;
   growthBytesPerHour?: number;
   projection?: Projection;
+  /** The lines it was judged by. */
+  limits: Limits;
   /** Why the reasons hold, in words built from the facts below: share, growth, fill, full. */
   share: boolean;
   fast: boolean;
@@ -157,7 +162,7 @@ export const rules = {
         : '';
       return {
         message: `${describeWorkload(d.owner)} keeps ${formatBytes(d.worst.sizeBytes)} in hostPath ${d.worst.path} on ${d.worst.node}: ${reasons(d.worst).join(', ')}${more(d.nodes)}${logNote}`,
-        expected: `hostPath data under ${SHARE_PERCENT}% of its filesystem, growing under ${formatBytes(FAST_BYTES_PER_HOUR)}/h, on a filesystem under ${FULL_PERCENT}% full`,
+        expected: `hostPath data under ${d.worst.limits.sharePercent}% of its filesystem, growing under ${formatBytes(d.worst.limits.fastBytesPerHour)}/h, on a filesystem under ${d.worst.limits.fullPercent}% full`,
         actual: actual(d.worst),
         remediation: fillsRemediation(d),
       };
@@ -168,7 +173,7 @@ export const rules = {
     message: (d: DataFillsDisk): Wording => ({
       message: `${describeWorkload(d.owner)} keeps ${d.purpose.system} data (${formatBytes(d.worst.sizeBytes)}) in hostPath ${d.worst.path} on ${d.worst.node}: ${reasons(d.worst).join(', ')}${more(d.nodes)}. ` +
         'Data belongs there by design; what matters is the room left for it.',
-      expected: `room for ${d.purpose.system} to grow: a filesystem under ${FULL_PERCENT}% full that its measured growth does not fill within ${FILL_HOURS} h`,
+      expected: `room for ${d.purpose.system} to grow: a filesystem under ${d.worst.limits.fullPercent}% full that its measured growth does not fill within ${d.worst.limits.fillHours} h`,
       actual: actual(d.worst),
       remediation: dataRemediation(d),
     }),

@@ -12,8 +12,8 @@ import type { Sysctls } from '../../src/node/probes/sysctls.js';
 import { QUEUE_NEARLY_FULL, rules, type Overflow, type PodOverflow, type RemedyData } from './messages.js';
 
 /** Every overflow is a client retry (≥ 1 s SYN RTO) or a failed connect (check-facts §1.3). */
-const CRITICAL_PER_SECOND = 1;
-const CRITICAL_SHARE_OF_NEW_CONNECTIONS = 0.01;
+/** When overflows happening now are critical rather than a warning (config file settings). */
+interface Limits { perSecond: number; share: number }
 const SMALL_BACKLOG = 128;
 
 type CounterName = 'ListenOverflows' | 'ListenDrops' | 'TCPReqQFullDrop' | 'TCPReqQFullDoCookies' | 'SyncookiesSent' | 'PassiveOpens';
@@ -38,12 +38,18 @@ export default defineCheck({
     'against their workload, with the liveness/readiness probe failures of the same pods; also listeners whose accept queue is nearly full, ' +
     'tcp_syncookies=0, and "Possible SYN flooding" kernel messages from the last hour.',
   rules,
+  settings: {
+    // Every overflow is a client retry (≥ 1 s SYN RTO) or a failed connect (check-facts §1.3).
+    minOverflowsPerSecond: { type: 'number', default: 1, min: 0, description: 'Accept-queue overflows per second above which overflows happening now are critical (else a warning)' },
+    minOverflowSharePercent: { type: 'number', default: 1, min: 0, max: 100, description: 'Share of new connections overflowing above which it is critical' },
+  },
   needs: {
     api: ['Node', { kind: 'ReplicaSet', optional: true }, { kind: 'Job', optional: true }, { kind: 'Pod', optional: true }, { kind: 'Event', optional: true }],
     probes: ['netstat', ...optional('sysctls', 'listeners', 'kernelLog', 'podNetns')],
   },
   create(ctx) {
     const say = reporter(ctx, rules);
+    const limits: Limits = { perSecond: Number(ctx.options.minOverflowsPerSecond), share: Number(ctx.options.minOverflowSharePercent) / 100 };
     const owners = new OwnerIndex();
     const pods = new Map<string, PodInfo>(); // by UID
     const podByName = new Map<string, PodInfo>();
@@ -78,7 +84,7 @@ export default defineCheck({
       },
       NodeProbes(results) {
         const p = results.probes;
-        evaluateNode(ctx, say, results.node, {
+        evaluateNode(ctx, say, limits, results.node, {
           netstat: p.netstat?.ok ? p.netstat.value : undefined,
           sysctls: p.sysctls?.ok ? p.sysctls.value : undefined,
           listeners: p.listeners?.ok ? p.listeners.value : undefined,
@@ -109,7 +115,7 @@ export default defineCheck({
             ...(t.workload.inferred ? { workloadInferred: true } : {}),
           };
           if (now.length) {
-            const severity: Severity = now.some((x) => severityOf(x.overflow!) === 'critical') ? 'critical' : 'warning';
+            const severity: Severity = now.some((x) => severityOf(x.overflow!, limits) === 'critical') ? 'critical' : 'warning';
             say('podListenOverflowNow', { severity, target, evidence }, t);
           } else if (t.pods.some((x) => x.unhealthy.liveness + x.unhealthy.readiness > 0)) {
             // Overflows since the pod started, none now: worth saying only when its probes failed too.
@@ -130,7 +136,7 @@ interface NodeData {
   kernelLog?: KernelLog;
 }
 
-function evaluateNode(ctx: CheckContext, say: Say, node: string, d: NodeData): void {
+function evaluateNode(ctx: CheckContext, say: Say, limits: Limits, node: string, d: NodeData): void {
   const syncookies = d.sysctls?.values['net.ipv4.tcp_syncookies'];
   const counters = d.netstat ? changes(d.netstat) : undefined;
   const interval = d.netstat && d.netstat.samples.length > 1 ? d.netstat.intervalSeconds : 0;
@@ -155,7 +161,7 @@ function evaluateNode(ctx: CheckContext, say: Say, node: string, d: NodeData): v
 
   const now = counters && interval > 0 ? currentOverflow(counters, syncookies) : undefined;
   if (now && counters) {
-    say('listenOverflowNow', { severity: severityOf(now.overflow), target, evidence: { intervalSeconds: interval, counters: counterEvidence(counters), ...now.extra, ...ctxEvidence } },
+    say('listenOverflowNow', { severity: severityOf(now.overflow, limits), target, evidence: { intervalSeconds: interval, counters: counterEvidence(counters), ...now.extra, ...ctxEvidence } },
       { node, interval, overflow: now.overflow, remedy });
   } else if (counters) {
     const totals = (['ListenOverflows', 'TCPReqQFullDrop', 'TCPReqQFullDoCookies'] as const).filter((k) => (counters[k]?.total ?? 0) > 0);
@@ -222,9 +228,9 @@ function roundRates(o: Overflow): Overflow {
   return JSON.parse(JSON.stringify({ dropped: r(o.dropped), overflows: r(o.overflows), cookies: r(o.cookies) })) as Overflow;
 }
 
-function severityOf(o: Overflow): Severity {
+function severityOf(o: Overflow, limits: Limits): Severity {
   if (o.dropped) return 'critical';
-  if (o.overflows && ((o.overflows.perSecond ?? 0) > CRITICAL_PER_SECOND || (o.overflows.share ?? 0) > CRITICAL_SHARE_OF_NEW_CONNECTIONS)) return 'critical';
+  if (o.overflows && ((o.overflows.perSecond ?? 0) > limits.perSecond || (o.overflows.share ?? 0) > limits.share)) return 'critical';
   return 'warning';
 }
 

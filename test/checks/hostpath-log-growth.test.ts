@@ -106,6 +106,18 @@ describe('hostpath-log-growth', () => {
       expect(findings[0]!.remediation.steps!.join('\n')).toContain('emptyDir with sizeLimit');
     });
 
+    it('takes its lines from the config file settings', async () => {
+      const c = (options: Record<string, number>) => run({
+        objects: { Node: [node('node-a')], ReplicaSet: [rs], Pod: [pod('cart-5d8f9c7b6-x1', 'node-a', [{ name: 'cache', path: '/data/cart-cache/' }])] },
+        nodes: { 'node-a': { hostpathUsage: samples([{ path: '/data/cart-cache', kib: (15 * GiB) / 1024, fs: dataFs }, podLogs]), kubeletConfig: noKubelet } },
+        options,
+      });
+      expect((await c({ sharePercent: 20 })).findings).toEqual([]);
+      const strict = await c({ fullPercent: 40 });
+      expect(strict.findings.map((f) => f.severity)).toEqual(['critical']);
+      expect(strict.findings[0]!.expected).toContain('on a filesystem under 40% full');
+    });
+
     it('warns on fast growth and is critical when it fills the filesystem within 24 h', async () => {
       const slowFill = await run({
         objects: { Node: [node('node-a')], ReplicaSet: [rs], Pod: [pod('p', 'node-a', [{ path: '/data/spool' }])] },

@@ -103,6 +103,14 @@ describe('syn-backlog', () => {
     expect(findings[0]!.evidence).toMatchObject({ intervalSeconds: 30 });
   });
 
+  it('takes its critical line from the config file settings (minOverflowsPerSecond, minOverflowSharePercent)', async () => {
+    const trickle = { 'node-1': quietNode({ netstat: [netstat({}), netstat({ ListenOverflows: 3, ListenDrops: 3, PassiveOpens: 1000 })] }) };
+    const strict = await runCheck(check, { objects: { Node: [nodeObj('node-1')] }, nodes: trickle, now: NOW, sampleIntervalSeconds: 30, options: { minOverflowsPerSecond: 0.05 } });
+    expect(strict.findings.map((f) => f.severity)).toEqual(['critical']);
+    const byShare = await runCheck(check, { objects: { Node: [nodeObj('node-1')] }, nodes: trickle, now: NOW, sampleIntervalSeconds: 30, options: { minOverflowSharePercent: 0.1 } });
+    expect(byShare.findings.map((f) => f.severity)).toEqual(['critical']);
+  });
+
   it('names tcp_syncookies=0 as its own warning', async () => {
     const { findings } = await run({ 'node-1': quietNode({ sysctls: [sysctls(4096, 1024, 0)] }) });
     expect(findings).toHaveLength(1);
