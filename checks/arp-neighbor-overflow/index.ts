@@ -8,10 +8,8 @@ import type { NeighCounts } from '../../src/node/probes/neighCounts.js';
 import type { NeighStats, NeighTableStats } from '../../src/node/probes/neighStats.js';
 import type { SysctlKey, Sysctls } from '../../src/node/probes/sysctls.js';
 
-const WARNING_RATIO = 0.8;
-const CRITICAL_RATIO = 0.95;
-/** Kernel defaults 128/512/1024 stop being enough around this many nodes in flat networks (check-facts §2.3). */
-const LARGE_CLUSTER_NODES = 500;
+/** The lines a table is judged by (the check's settings, from the config file). */
+interface Limits { warning: number; critical: number }
 const DEFAULT_GC_THRESH3 = 1024;
 
 type Say = ReturnType<typeof reporter<typeof rules>>;
@@ -24,15 +22,23 @@ export default defineCheck({
     'pod namespace) with net.ipv4/ipv6.neigh.default.gc_thresh3, samples table_fulls twice for allocations refused now, and looks for ' +
     '"neighbor table overflow" kernel messages from the last hour. Large clusters still on the kernel defaults get sizing advice.',
   rules,
+  settings: {
+    warningPercent: { type: 'number', default: 80, min: 0, max: 100, description: 'Entries as a share of gc_thresh3 at which a node is a warning' },
+    criticalPercent: { type: 'number', default: 95, min: 0, max: 100, description: 'Entries as a share of gc_thresh3 at which a node is critical' },
+    // Kernel defaults 128/512/1024 stop being enough around this many nodes in flat networks (check-facts §2.3).
+    largeClusterNodes: { type: 'number', default: 500, min: 1, description: 'Cluster size from which nodes still on the kernel default table size are reported' },
+  },
   needs: { api: ['Node'], probes: ['neighStats', ...optional('sysctls', 'neighCounts', 'kernelLog', 'uname')] },
   create(ctx) {
     const say = reporter(ctx, rules);
+    const limits: Limits = { warning: Number(ctx.options.warningPercent) / 100, critical: Number(ctx.options.criticalPercent) / 100 };
+    const largeCluster = Number(ctx.options.largeClusterNodes);
     let nodeCount = 0;
     const onDefaults: string[] = [];
     return {
       Node() { nodeCount++; },
       NodeProbes({ node, probes: p }) {
-        const thresh3 = evaluateNode(say, ctx.now, node, {
+        const thresh3 = evaluateNode(say, limits, ctx.now, node, {
           stats: p.neighStats?.ok ? p.neighStats.value : undefined,
           sysctls: p.sysctls?.ok ? p.sysctls.value : undefined,
           counts: p.neighCounts?.ok ? p.neighCounts.value : undefined,
@@ -42,12 +48,12 @@ export default defineCheck({
         if (thresh3 !== undefined && thresh3 <= DEFAULT_GC_THRESH3) onDefaults.push(node);
       },
       finish() {
-        if (nodeCount < LARGE_CLUSTER_NODES || !onDefaults.length) return;
+        if (nodeCount < largeCluster || !onDefaults.length) return;
         say('defaultTableSize', {
           severity: 'warning',
           target: { kind: 'Cluster', name: 'cluster' },
           evidence: { nodes: nodeCount, nodesOnDefaults: onDefaults.length, examples: onDefaults.slice(0, 10) },
-        }, { onDefaults: onDefaults.length, nodes: nodeCount, largeCluster: LARGE_CLUSTER_NODES, defaultThresh3: DEFAULT_GC_THRESH3 });
+        }, { onDefaults: onDefaults.length, nodes: nodeCount, largeCluster, defaultThresh3: DEFAULT_GC_THRESH3 });
       },
     };
   },
@@ -62,7 +68,7 @@ interface NodeData {
 }
 
 /** Reports what the node's numbers show; returns its IPv4 gc_thresh3 for the cluster-size advice. */
-function evaluateNode(say: Say, now: Date, node: string, d: NodeData): number | undefined {
+function evaluateNode(say: Say, limits: Limits, now: Date, node: string, d: NodeData): number | undefined {
   const overflowLines = { ipv4: [] as string[], ipv6: [] as string[] };
   let suppressed = 0;
   for (const line of d.log?.lines ?? []) {
@@ -73,12 +79,12 @@ function evaluateNode(say: Say, now: Date, node: string, d: NodeData): number | 
     suppressed += suppressedCallbacks(line) ?? 0;
   }
   for (const family of ['ipv4', 'ipv6'] as const) {
-    evaluateFamily(say, node, family, d, overflowLines[family], suppressed);
+    evaluateFamily(say, limits, node, family, d, overflowLines[family], suppressed);
   }
   return d.stats ? d.sysctls?.values['net.ipv4.neigh.default.gc_thresh3'] : undefined;
 }
 
-function evaluateFamily(say: Say, node: string, family: Family, d: NodeData, logLines: string[], suppressed: number): void {
+function evaluateFamily(say: Say, limits: Limits, node: string, family: Family, d: NodeData, logLines: string[], suppressed: number): void {
   const samples = d.stats?.samples.map((s) => s[family]).filter((s): s is NeighTableStats => !!s) ?? [];
   const first = samples[0];
   const last = samples.at(-1);
@@ -95,8 +101,8 @@ function evaluateFamily(say: Say, node: string, family: Family, d: NodeData, log
   const seen: Observation[] = [];
   let severity: Severity | undefined;
   const raise = (s: Severity) => { if (!severity || rank(s) > rank(severity)) severity = s; };
-  if (ratio !== undefined && ratio >= WARNING_RATIO) {
-    raise(ratio >= CRITICAL_RATIO ? 'critical' : 'warning');
+  if (ratio !== undefined && ratio >= limits.warning) {
+    raise(ratio >= limits.critical ? 'critical' : 'warning');
     seen.push({ kind: 'nearFull', entries: last!.entries, t3: t3!, ratio });
   }
   if ((fulls?.delta ?? 0) > 0) {
@@ -135,12 +141,12 @@ function evaluateFamily(say: Say, node: string, family: Family, d: NodeData, log
     },
   }, {
     node, family, observations: seen, entries: last?.entries, t1, t2, t3, hostView: last ? hostView : undefined,
-    leakyKernel: leakyKernel(d.kernel, ratio), warningRatio: WARNING_RATIO,
+    leakyKernel: leakyKernel(d.kernel, ratio, limits.warning), warningRatio: limits.warning,
   });
 }
 
-function leakyKernel(kernel: string | undefined, ratio: number | undefined): string | undefined {
-  return kernel && /^5\.[01]\./.test(kernel) && (ratio === undefined || ratio < WARNING_RATIO) ? kernel : undefined;
+function leakyKernel(kernel: string | undefined, ratio: number | undefined, warning: number): string | undefined {
+  return kernel && /^5\.[01]\./.test(kernel) && (ratio === undefined || ratio < warning) ? kernel : undefined;
 }
 
 function changeEvidence(c: CounterChange) {

@@ -26,8 +26,8 @@ interface NodeState {
 
 /** Enough periods for a ratio to mean something (2 s of activity at the default 100 ms period). */
 const MIN_PERIODS = 20;
-const THROTTLED_RATIO = 0.25;
-const LOW_USAGE_RATIO = 0.5;
+/** The lines a pod cgroup is judged by (the check's settings, from the config file). */
+interface Limits { throttledRatio: number; lowUsageRatio: number }
 const EXAMPLES = 5;
 
 export default defineCheck({
@@ -41,9 +41,14 @@ export default defineCheck({
     'a high share of throttled periods at low CPU usage is the bug at work (critical). Runs from the API alone when ' +
     'nodes cannot be reached.',
   rules,
+  settings: {
+    throttledPercent: { type: 'number', default: 25, min: 0, max: 100, description: 'Share of periods throttled above which a pod counts as throttled' },
+    lowUsagePercent: { type: 'number', default: 50, min: 0, max: 100, description: 'CPU use as a share of the quota below which such throttling is the kernel bug, not a busy pod' },
+  },
   needs: { api: ['Node', 'Pod'], probes: optional('uname', 'cgroupCpuStat') },
   create(ctx) {
     const say = reporter(ctx, rules);
+    const limits: Limits = { throttledRatio: Number(ctx.options.throttledPercent) / 100, lowUsageRatio: Number(ctx.options.lowUsagePercent) / 100 };
     const nodes = new Map<string, NodeState>();
 
     return {
@@ -77,7 +82,7 @@ export default defineCheck({
         const uname = results.probes.uname;
         if (uname?.ok) node.unameKernel = uname.value.release;
         const cg = results.probes.cgroupCpuStat;
-        if (cg?.ok) node.measured = measure(node, cg.value.version, cg.value.pods);
+        if (cg?.ok) node.measured = measure(node, cg.value.version, cg.value.pods, limits);
       },
 
       finish() {
@@ -104,7 +109,7 @@ export default defineCheck({
       };
       if (m?.throttledAtLowUsage.length) {
         say('throttledBelowLimit', { severity: 'critical', target: { kind: 'Node', name: node.name }, evidence },
-          { node: node.name, kernel: k, measured: m, worst: m.throttledAtLowUsage[0]!, limits: { throttledRatio: THROTTLED_RATIO, lowUsageRatio: LOW_USAGE_RATIO } });
+          { node: node.name, kernel: k, measured: m, worst: m.throttledAtLowUsage[0]!, limits });
         return;
       }
       say('oldKernelWithCpuLimits', { severity: 'warning', target: { kind: 'Node', name: node.name }, evidence }, { node: node.name, kernel: k, measured: m, pods: pods.length });
@@ -128,7 +133,7 @@ function cgroupKey(pod: V1Pod): string {
   return uid ? uid.toLowerCase() : `${pod.metadata?.namespace}/${pod.metadata?.name}`;
 }
 
-function measure(node: NodeState, version: 1 | 2, cgroups: CgroupCpu[]): Measurement {
+function measure(node: NodeState, version: 1 | 2, cgroups: CgroupCpu[], limits: Limits): Measurement {
   const out: Measurement = { cgroupVersion: version, podsMeasured: 0, unenforced: 0, notJudged: [], notFound: 0, throttledAtLowUsage: [], worstThrottledPercent: 0 };
   const seen = new Set<string>();
   for (const cg of cgroups) {
@@ -156,7 +161,7 @@ function measure(node: NodeState, version: 1 | 2, cgroups: CgroupCpu[]): Measure
     const throttled = window.c.throttledPeriods / window.c.periods;
     out.worstThrottledPercent = Math.max(out.worstThrottledPercent, percent(throttled));
     const usage = usageRatio(window.c, cg.quotaCores, cg.periodSeconds);
-    if (usage === undefined || throttled <= THROTTLED_RATIO || usage >= LOW_USAGE_RATIO) continue;
+    if (usage === undefined || throttled <= limits.throttledRatio || usage >= limits.lowUsageRatio) continue;
     out.throttledAtLowUsage.push({
       pod: `${pod.namespace}/${pod.name}`, cgroupVersion: version, throttledPercent: percent(throttled), usagePercentOfQuota: percent(usage),
       quotaCores: cg.quotaCores, periods: window.c.periods, window: window.name, cgroup: cg.path,

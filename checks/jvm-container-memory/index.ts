@@ -23,8 +23,6 @@ interface Entry {
   oom: { pods: number; restarts: number; lastAt?: string };
 }
 
-/** Heap above this share of the limit leaves too little for metaspace, threads, code cache, buffers. */
-const WARN_RATIO = 0.8;
 /** Elasticsearch ≥ 7.11 sizes its heap from the container limit in its own launcher. */
 const AUTO_SIZING_IMAGE = /(^|\/)elasticsearch(:|@|$)/;
 
@@ -40,10 +38,14 @@ export default defineCheck({
     'it (warning), -XX:-UseContainerSupport (critical), and a memory limit with no heap sizing (info; warning when ' +
     'the container has been OOMKilled). OOMKilled restarts are attached as evidence.',
   rules,
-
+  settings: {
+    // Above this share of the limit too little is left for metaspace, threads, code cache, buffers.
+    heapWarnPercent: { type: 'number', default: 80, min: 1, max: 100, description: 'Maximum heap as a share of the memory limit above which it is reported (at 100 % it is critical)' },
+  },
   needs: { api: [{ kind: 'ConfigMap', optional: true }, 'Deployment', 'StatefulSet', 'DaemonSet', { kind: 'ReplicaSet', optional: true }, { kind: 'Pod', optional: true }] },
   create(ctx) {
     const say = reporter(ctx, rules);
+    const warnRatio = Number(ctx.options.heapWarnPercent) / 100;
     const configMaps: ConfigMapStore = new Map();
     /** Namespaces in which ConfigMaps were listed: every namespace has kube-root-ca.crt since 1.20. */
     const listed = new Set<string>();
@@ -130,7 +132,7 @@ export default defineCheck({
 
       const cs = s.containerSupport;
       if (cs && !cs.value) {
-        const boundedHeap = !!(heap.kind === 'sized' && s.maxHeap && limit !== undefined && heap.bytes <= limit * WARN_RATIO);
+        const boundedHeap = !!(heap.kind === 'sized' && s.maxHeap && limit !== undefined && heap.bytes <= limit * warnRatio);
         say('containerSupportDisabled', {
           severity: boundedHeap ? 'warning' : 'critical',
           target: e.target,
@@ -152,13 +154,13 @@ export default defineCheck({
       }
       if (heap.kind === 'sized') {
         const ratio = heap.bytes / limit;
-        if (ratio <= WARN_RATIO) return;
+        if (ratio <= warnRatio) return;
         say('heapNearLimit', {
           // At or above the limit, the kernel OOM-kills the container before the heap is full.
           severity: ratio >= 1 ? 'critical' : 'warning',
           target: e.target,
           evidence: { ...common, maxHeapBytes: heap.bytes, heapPercentOfLimit: Math.round(ratio * 1000) / 10, flags: heap.flags.map(flagEvidence) },
-        }, { subject, heapBytes: heap.bytes, basis: heap.basis, flag: heap.flags[0]!, limit, warnRatio: WARN_RATIO });
+        }, { subject, heapBytes: heap.bytes, basis: heap.basis, flag: heap.flags[0]!, limit, warnRatio });
         return;
       }
       if (heap.kind === 'unknown') {

@@ -131,6 +131,15 @@ describe('jvm-container-memory', () => {
     expect(findings[0]!.remediation.steps).toContain('Or raise the limit instead: kubectl -n billing set resources deployment/invoicer -c invoicer --limits=memory=1366Mi');
   });
 
+  it('takes its warning line from the config file settings (heapWarnPercent)', async () => {
+    const c = java({ args: ['-Xmx900m', '-jar', '/app/invoicer.jar'] }); // 88 % of 1 GiB
+    const lenient = await runCheck(check, { objects: { ConfigMap: [rootCa], Deployment: [deployment([c])] }, options: { heapWarnPercent: 90 } });
+    expect(lenient.findings).toEqual([]);
+    const strict = await runCheck(check, { objects: { ConfigMap: [rootCa], Deployment: [deployment([c])] }, options: { heapWarnPercent: 50 } });
+    expect(strict.findings.map((f) => [f.rule, f.severity])).toEqual([['heapNearLimit', 'warning']]);
+    expect(strict.findings[0]!.expected).toContain('maximum heap ≤ 50% of the limit');
+  });
+
   it.each<[string, V1Container, 'critical' | 'warning', number]>([
     ['-Xmx900m under 1Gi (88 %)', java({ args: ['-Xmx900m', '-jar', '/app/invoicer.jar'] }), 'warning', 900 * MiB],
     ['MaxRAMPercentage=90', java({ env: [{ name: 'JAVA_TOOL_OPTIONS', value: '-XX:MaxRAMPercentage=90.0' }] }), 'warning', Math.floor(0.9 * GiB)],
