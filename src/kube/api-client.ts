@@ -10,6 +10,7 @@ import { ConfigError } from '../errors.js';
 import { ResourceUnavailable, type ApiSource, type ClusterInfo, type ListRequest } from '../engine/source.js';
 import type { KubeletPath } from '../engine/source.js';
 import type { LoadedKubeconfig } from './kubeconfig.js';
+import { KeptAgents } from './kept-agents.js';
 import { listPath, resourceName, type KubeObject } from './resources.js';
 
 export interface ApiClientOptions {
@@ -39,6 +40,7 @@ const RETRYABLE_ERRNO = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN'
 export class KubeApiClient implements ApiSource {
   private readonly pageSize: number;
   private readonly retries: number;
+  private readonly agents = new KeptAgents();
 
   constructor(private readonly config: LoadedKubeconfig, private readonly opts: ApiClientOptions) {
     this.pageSize = Math.min(opts.pageSize ?? 500, 500);
@@ -89,25 +91,30 @@ export class KubeApiClient implements ApiSource {
   async *list(req: ListRequest): AsyncIterable<KubeObject[]> {
     const resource = resourceName(req.info);
     const path = listPath(req.info, req.namespace);
+    const fetchPage = (cont: string | undefined): Promise<Response> => {
+      const query = new URLSearchParams({ limit: String(this.pageSize) });
+      if (cont) query.set('continue', cont);
+      if (req.fieldSelector) query.set('fieldSelector', req.fieldSelector);
+      if (req.labelSelector) query.set('labelSelector', req.labelSelector);
+      const pending = this.getWithRetries(`${path}?${query}`).catch((err: unknown) => {
+        throw new ResourceUnavailable(resource, err instanceof RequestFailed ? err.reason : String(err));
+      });
+      // A prefetched page whose consumer stopped early must not become an unhandled rejection.
+      pending.catch(() => {});
+      return pending;
+    };
     let cont: string | undefined;
     // A 410 Expired continue token means the snapshot we were paging through is gone. Restart the list
     // and skip what was already streamed: the API server returns items in key (namespace/name) order.
     let lastKey: string | undefined;
     let restarts = 0;
+    let next = fetchPage(undefined);
     for (;;) {
-      const query = new URLSearchParams({ limit: String(this.pageSize) });
-      if (cont) query.set('continue', cont);
-      if (req.fieldSelector) query.set('fieldSelector', req.fieldSelector);
-      if (req.labelSelector) query.set('labelSelector', req.labelSelector);
-      let res: Response;
-      try {
-        res = await this.getWithRetries(`${path}?${query}`);
-      } catch (err) {
-        throw new ResourceUnavailable(resource, err instanceof RequestFailed ? err.reason : String(err));
-      }
+      const res = await next;
       if (res.status === 410 && cont && restarts < 3) {
         restarts++;
         cont = undefined;
+        next = fetchPage(undefined);
         continue;
       }
       if (res.status !== 200) throw new ResourceUnavailable(resource, statusReason(res));
@@ -122,11 +129,14 @@ export class KubeApiClient implements ApiSource {
         const after = lastKey;
         items = items.filter((o) => objectKey(o) > after);
       }
+      cont = list.metadata?.continue || undefined;
+      // Ask for the next page before the checks see this one: the server and the network work while
+      // the checks evaluate (issue 14). At most one page is in flight beside the one being evaluated.
+      if (cont) next = fetchPage(cont);
       if (items.length) {
         lastKey = objectKey(items[items.length - 1]!);
         yield items;
       }
-      cont = list.metadata?.continue || undefined;
       if (!cont) return;
     }
   }
@@ -178,6 +188,7 @@ export class KubeApiClient implements ApiSource {
     if (!isHttp) {
       try {
         await this.config.kc.applyToHTTPSOptions(options);
+        this.agents.reuse(options);
       } catch (err) {
         throw new RequestFailed(`the credentials of ${this.where} could not be used: ${err instanceof Error ? err.message : String(err)}`, false, true);
       }

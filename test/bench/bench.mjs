@@ -8,7 +8,7 @@
 //
 //   npm run bench                 15k pods, 500 nodes, 1k Deployments (about a minute: kubectl is slow)
 //   npm run bench -- --large      also 150k pods, 5k nodes, 10k Deployments (kubectl alone: ~4 min, ~18 GB)
-//   node test/bench/bench.mjs --pods 3000 --nodes 100 [--runs 3] [--profile DIR] [--no-kubectl]
+//   node test/bench/bench.mjs --pods 3000 --nodes 100 [--runs 3] [--profile DIR] [--no-kubectl] [--serve]
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 const root = join(import.meta.dirname, '..', '..');
 const { values } = parseArgs({ options: {
   pods: { type: 'string' }, nodes: { type: 'string' }, runs: { type: 'string', default: '3' },
-  large: { type: 'boolean', default: false }, profile: { type: 'string' }, 'no-kubectl': { type: 'boolean', default: false },
+  large: { type: 'boolean', default: false }, serve: { type: 'boolean', default: false }, profile: { type: 'string' }, 'no-kubectl': { type: 'boolean', default: false },
 } });
 const sizes = values.pods
   ? [{ pods: Number(values.pods), nodes: Number(values.nodes ?? Math.max(1, Math.round(Number(values.pods) / 30))), runs: Number(values.runs) }]
@@ -46,6 +46,12 @@ try {
     const server = await startFakeApiServer({ snapshotDir: snap, tls: true, token: 'bench' });
     const kubeconfig = join(work, `kubeconfig-${size.pods}`);
     server.writeKubeconfig(kubeconfig, { context: 'bench' });
+    if (values.serve) {
+      // For profiling by hand: keep the server up until Ctrl-C.
+      console.log(`serving; --kubeconfig ${kubeconfig}  (floor: node test/bench/floor.mjs ${server.url} ${server.caFile} bench /api/v1/pods)`);
+      await new Promise((resolve) => process.once('SIGINT', resolve));
+      continue;
+    }
     try {
       const runs = { floor: [], checkup: [], kubectl: [] };
       let proxyPerNode;
