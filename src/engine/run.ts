@@ -10,7 +10,7 @@ import type { NodeProbeResults } from '../node/node-source.js';
 import type { PlannedList } from './plan.js';
 import type { ProbeName } from '../node/probes.js';
 import { fingerprint } from './fingerprint.js';
-import { collectKubeletEndpoints } from './kubelet-endpoints.js';
+import { KubeletReads } from './kubelet-reads.js';
 import { NodeFactsResolver } from './node-facts.js';
 import { kubeletPathsFor, planCollection } from './plan.js';
 import { ResourceUnavailable, type ApiSource, type ClusterInfo, type NodeSource, type NodeTarget, type ProbeInputs, type Recorder } from './source.js';
@@ -107,8 +107,19 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
     });
   }
 
-  // 1. API lists, kind by kind in RESOURCES order.
   const nodeTargets: NodeTarget[] = [];
+  const resolver = new NodeFactsResolver(new Set([...plan.facts.values()].flatMap((f) => [...f])));
+  const kubelet = new KubeletReads(api, (target, endpoints) => resolver.fromKubelet(target, endpoints), input.recorder);
+  const factCheckStates = [...plan.facts.keys()].map((id) => states.get(id)!);
+  /** Nodes' facts for the checks that want them on every node: read while the other kinds are listed. */
+  const startEveryNodeReads = () => {
+    const every = factCheckStates.filter((s) => !s.error && !s.skip && !s.visitors.wantsNodeFacts);
+    if (!every.length) return;
+    const paths = kubeletPathsFor(every.flatMap((s) => [...plan.facts.get(s.def.id)!]));
+    kubelet.start(nodeTargets.map((target) => ({ target, paths })));
+  };
+
+  // 1. API lists, kind by kind in RESOURCES order.
   const observer = input.observe;
   for (const list of withObserverLists(plan.lists, observer)) {
     const kind = list.info.kind;
@@ -137,6 +148,7 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
         count += page.length;
         progress({ type: 'list', kind, count });
       }
+      if (kind === 'Node') startEveryNodeReads();
     } catch (err) {
       if (!(err instanceof ResourceUnavailable)) throw err;
       if (!list.consumers.size) { observer?.unavailable?.(kind, err.reason); continue; }
@@ -148,21 +160,18 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
     }
   }
 
-  // 2. Node facts: which checks want them for which node, then the kubelet endpoints that serve them.
-  const factCheckStates = [...plan.facts.keys()].map((id) => states.get(id)!);
+  // 2. Node facts: which checks want them for which node, then the kubelet endpoints that serve them
+  // (those of every node for some checks are already on their way, see startEveryNodeReads).
   const factsWanted = new Map<string, { states: CheckState[]; facts: Set<NodeFactName> }>();
   for (const t of nodeTargets) {
     const wanting = factCheckStates.filter((s) => !s.error && !s.skip && wants(s, t.name));
     if (wanting.length) factsWanted.set(t.name, { states: wanting, facts: new Set(wanting.flatMap((s) => [...plan.facts.get(s.def.id)!])) });
   }
-  const resolver = new NodeFactsResolver(new Set([...plan.facts.values()].flatMap((f) => [...f])));
-  const requests = nodeTargets.flatMap((target) => {
+  kubelet.start(nodeTargets.flatMap((target) => {
     const w = factsWanted.get(target.name);
     return w ? [{ target, paths: kubeletPathsFor(w.facts) }] : [];
-  });
-  if (requests.length) {
-    gaps.push(...await collectKubeletEndpoints(api, requests, (target, endpoints) => resolver.fromKubelet(target, endpoints), input.recorder));
-  }
+  }));
+  gaps.push(...await kubelet.done());
   const deliverFacts = (target: NodeTarget, probes?: NodeProbeResults['probes']) => {
     const w = factsWanted.get(target.name);
     if (!w) return;
