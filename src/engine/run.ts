@@ -11,6 +11,7 @@ import type { PlannedList } from './plan.js';
 import type { ProbeName } from '../node/probes.js';
 import { fingerprint } from './fingerprint.js';
 import { KubeletReads } from './kubelet-reads.js';
+import { ListsAhead } from './lists-ahead.js';
 import { NodeFactsResolver } from './node-facts.js';
 import { kubeletPathsFor, planCollection } from './plan.js';
 import { ResourceUnavailable, type ApiSource, type ClusterInfo, type NodeSource, type NodeTarget, type ProbeInputs, type Recorder } from './source.js';
@@ -121,24 +122,32 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
 
   // 1. API lists, kind by kind in RESOURCES order.
   const observer = input.observe;
-  for (const list of withObserverLists(plan.lists, observer)) {
-    const kind = list.info.kind;
-    const observed = observer?.kinds.includes(kind) ?? false;
-    const consumers = [...list.consumers].map((id) => states.get(id)!);
+  const lists = withObserverLists(plan.lists, observer);
+  const requests = lists.map((list) => {
     // With -n, a kind some check needs from every namespace is listed cluster-wide; the other checks
     // still see only the chosen namespace.
     const wide = Boolean(scope.namespace) && list.info.namespaced && !list.info.fixedNamespace && list.allNamespaces.size > 0;
-    const sees = (state: CheckState, obj: KubeObject) => !wide || list.allNamespaces.has(state.def.id) || obj.metadata?.namespace === scope.namespace;
-    let count = 0;
-    try {
-      const req = {
+    return {
+      wide,
+      req: {
         info: list.info,
         namespace: list.info.namespaced && !wide ? scope.namespace : undefined,
         fieldSelector: list.fieldSelector,
         labelSelector: list.info.honoursLabelSelector ? scope.labelSelector : undefined,
-      };
+      },
+    };
+  });
+  const ahead = new ListsAhead(api, requests.map((r) => r.req));
+  for (const [i, list] of lists.entries()) {
+    const kind = list.info.kind;
+    const observed = observer?.kinds.includes(kind) ?? false;
+    const consumers = [...list.consumers].map((id) => states.get(id)!);
+    const { wide, req } = requests[i]!;
+    const sees = (state: CheckState, obj: KubeObject) => !wide || list.allNamespaces.has(state.def.id) || obj.metadata?.namespace === scope.namespace;
+    let count = 0;
+    try {
       await input.recorder?.startList(req);
-      for await (const page of api.list(req)) {
+      for await (const page of ahead.pages(i)) {
         await input.recorder?.page(kind, page);
         for (const obj of page) {
           if (kind === 'Node') collectNodeTarget(obj as V1Node, scope, nodeTargets);

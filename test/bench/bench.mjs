@@ -135,6 +135,22 @@ function writeSyntheticCluster(dir, PODS, NODES) {
         status: i % 97 === 0 ? { phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory. ', startTime: t } : { phase: 'Running', startTime: t, containerStatuses: [{ name: 'app', ready: true, restartCount: 0, image: 'example/app:1', imageID: '', state: { running: { startedAt: t } } }] } });
     }
   }
+  // What each kubelet answers through the API server's proxy: its config and a Summary with the node's
+  // filesystems and one entry per pod on it (as big as a real one's pod list makes it).
+  mkdirSync(join(dir, 'nodes'));
+  const fsStats = (used) => ({ time: t, availableBytes: 100e9 - used, capacityBytes: 100e9, usedBytes: used, inodesFree: 6e6, inodes: 6.5e6, inodesUsed: 5e5 });
+  for (let n = 0; n < NODES; n++) {
+    const here = [];
+    for (let i = n; i < lines.Pod.length && here.length < 110; i += NODES) here.push(lines.Pod[i]); // pod i runs on node-(i % NODES)
+    const podsHere = here.map((p) => ({
+      podRef: { name: p.metadata.name, namespace: p.metadata.namespace, uid: p.metadata.uid }, startTime: t,
+      containers: [{ name: 'app', startTime: t, cpu: { time: t, usageNanoCores: 1e7 }, memory: { time: t, workingSetBytes: 2e8 }, rootfs: fsStats(1e6), logs: fsStats(1e6) }],
+      'ephemeral-storage': fsStats(2e6) }));
+    writeFileSync(join(dir, 'nodes', `node-${n}.api.json`), JSON.stringify({
+      configz: { ok: true, value: { kubeletconfig: { imageGCHighThresholdPercent: 85, imageGCLowThresholdPercent: 80, evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '10%', 'imagefs.available': '15%' } } } },
+      'stats/summary': { ok: true, value: { node: { nodeName: `node-${n}`, fs: fsStats(40e9), runtime: { imageFs: fsStats(30e9) } }, pods: podsHere } },
+    }));
+  }
   for (const [kind, objs] of Object.entries(lines)) {
     // Sorted by namespace/name, as an API server returns lists.
     objs.sort((a, b) => `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name}`));
