@@ -1,5 +1,5 @@
 // Live node data over SSH: one session per node running one batched script (src/node/script.ts),
-// a bounded number of nodes at once and never two sessions to the same host at the same time
+// a bounded number of handshakes at once and never two sessions to the same host at the same time
 // (sshd's MaxStartups drops bursts; toolchain §6.11). Each node is yielded as soon as it finishes.
 import type { NodeCollection, NodeSource, NodeTarget, ProbeInputs } from './node-source.js';
 import type { ProbeName } from './probes.js';
@@ -31,15 +31,21 @@ export interface SshSourceHooks {
   registry?: ProbeRegistry;
 }
 
+/** Sessions alive at once, handshaking or running: each is an ssh process with three pipes here. At
+ * 16 handshakes at a time and a 5 s sample interval, about this many are sleeping on their nodes. */
+export const MAX_LIVE_SESSIONS = 256;
+
 export function sshNodeSource(opts: SshOptions, hooks: SshSourceHooks = {}): NodeSource {
   const concurrency = Math.max(1, Math.floor(opts.concurrency ?? DEFAULT_CONCURRENCY));
+  const maxLive = Math.max(concurrency, MAX_LIVE_SESSIONS);
   const interval = opts.sampleIntervalSeconds ?? 0;
   const timeoutSeconds = (opts.nodeTimeoutSeconds ?? DEFAULT_NODE_TIMEOUT_SECONDS) + interval;
 
-  async function probeNode(node: string, host: string, probes: ProbeName[], inputs: ProbeInputs, signal: AbortSignal): Promise<NodeCollection> {
+  async function probeNode(node: string, host: string, probes: ProbeName[], inputs: ProbeInputs, signal: AbortSignal, onStarted: () => void): Promise<NodeCollection> {
     const plan = buildNodeScript(probes, interval, inputs, hooks.registry);
     const session = await runSshSession(host, plan.script, {
       ...opts, timeoutSeconds, cancelSignal: signal, doneMarker: `@@checkup-${plan.nonce} done\n`,
+      started: { marker: `@@checkup-${plan.nonce} start\n`, then: onStarted },
     });
     const split = splitNodeOutput(session.stdout, plan);
     // Nothing of the script ran: the node was not reached (connection, auth, host key, sudo, no sh).
@@ -59,20 +65,37 @@ export function sshNodeSource(opts: SshOptions, hooks: SshSourceHooks = {}): Nod
         else queue.push({ node: n.name, host: picked.host });
       }
 
+      // A slot is a handshake (connect, key exchange, login: CPU here and on the node), not a session:
+      // it is given back when the script prints its start marker, so a session sleeping out the
+      // sample interval on its node does not keep the next node waiting (issue 14). sshd's
+      // MaxStartups counts unauthenticated connections per host, and each host has at most one.
       const controller = new AbortController();
       const busyHosts = new Set<string>();
-      const running = new Map<string, Promise<{ key: string; host: string; result: NodeCollection }>>();
+      const running = new Map<string, Promise<void>>();
+      // Finished sessions wait here for the consumer; sessions start from two places (a finish, a
+      // start marker), so the loop below waits on a wake-up rather than on a race of a fixed set.
+      const finished: { key: string; host: string; result: NodeCollection }[] = [];
+      let wake: (() => void) | undefined;
+      let handshaking = 0;
       let seq = 0;
       const startEligible = () => {
-        for (let i = 0; i < queue.length && running.size < concurrency;) {
+        for (let i = 0; i < queue.length && handshaking < concurrency && running.size < maxLive;) {
           const { node, host } = queue[i];
           if (busyHosts.has(host)) { i++; continue; }
           queue.splice(i, 1);
           busyHosts.add(host);
           const key = `${seq++}`;
-          const job = probeNode(node, host, probes, inputs?.(node) ?? {}, controller.signal)
+          handshaking++;
+          let released = false;
+          const release = () => {
+            if (released) return;
+            released = true;
+            handshaking--;
+          };
+          const onStarted = () => { release(); if (!controller.signal.aborted) startEligible(); };
+          const job = probeNode(node, host, probes, inputs?.(node) ?? {}, controller.signal, onStarted)
             .catch((err: unknown): NodeCollection => ({ node, reached: false, reason: `could not run ssh: ${err instanceof Error ? err.message : String(err)}` }))
-            .then((result) => ({ key, host, result }));
+            .then((result) => { release(); finished.push({ key, host, result }); wake?.(); });
           running.set(key, job);
         }
       };
@@ -80,7 +103,9 @@ export function sshNodeSource(opts: SshOptions, hooks: SshSourceHooks = {}): Nod
       try {
         startEligible();
         while (running.size) {
-          const { key, host, result } = await Promise.race(running.values());
+          if (!finished.length) await new Promise<void>((resolve) => { wake = resolve; });
+          wake = undefined;
+          const { key, host, result } = finished.shift()!;
           running.delete(key);
           busyHosts.delete(host);
           startEligible();

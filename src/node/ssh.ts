@@ -14,7 +14,8 @@ export interface SshOptions {
   jump?: string;
   sudo?: boolean;
   address?: 'internal-ip' | 'external-ip' | 'hostname' | 'name';
-  /** Nodes probed at once (default 16). */
+  /** SSH handshakes at once (default 16): the CPU-bound part of a session. A session whose script
+   * has started (and may be sleeping between samples) no longer counts (src/node/ssh-source.ts). */
   concurrency?: number;
   /** Per node, not counting the sample interval (default 30). */
   nodeTimeoutSeconds?: number;
@@ -74,9 +75,12 @@ export async function runSshSession(host: string, script: string, opts: SshOptio
   timeoutSeconds: number;
   /** Marker the script prints last: its presence means the remote side ran to the end. */
   doneMarker?: string;
+  /** Marker the script prints first, and what to call once it arrived: the connection is up and
+   * logged in, and the rest of the session is the script running (and sleeping) on the node. */
+  started?: { marker: string; then: () => void };
   cancelSignal?: AbortSignal;
 }): Promise<SessionResult> {
-  const r = await execa('ssh', sshArgs(host, opts), {
+  const sub = execa('ssh', sshArgs(host, opts), {
     reject: false,
     input: script,
     timeout: Math.round(opts.timeoutSeconds * 1000),
@@ -88,6 +92,8 @@ export async function runSshSession(host: string, script: string, opts: SshOptio
     // messages in English for the failure mapping.
     env: { LC_ALL: 'C' },
   });
+  if (opts.started) watchForStart(sub.stdout, opts.started);
+  const r = await sub;
   const stdout = typeof r.stdout === 'string' ? r.stdout : '';
   const stderr = typeof r.stderr === 'string' ? r.stderr : '';
   if (r.timedOut) return { stdout, exitCode: undefined, failure: `timed out after ${opts.timeoutSeconds}s`, timedOut: true };
@@ -95,6 +101,23 @@ export async function runSshSession(host: string, script: string, opts: SshOptio
   const ranToEnd = opts.doneMarker !== undefined && stdout.includes(opts.doneMarker);
   const failure = ranToEnd && r.exitCode === 0 ? null : describeSshFailure(r.exitCode, stderr, host, opts);
   return { stdout, exitCode: r.exitCode, failure, timedOut: false };
+}
+
+/** Calls `then` once `marker` has been seen at the start of a line of the stream (a login banner may
+ * come first). Reads alongside execa's own buffering; stops looking after 64 KiB or when found. */
+function watchForStart(stream: NodeJS.ReadableStream | null, started: { marker: string; then: () => void }): void {
+  if (!stream) return;
+  let head = '';
+  const onData = (chunk: Buffer | string) => {
+    head += chunk.toString();
+    if (head.startsWith(started.marker) || head.includes(`\n${started.marker}`)) {
+      stream.off('data', onData);
+      started.then();
+    } else if (head.length > 64 * 1024) {
+      stream.off('data', onData);
+    }
+  };
+  stream.on('data', onData);
 }
 
 /** ssh's exit status and stderr → one short reason a person on call can act on. */

@@ -158,7 +158,7 @@ describeReal('sshNodeSource against real sshd nodes', { root: true, commands: ['
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
-  it('yields every node once, as each finishes, with at most --ssh-concurrency sessions and one per host', async () => {
+  it('yields every node once, as each finishes; --ssh-concurrency bounds handshakes, not sessions sleeping on their nodes; one per host', async () => {
     // n1 twice under two names (same address): those two sessions must not overlap.
     const alias = { name: 'n1-alias', addresses: [{ type: 'InternalIP', address: t.node('n1').address }] };
     const [n1, n2, n5, n3] = t.targets(['n1', 'n2', 'n5', 'n3']);
@@ -178,11 +178,13 @@ describeReal('sshNodeSource against real sshd nodes', { root: true, commands: ['
     }
     expect(windows.size).toBe(4);
     const maxOverlap = Math.max(...[...windows.values()].map(([a]) => [...windows.values()].filter(([x, y]) => x <= a && a < y).length));
-    expect(maxOverlap).toBe(2); // bounded, and actually concurrent
+    // Two handshakes at a time, but a session that is sleeping out the interval gave its slot back:
+    // more than two sample windows are open at once (before issue 14, exactly two).
+    expect(maxOverlap).toBeGreaterThan(2);
     const [a1, b1] = windows.get('n1')!;
     const [a2, b2] = windows.get('n1-alias')!;
     expect(b1 <= a2 || b2 <= a1).toBe(true);
-    // Four 1 s sessions two at a time: about two rounds, not four.
-    expect(Date.now() - started).toBeLessThan(3.9 * 1000 + 2000);
+    // Four 1 s sessions: n1-alias waits for n1 (one per host), so two intervals, not four.
+    expect(Date.now() - started).toBeLessThan(2.9 * 1000 + 2000);
   });
 });
