@@ -14,7 +14,9 @@ export interface KubeconfigFlags {
 }
 
 export interface LoadedKubeconfig {
-  kc: KubeConfig;
+  /** Credentials per request: client-node's KubeConfig, or the plain loader's stand-in
+   * (src/kube/plain-kubeconfig.ts), which needs no client-node at startup. */
+  kc: Pick<KubeConfig, 'applyToHTTPSOptions'>;
   context: string;
   server: string;
   /** Where the configuration came from, for error messages. */
