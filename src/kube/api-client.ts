@@ -12,6 +12,7 @@ import type { KubeletPath } from '../engine/source.js';
 import type { LoadedKubeconfig } from './kubeconfig.js';
 import { KeptAgents } from './kept-agents.js';
 import { listPath, resourceName, type KubeObject } from './resources.js';
+import { summaryHead } from './summary-head.js';
 
 export interface ApiClientOptions {
   /** Per request; 0 = none (kubectl's --request-timeout semantics). */
@@ -153,7 +154,8 @@ export class KubeApiClient implements ApiSource {
     if (res.status !== 200) throw new ResourceUnavailable('nodes/proxy', statusReason(res));
     let value: unknown;
     try {
-      value = JSON.parse(res.body) as unknown;
+      // Of a Summary only the node's own stats are used: its pods part is left unparsed (issue 14).
+      value = (path === 'stats/summary' ? summaryHead(res.body) : undefined) ?? JSON.parse(res.body) as unknown;
     } catch {
       throw new ResourceUnavailable('nodes/proxy', `the kubelet's ${path} answer is not JSON`);
     }

@@ -117,6 +117,13 @@ describe('KubeApiClient', () => {
     await expect(denied.getNodeProxy('n1', 'configz')).rejects.toMatchObject({ resource: 'nodes/proxy', reason: 'forbidden' });
   });
 
+  it('reads only the node part of a kubelet Summary; other answers whole', async () => {
+    const summary = { node: { nodeName: 'n1', fs: { capacityBytes: 100, availableBytes: 40 } }, pods: [{ podRef: { name: 'p' } }] };
+    const c = await client({ nodeProxy: { n1: { 'stats/summary': summary, configz: { kubeletconfig: { a: 1 } } } } });
+    expect(await c.getNodeProxy('n1', 'stats/summary')).toEqual({ node: summary.node });
+    expect(await c.getNodeProxy('n1', 'configz')).toEqual({ kubeletconfig: { a: 1 } });
+  });
+
   it('keeps TLS connections alive across requests instead of a handshake per request', async () => {
     const c = await client({ nodeProxy: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`n${i}`, { configz: { kubeletconfig: {} } }])) });
     await c.open();
