@@ -3,7 +3,7 @@ import { CHECKS } from '../../checks/index.js';
 import { runChecks, type RunOutput } from '../engine/run.js';
 import type { ApiSource, NodeSource } from '../engine/source.js';
 import { buildReport, hasFindingsAtOrAbove, type Report, type ReportWarning } from '../report/model.js';
-import { renderJson } from '../report/json.js';
+import { writeJson } from '../report/json.js';
 import { renderText } from '../report/text.js';
 import { SnapshotSource } from '../snapshot/read.js';
 import { SnapshotWriter } from '../snapshot/write.js';
@@ -97,7 +97,8 @@ function printReport(opts: RunOptions, run: RunOutput, meta: {
   const report = applySuppressions(built, {
     now: run.now, rules: policy.config?.suppress ?? [], annotations: meta.annotations, baseline: policy.baseline, warnings: policy.config?.warnings ?? [], namespace: opts.namespace,
   });
-  process.stdout.write(opts.output === 'json' ? renderJson(report) : renderText(report, {
+  if (opts.output === 'json') writeJson(report, (chunk) => { process.stdout.write(chunk); });
+  else process.stdout.write(renderText(report, {
     colorLevel: colorLevel(process.stdout),
     snapshot: opts.snapshot ? { collectedAt: run.now } : undefined,
     ssh: opts.ssh,
