@@ -15,12 +15,16 @@ const TLS_FIELDS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorize
 
 export class KeptAgents {
   private readonly pools = new Map<string, http.Agent>();
+  /** Agents seen before (a loader that hands out the same agent each time): no hashing per request. */
+  private readonly seen = new WeakMap<object, http.Agent>();
 
   /** Replaces options.agent (a throwaway made by client-node) with the pooled agent for the same TLS
    * material. Agents of other kinds (proxy agents) are kept once per material and reused as they are. */
   reuse(options: https.RequestOptions): void {
     const made = options.agent;
     if (!made || typeof made === 'boolean') return;
+    const known = this.seen.get(made);
+    if (known) { options.agent = known; return; }
     const hash = createHash('sha256').update(made.constructor.name);
     const o = options as Record<string, unknown>;
     for (const f of TLS_FIELDS) hash.update(`\0${f}=`).update(material(o[f]));
@@ -32,6 +36,9 @@ export class KeptAgents {
         : made;
       this.pools.set(key, agent);
     }
+    // Only an agent whose material cannot change under it is remembered by identity: the plain
+    // loader's (fixed at load). client-node makes a new one per request, so nothing is kept for it.
+    if ((made as { checkupFixed?: boolean }).checkupFixed) this.seen.set(made, agent);
     options.agent = agent;
   }
 

@@ -94,6 +94,9 @@ export function tryPlain(flags: KubeconfigFlags, env: NodeJS.ProcessEnv): Loaded
   const servername = cluster.value['tls-server-name'];
   if (servername !== undefined && typeof servername !== 'string') return undefined;
 
+  // One agent for the run (its TLS material is fixed at load); marked so the API client's pool can
+  // recognise it without hashing the material per request (src/kube/kept-agents.ts).
+  const agent = Object.assign(new https.Agent({ ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: skip ? false : undefined, servername }), { checkupFixed: true });
   return {
     context: contextName,
     server: cluster.value.server,
@@ -108,7 +111,7 @@ export function tryPlain(flags: KubeconfigFlags, env: NodeJS.ProcessEnv): Loaded
         if (tls.key) opts.key = tls.key;
         opts.headers ??= {};
         if (token) (opts.headers as Record<string, string>).Authorization = `Bearer ${token}`;
-        opts.agent = new https.Agent({ ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized, servername: opts.servername });
+        opts.agent = agent;
       },
     },
   };

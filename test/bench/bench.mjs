@@ -76,6 +76,13 @@ try {
   }
 
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  // Startup: --help must stay within 1.5× of a bare node (issue 14). Median of 7, interleaved.
+  const bare = [], help = [];
+  for (let i = 0; i < 7; i++) {
+    bare.push((await measure(process.execPath, ['-e', '0'])).seconds);
+    help.push((await measure(process.execPath, [cli, '--help'])).seconds);
+  }
+  console.log(`\nnode -e 0 ${med(bare).toFixed(3)} s, kubectl-checkup --help ${med(help).toFixed(3)} s: ${(med(help) / med(bare)).toFixed(2)}×`);
   const secs = (rs) => (rs.length ? med(rs.map((r) => r.seconds)) : undefined);
   const rss = (rs) => { const m = rs.map((r) => r.rssMiB).filter((x) => x !== undefined); return m.length ? med(m) : undefined; };
   const f = (x, d = 2) => (x === undefined ? '-' : x.toFixed(d));
