@@ -31,8 +31,8 @@ export interface SshSourceHooks {
   registry?: ProbeRegistry;
 }
 
-/** Sessions alive at once, handshaking or running: each is an ssh process with three pipes here. At
- * 16 handshakes at a time and a 5 s sample interval, about this many are sleeping on their nodes. */
+/** Sessions alive at once, at work or sleeping: each is an ssh process with three pipes here. At 16
+ * at work and a 5 s sample interval, about this many are sleeping on their nodes. */
 export const MAX_LIVE_SESSIONS = 256;
 
 export function sshNodeSource(opts: SshOptions, hooks: SshSourceHooks = {}): NodeSource {
@@ -45,7 +45,7 @@ export function sshNodeSource(opts: SshOptions, hooks: SshSourceHooks = {}): Nod
     const plan = buildNodeScript(probes, interval, inputs, hooks.registry);
     const session = await runSshSession(host, plan.script, {
       ...opts, timeoutSeconds, cancelSignal: signal, doneMarker: `@@checkup-${plan.nonce} done\n`,
-      started: { marker: `@@checkup-${plan.nonce} start\n`, then: onStarted },
+      started: { marker: `@@checkup-${plan.nonce} sleeping\n`, then: onStarted },
     });
     const split = splitNodeOutput(session.stdout, plan);
     // Nothing of the script ran: the node was not reached (connection, auth, host key, sudo, no sh).
@@ -65,10 +65,11 @@ export function sshNodeSource(opts: SshOptions, hooks: SshSourceHooks = {}): Nod
         else queue.push({ node: n.name, host: picked.host });
       }
 
-      // A slot is a handshake (connect, key exchange, login: CPU here and on the node), not a session:
-      // it is given back when the script prints its start marker, so a session sleeping out the
-      // sample interval on its node does not keep the next node waiting (issue 14). sshd's
-      // MaxStartups counts unauthenticated connections per host, and each host has at most one.
+      // A slot is a session at work (handshake, login, the probes), not a session waiting: it is given
+      // back when the script says it is sleeping out the sample interval, so that wait does not keep the
+      // next node waiting (issue 14). Without an interval nothing waits, and a session holds its slot
+      // to the end, as with parallel-ssh. sshd's MaxStartups counts unauthenticated connections per
+      // host, and each host has at most one.
       const controller = new AbortController();
       const busyHosts = new Set<string>();
       const running = new Map<string, Promise<void>>();

@@ -14,8 +14,8 @@ export interface SshOptions {
   jump?: string;
   sudo?: boolean;
   address?: 'internal-ip' | 'external-ip' | 'hostname' | 'name';
-  /** SSH handshakes at once (default 16): the CPU-bound part of a session. A session whose script
-   * has started (and may be sleeping between samples) no longer counts (src/node/ssh-source.ts). */
+  /** Sessions at work at once (default 16): handshake, login and probes. A session sleeping out the
+   * sample interval on its node no longer counts (src/node/ssh-source.ts). */
   concurrency?: number;
   /** Per node, not counting the sample interval (default 30). */
   nodeTimeoutSeconds?: number;
@@ -75,8 +75,8 @@ export async function runSshSession(host: string, script: string, opts: SshOptio
   timeoutSeconds: number;
   /** Marker the script prints last: its presence means the remote side ran to the end. */
   doneMarker?: string;
-  /** Marker the script prints first, and what to call once it arrived: the connection is up and
-   * logged in, and the rest of the session is the script running (and sleeping) on the node. */
+  /** A marker line the script prints, and what to call once it arrived (the SSH source: the script
+   * is sleeping out the sample interval). */
   started?: { marker: string; then: () => void };
   cancelSignal?: AbortSignal;
 }): Promise<SessionResult> {
