@@ -192,7 +192,8 @@ describeReal('sshNodeSource against real sshd nodes', { root: true, commands: ['
   it('without a sample interval nothing waits: a session holds its slot to the end, --ssh-concurrency at a time', async () => {
     const out = await collect({ ...base, concurrency: 2, sampleIntervalSeconds: 0 }, t.targets(['n1', 'n2', 'n5']), ['busy']);
     const windows = out.map((c) => {
-      const [a, b] = (c.samples as Record<string, { stdout: string }[]>).busy[0]!.stdout.trim().split('\n').map(uptime);
+      if (!c.reached) throw new Error(`${c.node} not reached: ${c.reason}`);
+      const [a, b] = (c.samples as Record<string, { stdout: string }[]>).busy![0]!.stdout.trim().split('\n').map(uptime);
       return [a!, b!] as const;
     });
     expect(windows).toHaveLength(3);
