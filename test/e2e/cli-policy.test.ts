@@ -132,7 +132,7 @@ describe('config file', () => {
   });
 
   it('a suppressed critical no longer fails --fail-on critical', async () => {
-    const all = 'suppress:\n' + ['arp-neighbor-overflow', 'cni0-bridge-mismatch', 'cpu-throttling-kernel', 'evicted-pods', 'graceful-termination', 'hostpath-log-growth', 'jvm-container-memory', 'kubelet-gc', 'syn-backlog']
+    const all = 'suppress:\n' + ['arp-neighbor-overflow', 'cni0-bridge-mismatch', 'conntrack-table', 'cpu-throttling-kernel', 'evicted-pods', 'graceful-termination', 'hostpath-log-growth', 'jvm-container-memory', 'kubelet-gc', 'syn-backlog']
       .map((c) => `  - {check: ${c}, reason: accepted}\n`).join('');
     const before = await runCli(['--snapshot', DEMO, '-o', 'json'], { cwd: workdir('none') });
     expect(before.code).toBe(1);
