@@ -94,6 +94,8 @@ try {
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
+// --serve: something of the interrupted session can keep the loop alive; the work is done and cleaned up.
+if (values.serve) process.exit(0);
 
 /** Wall time, and peak RSS of a Node child (reported by an exit hook preloaded with --import). */
 async function measure(cmd, args, isNode = true) {
