@@ -1,6 +1,7 @@
 // Kubelet endpoints (configz, stats/summary) through the API server's node proxy, for the nodes whose
 // facts some check wants, after the API lists and before SSH. Optional data: failures become gaps and
 // the node facts fall back (src/engine/node-facts.ts).
+import { performance } from 'node:perf_hooks';
 import type { ProbeOutcome } from '../node/node-source.js';
 import { ResourceUnavailable, type ApiSource, type KubeletPath, type NodeTarget, type Recorder } from './source.js';
 import type { Gap } from './types.js';
@@ -17,8 +18,13 @@ const PRESUMED_FORBIDDEN = 8;
  * client's pool has room for these and the list requests beside them). */
 export const KUBELET_CONCURRENCY = 12;
 
+/** What a read not made because of the time budget says (aggregated into one gap, like refusals). */
+export const NOT_ASKED = 'not asked: the kubelet reads ran out of time';
+
 export async function collectKubeletEndpoints(api: ApiSource, requests: { target: NodeTarget; paths: KubeletPath[] }[],
-  deliver: (target: NodeTarget, endpoints: KubeletEndpoints) => void, recorder: Recorder | undefined): Promise<Gap[]> {
+  deliver: (target: NodeTarget, endpoints: KubeletEndpoints) => void, recorder: Recorder | undefined,
+  /** performance.now() after which no read starts: a slow proxy becomes a gap, not a stall. */
+  deadline = Infinity): Promise<Gap[]> {
   const targets = requests.map((r) => r.target);
   const gaps: Gap[] = [];
   const gapFor = new Set<string>(); // resources already in a gap: one per node, without a scan per failure
@@ -28,6 +34,7 @@ export async function collectKubeletEndpoints(api: ApiSource, requests: { target
   let next = 0; // index into requests: Array.shift() per node is O(n) at thousands of nodes
   const ask = async (node: string, path: KubeletPath): Promise<ProbeOutcome<unknown>> => {
     if (refusals >= PRESUMED_FORBIDDEN && answered === 0) return { ok: false, reason: 'nodes/proxy: forbidden' };
+    if (performance.now() >= deadline) return { ok: false, reason: `nodes/proxy: ${NOT_ASKED}` };
     try {
       const value = await api.getNodeProxy(node, path);
       answered++;
@@ -47,7 +54,7 @@ export async function collectKubeletEndpoints(api: ApiSource, requests: { target
         endpoints[path] = outcome;
         if (!outcome.ok) {
           const [resource, reason] = splitReason(outcome.reason);
-          if (reason === 'forbidden' || reason === 'not in the snapshot') {
+          if (reason === 'forbidden' || reason === 'not in the snapshot' || reason === NOT_ASKED) {
             const key = `${resource}\0${reason}`;
             refused.set(key, (refused.get(key) ?? new Set()).add(t.name));
           } else if (!gapFor.has(`${resource} (node ${t.name})`)) {
