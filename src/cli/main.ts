@@ -44,7 +44,7 @@ program
   .option('--ssh-jump <host>', 'jump host / bastion (ssh -J)')
   .option('--sudo', 'run node probes through sudo -n (for non-root SSH users)')
   .addOption(new Option('--ssh-address <type>', 'which node address to connect to').choices(['internal-ip', 'external-ip', 'hostname', 'name']).default('internal-ip'))
-  .option('--ssh-concurrency <n>', 'nodes probed at once (one SSH session, or one probe pod, per node)', '16')
+  .option('--ssh-concurrency <n>', 'SSH sessions (or probe pods) at work at once; a session sleeping out --sample-interval on its node does not count', '16')
   .option('--node-timeout <seconds>', 'give up on a node after this long (plus the sample interval)', '30')
   // Nodes through short-lived pods (the one mode that writes to the cluster; see README).
   .addOption(new Option('--node-access <how>', 'how to reach nodes: ssh, pod (a short-lived probe pod per node, for clusters without SSH), none (= --no-ssh)').choices(['ssh', 'pod', 'none']))

@@ -39,9 +39,9 @@ export async function runCommand(flags: RawFlags): Promise<number> {
     nodes = opts.ssh ? snap : undefined;
     noNodesReason = opts.ssh ? undefined : '--no-ssh';
   } else {
-    const { loadKubeconfig } = await import('../kube/kubeconfig.js');
+    const { loadKubeconfigFast } = await import('../kube/plain-kubeconfig.js');
     const { KubeApiClient } = await import('../kube/api-client.js');
-    const kubeconfig = loadKubeconfig({ kubeconfig: opts.kubeconfig, context: opts.context });
+    const kubeconfig = await loadKubeconfigFast({ kubeconfig: opts.kubeconfig, context: opts.context });
     api = new KubeApiClient(kubeconfig, { requestTimeoutMs: opts.requestTimeoutMs });
     if (opts.nodeAccess === 'pod') {
       const { podNodeSourceFor } = await import('./pod-access.js');

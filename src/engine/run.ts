@@ -11,7 +11,8 @@ import type { PlannedList } from './plan.js';
 import { ApiserverMetricsCollector } from './apiserver-metrics.js';
 import type { ProbeName } from '../node/probes.js';
 import { fingerprint } from './fingerprint.js';
-import { collectKubeletEndpoints } from './kubelet-endpoints.js';
+import { KubeletReads } from './kubelet-reads.js';
+import { ListsAhead } from './lists-ahead.js';
 import { NodeFactsResolver } from './node-facts.js';
 import { kubeletPathsFor, planCollection } from './plan.js';
 import { ResourceUnavailable, type ApiSource, type ClusterInfo, type NodeSource, type NodeTarget, type ProbeInputs, type Recorder } from './source.js';
@@ -112,28 +113,47 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
   const metrics = new ApiserverMetricsCollector(api, checks, input.settings.sampleIntervalSeconds, input.recorder);
   await metrics.start();
 
-  // 1. API lists, kind by kind in RESOURCES order.
   const nodeTargets: NodeTarget[] = [];
+  const resolver = new NodeFactsResolver(new Set([...plan.facts.values()].flatMap((f) => [...f])));
+  const kubelet = new KubeletReads(api, (target, endpoints) => resolver.fromKubelet(target, endpoints), input.recorder);
+  const factCheckStates = [...plan.facts.keys()].map((id) => states.get(id)!);
+  /** Nodes' facts for the checks that want them on every node: read while the other kinds are listed. */
+  const startEveryNodeReads = () => {
+    const every = factCheckStates.filter((s) => !s.error && !s.skip && !s.visitors.wantsNodeFacts);
+    if (!every.length) return;
+    const paths = kubeletPathsFor(every.flatMap((s) => [...plan.facts.get(s.def.id)!]));
+    kubelet.start(nodeTargets.map((target) => ({ target, paths })));
+  };
+
+  // 1. API lists, kind by kind in RESOURCES order.
   const observer = input.observe;
-  for (const list of withObserverLists(plan.lists, observer)) {
-    const kind = list.info.kind;
-    const observed = observer?.kinds.includes(kind) ?? false;
-    const consumers = [...list.consumers].map((id) => states.get(id)!);
+  const lists = withObserverLists(plan.lists, observer);
+  const requests = lists.map((list) => {
     // With -n, a kind some check needs from every namespace is listed cluster-wide; the other checks
     // still see only the chosen namespace.
     const wide = Boolean(scope.namespace) && list.info.namespaced && !list.info.fixedNamespace && list.allNamespaces.size > 0;
-    const sees = (state: CheckState, obj: KubeObject) => !wide || list.allNamespaces.has(state.def.id) || obj.metadata?.namespace === scope.namespace;
-    let count = 0;
-    try {
-      const req = {
+    return {
+      wide,
+      req: {
         info: list.info,
         namespace: list.info.namespaced && !wide ? scope.namespace : undefined,
         fieldSelector: list.fieldSelector,
         labelSelector: list.info.honoursLabelSelector ? scope.labelSelector : undefined,
         ...(list.measureBytes ? { measureBytes: true } : {}),
-      };
+      },
+    };
+  });
+  const ahead = new ListsAhead(api, requests.map((r) => r.req));
+  for (const [i, list] of lists.entries()) {
+    const kind = list.info.kind;
+    const observed = observer?.kinds.includes(kind) ?? false;
+    const consumers = [...list.consumers].map((id) => states.get(id)!);
+    const { wide, req } = requests[i]!;
+    const sees = (state: CheckState, obj: KubeObject) => !wide || list.allNamespaces.has(state.def.id) || obj.metadata?.namespace === scope.namespace;
+    let count = 0;
+    try {
       await input.recorder?.startList(req);
-      for await (const page of api.list(req)) {
+      for await (const page of ahead.pages(i)) {
         await input.recorder?.page(kind, page);
         for (const obj of page) {
           if (kind === 'Node') collectNodeTarget(obj as V1Node, scope, nodeTargets);
@@ -143,6 +163,7 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
         count += page.length;
         progress({ type: 'list', kind, count });
       }
+      if (kind === 'Node') startEveryNodeReads();
     } catch (err) {
       if (!(err instanceof ResourceUnavailable)) throw err;
       if (!list.consumers.size) { observer?.unavailable?.(kind, err.reason); continue; }
@@ -168,21 +189,18 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
   }
 
 
-  // 3. Node facts: which checks want them for which node, then the kubelet endpoints that serve them.
-  const factCheckStates = [...plan.facts.keys()].map((id) => states.get(id)!);
+  // 3. Node facts: which checks want them for which node, then the kubelet endpoints that serve them
+  // (those of every node for some checks are already on their way, see startEveryNodeReads).
   const factsWanted = new Map<string, { states: CheckState[]; facts: Set<NodeFactName> }>();
   for (const t of nodeTargets) {
     const wanting = factCheckStates.filter((s) => !s.error && !s.skip && wants(s, t.name));
     if (wanting.length) factsWanted.set(t.name, { states: wanting, facts: new Set(wanting.flatMap((s) => [...plan.facts.get(s.def.id)!])) });
   }
-  const resolver = new NodeFactsResolver(new Set([...plan.facts.values()].flatMap((f) => [...f])));
-  const requests = nodeTargets.flatMap((target) => {
+  kubelet.start(nodeTargets.flatMap((target) => {
     const w = factsWanted.get(target.name);
     return w ? [{ target, paths: kubeletPathsFor(w.facts) }] : [];
-  });
-  if (requests.length) {
-    for (const g of await collectKubeletEndpoints(api, requests, (target, endpoints) => resolver.fromKubelet(target, endpoints), input.recorder)) gaps.push(g);
-  }
+  }));
+  for (const g of await kubelet.done()) gaps.push(g);
   const deliverFacts = (target: NodeTarget, probes?: NodeProbeResults['probes']) => {
     const w = factsWanted.get(target.name);
     if (!w) return;

@@ -11,9 +11,11 @@ import { ResourceUnavailable, type ApiSource, type ClusterInfo, type ListRequest
 import type { KubeletPath } from '../engine/source.js';
 import { describeCredentialError } from './exec-plugin.js';
 import type { LoadedKubeconfig } from './kubeconfig.js';
+import { KeptAgents } from './kept-agents.js';
 import { listItemByteLengths, recordObjectBytes } from './object-size.js';
 import { listPath, resourceName, type KubeObject } from './resources.js';
 import type { MetricsScrape } from '../engine/source.js';
+import { summaryHead } from './summary-head.js';
 import { objectProblem } from './validate.js';
 
 export interface ApiClientOptions {
@@ -54,6 +56,7 @@ const RETRYABLE_ERRNO = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN'
 export class KubeApiClient implements ApiSource {
   private readonly pageSize: number;
   private readonly retries: number;
+  private readonly agents = new KeptAgents();
 
   constructor(private readonly config: LoadedKubeconfig, private readonly opts: ApiClientOptions) {
     this.pageSize = Math.min(opts.pageSize ?? 500, 500);
@@ -107,6 +110,18 @@ export class KubeApiClient implements ApiSource {
   async *list(req: ListRequest): AsyncIterable<KubeObject[]> {
     const resource = resourceName(req.info);
     const path = listPath(req.info, req.namespace);
+    const fetchPage = (cont: string | undefined): Promise<Response> => {
+      const query = new URLSearchParams({ limit: String(this.pageSize) });
+      if (cont) query.set('continue', cont);
+      if (req.fieldSelector) query.set('fieldSelector', req.fieldSelector);
+      if (req.labelSelector) query.set('labelSelector', req.labelSelector);
+      const pending = this.getWithRetries(`${path}?${query}`).catch((err: unknown) => {
+        throw new ResourceUnavailable(resource, err instanceof RequestFailed ? err.reason : String(err));
+      });
+      // A prefetched page whose consumer stopped early must not become an unhandled rejection.
+      pending.catch(() => {});
+      return pending;
+    };
     let cont: string | undefined;
     // A 410 Expired continue token means the snapshot we were paging through is gone. Restart the list
     // and skip what was already streamed: the API server returns items in key (namespace/name) order.
@@ -116,21 +131,14 @@ export class KubeApiClient implements ApiSource {
     const seen = new Set<string>();
     let emptyPages = 0;
     let pages = 0;
+    let next = fetchPage(undefined);
     for (;;) {
-      const query = new URLSearchParams({ limit: String(this.pageSize) });
-      if (cont) query.set('continue', cont);
-      if (req.fieldSelector) query.set('fieldSelector', req.fieldSelector);
-      if (req.labelSelector) query.set('labelSelector', req.labelSelector);
-      let res: Response;
-      try {
-        res = await this.getWithRetries(`${path}?${query}`);
-      } catch (err) {
-        throw new ResourceUnavailable(resource, err instanceof RequestFailed ? err.reason : String(err));
-      }
+      const res = await next;
       if (res.status === 410 && cont && restarts < 3) {
         restarts++;
         cont = undefined;
         seen.clear();
+        next = fetchPage(undefined);
         continue;
       }
       if (res.status !== 200) throw new ResourceUnavailable(resource, statusReason(res));
@@ -152,19 +160,25 @@ export class KubeApiClient implements ApiSource {
         const after = lastKey;
         items = items.filter((o) => objectKey(o) > after);
       }
+      cont = metadata?.continue || undefined;
+      if (cont) {
+        if (seen.has(cont)) throw new ResourceUnavailable(resource, 'the API server sent the same continue token twice (the list would never end)');
+        seen.add(cont);
+        if (++pages >= MAX_PAGES) throw new ResourceUnavailable(resource, `the list did not end after ${MAX_PAGES} pages`);
+        emptyPages = items.length ? 0 : emptyPages + 1;
+        if (emptyPages > MAX_EMPTY_PAGES) throw new ResourceUnavailable(resource, `the API server sent ${MAX_EMPTY_PAGES} empty pages in a row, each with a new continue token`);
+        // Ask for the next page before the checks see this one: the server and the network work while
+        // the checks evaluate (issue 14). At most one page is in flight beside the one being evaluated.
+        next = fetchPage(cont);
+      }
       if (items.length) {
         lastKey = objectKey(items[items.length - 1]!);
         yield items;
       }
-      cont = metadata?.continue || undefined;
       if (!cont) return;
-      if (seen.has(cont)) throw new ResourceUnavailable(resource, 'the API server sent the same continue token twice (the list would never end)');
-      seen.add(cont);
-      if (++pages >= MAX_PAGES) throw new ResourceUnavailable(resource, `the list did not end after ${MAX_PAGES} pages`);
-      emptyPages = items.length ? 0 : emptyPages + 1;
-      if (emptyPages > MAX_EMPTY_PAGES) throw new ResourceUnavailable(resource, `the API server sent ${MAX_EMPTY_PAGES} empty pages in a row, each with a new continue token`);
     }
   }
+
 
   async getNodeProxy(node: string, path: KubeletPath): Promise<unknown> {
     let res: Response;
@@ -178,7 +192,8 @@ export class KubeApiClient implements ApiSource {
     if (res.status !== 200) throw new ResourceUnavailable('nodes/proxy', statusReason(res));
     let value: unknown;
     try {
-      value = JSON.parse(res.body) as unknown;
+      // Of a Summary only the node's own stats are used: its pods part is left unparsed (issue 14).
+      value = (path === 'stats/summary' ? summaryHead(res.body) : undefined) ?? JSON.parse(res.body) as unknown;
     } catch {
       throw new ResourceUnavailable('nodes/proxy', `the kubelet's ${path} answer is not JSON`);
     }
@@ -231,6 +246,7 @@ export class KubeApiClient implements ApiSource {
     if (!isHttp) {
       try {
         await this.config.kc.applyToHTTPSOptions(options);
+        this.agents.reuse(options);
       } catch (err) {
         throw new RequestFailed(`the credentials of ${this.where} could not be used: ${describeCredentialError(this.config.kc, err)}`, false, true);
       }

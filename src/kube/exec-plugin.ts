@@ -12,7 +12,7 @@ export const EXEC_PLUGIN_MAX_BYTES = 4 * 1024 * 1024;
 
 interface PluginState { command?: string; killedFor?: string }
 
-const states = new WeakMap<KubeConfig, PluginState>();
+const states = new WeakMap<object, PluginState>();
 
 type SpawnFn = (command: string, args: readonly string[] | undefined, opts: SpawnOptions) => ChildProcess;
 
@@ -52,7 +52,7 @@ export function boundExecPlugins(kc: KubeConfig, limits: { timeoutMs?: number; m
 }
 
 /** Why the credentials could not be obtained, without quoting the plugin's output. */
-export function describeCredentialError(kc: KubeConfig, err: unknown): string {
+export function describeCredentialError(kc: object, err: unknown): string {
   const state = states.get(kc);
   const plugin = state?.command ? `the credential plugin ${JSON.stringify(state.command.slice(0, 80))}` : 'the credential plugin';
   if (state?.killedFor) return `${plugin} ${state.killedFor} and was stopped`;

@@ -7,6 +7,9 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
 import { ConfigError } from '../errors.js';
+import { redactUrl } from './redact-url.js';
+
+export { redactUrl };
 import { boundExecPlugins } from './exec-plugin.js';
 
 export interface KubeconfigFlags {
@@ -15,7 +18,9 @@ export interface KubeconfigFlags {
 }
 
 export interface LoadedKubeconfig {
-  kc: KubeConfig;
+  /** Credentials per request: client-node's KubeConfig, or the plain loader's stand-in
+   * (src/kube/plain-kubeconfig.ts), which needs no client-node at startup. */
+  kc: Pick<KubeConfig, 'applyToHTTPSOptions'>;
   context: string;
   /** The server URL for people: reports, errors, snapshots (any user:password@ removed). */
   server: string;
@@ -95,16 +100,3 @@ function loadFiles(kc: KubeConfig, files: string[]): void {
   });
 }
 
-/** A URL without the user:password@ part (a kubeconfig may carry basic-auth credentials there). */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (!u.username && !u.password) return url;
-    u.username = '';
-    u.password = '';
-    return u.toString().replace(/\/$/, url.endsWith('/') ? '/' : '');
-  } catch {
-    // Not a URL: cut anything up to an @ after the scheme, to be safe.
-    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
-  }
-}

@@ -95,6 +95,8 @@ export function buildNodeScript(
   const byCost = [...sampled.filter((n) => registry[n]!.takesInput), ...sampled.filter((n) => !registry[n]!.takesInput)];
   for (const name of byCost) lines.push(...section(name, 1));
   if (sampled.length && intervalSeconds > 0) {
+    // Says the node is now only waiting: the SSH transport gives back its slot here (issue 14).
+    lines.push(`printf '%s sleeping\\n' "$M"`);
     lines.push(`sleep ${Number.isInteger(intervalSeconds) ? intervalSeconds : intervalSeconds.toFixed(3)}`);
     for (const name of [...byCost].reverse()) lines.push(...section(name, 2));
   }

@@ -14,7 +14,8 @@ export interface SshOptions {
   jump?: string;
   sudo?: boolean;
   address?: 'internal-ip' | 'external-ip' | 'hostname' | 'name';
-  /** Nodes probed at once (default 16). */
+  /** Sessions at work at once (default 16): handshake, login and probes. A session sleeping out the
+   * sample interval on its node no longer counts (src/node/ssh-source.ts). */
   concurrency?: number;
   /** Per node, not counting the sample interval (default 30). */
   nodeTimeoutSeconds?: number;
@@ -78,11 +79,14 @@ export async function runSshSession(host: string, script: string, opts: SshOptio
   timeoutSeconds: number;
   /** Marker the script prints last: its presence means the remote side ran to the end. */
   doneMarker?: string;
+  /** A marker line the script prints, and what to call once it arrived (the SSH source: the script
+   * is sleeping out the sample interval). */
+  started?: { marker: string; then: () => void };
   cancelSignal?: AbortSignal;
   /** Cap on stdout (default MAX_NODE_OUTPUT_BYTES): past it the session is stopped. */
   maxOutputBytes?: number;
 }): Promise<SessionResult> {
-  const r = await execa('ssh', sshArgs(host, opts), {
+  const sub = execa('ssh', sshArgs(host, opts), {
     reject: false,
     input: script,
     timeout: Math.round(opts.timeoutSeconds * 1000),
@@ -94,6 +98,8 @@ export async function runSshSession(host: string, script: string, opts: SshOptio
     // messages in English for the failure mapping.
     env: { LC_ALL: 'C' },
   });
+  if (opts.started) watchForStart(sub.stdout, opts.started);
+  const r = await sub;
   const stdout = typeof r.stdout === 'string' ? r.stdout : '';
   const stderr = typeof r.stderr === 'string' ? r.stderr : '';
   if (r.timedOut) return { stdout, exitCode: undefined, failure: `timed out after ${opts.timeoutSeconds}s`, timedOut: true };
@@ -107,6 +113,23 @@ export async function runSshSession(host: string, script: string, opts: SshOptio
   const ranToEnd = opts.doneMarker !== undefined && stdout.includes(opts.doneMarker);
   const failure = ranToEnd && r.exitCode === 0 ? null : describeSshFailure(r.exitCode, stderr, host, opts);
   return { stdout, exitCode: r.exitCode, failure, timedOut: false };
+}
+
+/** Calls `then` once `marker` has been seen at the start of a line of the stream (a login banner may
+ * come first). Reads alongside execa's own buffering; stops looking after 64 KiB or when found. */
+function watchForStart(stream: NodeJS.ReadableStream | null, started: { marker: string; then: () => void }): void {
+  if (!stream) return;
+  let head = '';
+  const onData = (chunk: Buffer | string) => {
+    head += chunk.toString();
+    if (head.startsWith(started.marker) || head.includes(`\n${started.marker}`)) {
+      stream.off('data', onData);
+      started.then();
+    } else if (head.length > 64 * 1024) {
+      stream.off('data', onData);
+    }
+  };
+  stream.on('data', onData);
 }
 
 /** ssh's exit status and stderr → one short reason a person on call can act on. */

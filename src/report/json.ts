@@ -2,5 +2,37 @@ import type { Report } from './model.js';
 import { sanitizeDeep } from './sanitize.js';
 
 export function renderJson(report: Report): string {
-  return JSON.stringify(sanitizeDeep(report), null, 2) + '\n';
+  let out = '';
+  writeJson(report, (s) => { out += s; });
+  return out;
+}
+
+/** The same text as JSON.stringify(sanitizeDeep(report), null, 2) + '\n', written a piece at a time:
+ * large arrays (tens of thousands of findings on a big cluster) go out element by element, so neither
+ * a sanitised copy of the whole report nor its whole text is ever in memory at once (issue 14). */
+export function writeJson(report: Report, sink: (chunk: string) => void): void {
+  // Pieces are gathered into chunks of ~64 KB: one write (a syscall on a pipe) per finding would cost more.
+  let buf = '';
+  const write = (s: string) => {
+    buf += s;
+    if (buf.length >= 65_536) { sink(buf); buf = ''; }
+  };
+  const entries = Object.entries(report).filter(([, v]) => v !== undefined && typeof v !== 'function');
+  write('{');
+  entries.forEach(([key, value], i) => {
+    write(`${i ? ',' : ''}\n  ${JSON.stringify(key)}: `);
+    if (Array.isArray(value) && value.length) {
+      write('[');
+      value.forEach((el, j) => {
+        const text = JSON.stringify(sanitizeDeep(el), null, 2);
+        // Elements sit two levels deep: every line of theirs gets four more spaces.
+        write(`${j ? ',' : ''}\n    ${text === undefined ? 'null' : text.replace(/\n/g, '\n    ')}`);
+      });
+      write('\n  ]');
+    } else {
+      write(JSON.stringify(sanitizeDeep(value), null, 2).replace(/\n/g, '\n  '));
+    }
+  });
+  write(entries.length ? '\n}\n' : '}\n');
+  sink(buf);
 }

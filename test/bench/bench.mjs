@@ -1,28 +1,34 @@
 #!/usr/bin/env node
-// Benchmark: time and peak memory of a full API run on a synthetic large cluster, live (against the
-// test API server) and offline (--snapshot), next to `kubectl get pods -A -o json` on the same server.
-// Targets (design): memory flat in the number of pods (pages are streamed), and a live run no slower
-// than about half of what kubectl needs just to fetch the pods as JSON. It measures; it asserts nothing.
+// Benchmark: time and peak memory of a full API run (every API check, --no-ssh -o json) on a synthetic
+// large cluster served over HTTPS by the test API server, in the same run as `kubectl get pods -A -o
+// json` on the same server and the fetch-and-parse floor (floor.mjs: paging through the same pods with
+// JSON.parse and nothing else, in its own process). Also counts the kubelet endpoint reads (node proxy
+// requests) the live run made per node. Targets (issue 14): ≤ 0.11× kubectl at 15k pods, ≤ 0.1× at
+// 150k, peak RSS ≤ 300 MB at both. It measures; it asserts nothing.
 //
-//   npm run build && node test/bench/bench.mjs [--pods 20000] [--nodes 200]
+//   npm run bench                 15k pods, 500 nodes, 1k Deployments (about a minute: kubectl is slow)
+//   npm run bench -- --large      also 150k pods, 5k nodes, 10k Deployments (kubectl alone: ~4 min, ~18 GB)
+//   node test/bench/bench.mjs --pods 3000 --nodes 100 [--runs 3] [--profile DIR] [--no-kubectl] [--serve]
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 
 const root = join(import.meta.dirname, '..', '..');
-const { values } = parseArgs({ options: { pods: { type: 'string', default: '20000' }, nodes: { type: 'string', default: '200' } } });
-const PODS = Number(values.pods);
-const NODES = Number(values.nodes);
+const { values } = parseArgs({ options: {
+  pods: { type: 'string' }, nodes: { type: 'string' }, runs: { type: 'string', default: '3' },
+  large: { type: 'boolean', default: false }, serve: { type: 'boolean', default: false }, profile: { type: 'string' }, 'no-kubectl': { type: 'boolean', default: false },
+} });
+const sizes = values.pods
+  ? [{ pods: Number(values.pods), nodes: Number(values.nodes ?? Math.max(1, Math.round(Number(values.pods) / 30))), runs: Number(values.runs) }]
+  : [{ pods: 15_000, nodes: 500, runs: Number(values.runs) }, ...(values.large ? [{ pods: 150_000, nodes: 5_000, runs: 1 }] : [])];
 const work = mkdtempSync(join(tmpdir(), 'checkup-bench-'));
+const cli = join(root, 'bin', 'kubectl-checkup');
 
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${execFileSync('kubectl', ['version', '--client']).toString().split('\n')[0]}`);
 try {
-  const snap = join(work, 'snapshot');
-  writeSyntheticCluster(snap);
-  console.log(`synthetic cluster: ${PODS} pods, ${PODS / 20} deployments, ${NODES} nodes`);
-
   // The test API server is TypeScript in test/support: compile it (and what it imports) to a temp dir.
   const build = join(work, 'build');
   execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['--ignoreConfig', '--outDir', build, '--rootDir', root, '--module', 'nodenext',
@@ -30,31 +36,66 @@ try {
     join(root, 'test', 'support', 'fake-apiserver.ts')], { stdio: 'inherit' });
   writeFileSync(join(build, 'package.json'), '{"type":"module"}');
   const { startFakeApiServer } = await import(join(build, 'test', 'support', 'fake-apiserver.js'));
-  const server = await startFakeApiServer({ snapshotDir: snap, tls: true, token: 'bench' });
-  const kubeconfig = join(work, 'kubeconfig');
-  server.writeKubeconfig(kubeconfig, { context: 'bench' });
 
-  try {
-    const results = [];
-    for (let i = 0; i < 3; i++) {
-      results.push(['kubectl-checkup live (--no-ssh)', await measure(join(root, 'bin', 'kubectl-checkup'), ['--kubeconfig', kubeconfig, '--no-ssh', '-o', 'json', '--fail-on', 'none'])]);
-      results.push(['kubectl-checkup --snapshot', await measure(join(root, 'bin', 'kubectl-checkup'), ['--snapshot', snap, '--no-ssh', '-o', 'json', '--fail-on', 'none'])]);
-      results.push(['kubectl get pods -A -o json', await measure('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(work, 'kcache'), 'get', 'pods', '-A', '-o', 'json'], false)]);
+  const rows = [];
+  for (const size of sizes) {
+    const snap = join(work, `snapshot-${size.pods}`);
+    const { deployments } = writeSyntheticCluster(snap, size.pods, size.nodes);
+    const label = `${size.pods / 1000}k pods, ${size.nodes} nodes, ${deployments / 1000}k Deployments`;
+    console.log(`\n${label}: ${size.runs} run(s) of each, interleaved`);
+    const server = await startFakeApiServer({ snapshotDir: snap, tls: true, token: 'bench' });
+    const kubeconfig = join(work, `kubeconfig-${size.pods}`);
+    server.writeKubeconfig(kubeconfig, { context: 'bench' });
+    if (values.serve) {
+      // For profiling by hand: keep the server up until Ctrl-C.
+      console.log(`serving; --kubeconfig ${kubeconfig}  (floor: node test/bench/floor.mjs ${server.url} ${server.caFile} bench /api/v1/pods)`);
+      await new Promise((resolve) => process.once('SIGINT', resolve));
+      continue;
     }
-    const byName = new Map();
-    for (const [name, r] of results) byName.set(name, [...(byName.get(name) ?? []), r]);
-    console.log('\nrun                               median s   peak RSS MiB');
-    for (const [name, runs] of byName) {
-      const med = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-      const rss = runs.map((r) => r.rssMiB).filter((x) => x !== undefined);
-      console.log(`${name.padEnd(34)}${med(runs.map((r) => r.seconds)).toFixed(2).padStart(8)}   ${rss.length ? String(med(rss)).padStart(8) : '       -'}`);
+    try {
+      const runs = { floor: [], checkup: [], kubectl: [] };
+      let proxyPerNode;
+      for (let i = 0; i < size.runs; i++) {
+        runs.floor.push(await measure(process.execPath, [join(root, 'test', 'bench', 'floor.mjs'), server.url, server.caFile, 'bench', '/api/v1/pods']));
+        server.requests.length = 0;
+        const profile = values.profile && i === 0 ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`, '--heap-prof', `--heap-prof-dir=${values.profile}`] : [];
+        runs.checkup.push(await measure(process.execPath, [...profile, cli, '--kubeconfig', kubeconfig, '--no-ssh', '-o', 'json', '--fail-on', 'none']));
+        const proxied = server.requests.filter((r) => r.path.includes('/proxy/'));
+        const perNode = new Map();
+        for (const r of proxied) { const n = r.path.split('/')[4]; perNode.set(n, (perNode.get(n) ?? 0) + 1); }
+        proxyPerNode = { total: proxied.length, perNode: proxied.length / size.nodes, max: Math.max(0, ...perNode.values()), nodesAsked: perNode.size };
+        if (!values['no-kubectl'] && (i === 0 || size.pods < 100_000)) {
+          runs.kubectl.push(await measure('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(work, 'kcache'), 'get', 'pods', '-A', '-o', 'json'], false));
+        }
+      }
+      rows.push({ label, runs, proxyPerNode });
+    } finally {
+      await server.close();
+      rmSync(snap, { recursive: true, force: true });
     }
-  } finally {
-    await server.close();
+  }
+
+  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  // Startup: --help must stay within 1.5× of a bare node (issue 14). Median of 7, interleaved.
+  const bare = [], help = [];
+  for (let i = 0; i < 7; i++) {
+    bare.push((await measure(process.execPath, ['-e', '0'])).seconds);
+    help.push((await measure(process.execPath, [cli, '--help'])).seconds);
+  }
+  console.log(`\nnode -e 0 ${med(bare).toFixed(3)} s, kubectl-checkup --help ${med(help).toFixed(3)} s: ${(med(help) / med(bare)).toFixed(2)}×`);
+  const secs = (rs) => (rs.length ? med(rs.map((r) => r.seconds)) : undefined);
+  const rss = (rs) => { const m = rs.map((r) => r.rssMiB).filter((x) => x !== undefined); return m.length ? med(m) : undefined; };
+  const f = (x, d = 2) => (x === undefined ? '-' : x.toFixed(d));
+  console.log('\ncluster                                   kubectl s  checkup s  ratio  floor s  checkup/floor  peak RSS MiB (checkup, kubectl)  kubelet reads/node (max, nodes asked)');
+  for (const { label, runs, proxyPerNode: p } of rows) {
+    const k = secs(runs.kubectl), c = secs(runs.checkup), fl = secs(runs.floor);
+    console.log(`${label.padEnd(42)}${f(k).padStart(9)}  ${f(c).padStart(9)}  ${(k ? (c / k).toFixed(3) : '-').padStart(5)}  ${f(fl).padStart(7)}  ${f(c / fl).padStart(13)}  ${String(rss(runs.checkup)).padStart(12)}, ${String(rss(runs.kubectl) ?? '-').padStart(7)}               ${p.perNode.toFixed(2)} (${p.max}, ${p.nodesAsked})`);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
+// --serve: something of the interrupted session can keep the loop alive; the work is done and cleaned up.
+if (values.serve) process.exit(0);
 
 /** Wall time, and peak RSS of a Node child (reported by an exit hook preloaded with --import). */
 async function measure(cmd, args, isNode = true) {
@@ -64,7 +105,9 @@ async function measure(cmd, args, isNode = true) {
   const t0 = performance.now();
   let stderr = '';
   const code = await new Promise((resolve) => {
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    // Not Node (kubectl): GNU time reports its peak RSS in the same form.
+    const child = isNode ? spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] })
+      : spawn('/usr/bin/time', ['-f', 'BENCH_MAXRSS_KB=%M', cmd, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr.on('data', (d) => { stderr += d; });
     child.on('exit', resolve);
   });
@@ -74,7 +117,7 @@ async function measure(cmd, args, isNode = true) {
   return { seconds, rssMiB: kb ? Math.round(Number(kb) / 1024) : undefined };
 }
 
-function writeSyntheticCluster(dir) {
+function writeSyntheticCluster(dir, PODS, NODES) {
   mkdirSync(join(dir, 'api'), { recursive: true });
   const t = '2026-11-20T00:00:00Z';
   const lines = { Node: [], Namespace: [], Service: [], Deployment: [], ReplicaSet: [], Pod: [], Event: [] };
@@ -84,21 +127,38 @@ function writeSyntheticCluster(dir) {
   }
   const namespaces = 20;
   for (let s = 0; s < namespaces; s++) lines.Namespace.push({ metadata: { name: `ns-${s}`, creationTimestamp: t }, status: { phase: 'Active' } });
-  for (let d = 0; d < PODS / 20; d++) {
+  const deployments = Math.ceil(PODS / 15);
+  for (let d = 0; d < deployments; d++) {
     const ns = `ns-${d % namespaces}`;
     const labels = { app: `app-${d}` };
     const template = { metadata: { labels }, spec: { containers: [{ name: 'app', image: 'example/app:1', ports: [{ containerPort: 8080 }],
       readinessProbe: { httpGet: { path: '/ready', port: 8080 } }, livenessProbe: { tcpSocket: { port: 8080 } },
       resources: { limits: { memory: '512Mi', cpu: '1' } } }] } };
     lines.Service.push({ metadata: { namespace: ns, name: `app-${d}`, creationTimestamp: t }, spec: { selector: labels, ports: [{ name: 'http', port: 80, targetPort: 8080 }], clusterIP: '10.96.0.1' } });
-    lines.Deployment.push({ metadata: { namespace: ns, name: `app-${d}`, uid: `d-${d}`, creationTimestamp: t }, spec: { replicas: 20, selector: { matchLabels: labels }, template }, status: {} });
-    lines.ReplicaSet.push({ metadata: { namespace: ns, name: `app-${d}-abc`, uid: `rs-${d}`, creationTimestamp: t, ownerReferences: [{ kind: 'Deployment', name: `app-${d}`, uid: `d-${d}`, controller: true }] }, spec: { replicas: 20, selector: { matchLabels: labels }, template }, status: {} });
-    for (let p = 0; p < 20; p++) {
-      const i = d * 20 + p;
+    lines.Deployment.push({ metadata: { namespace: ns, name: `app-${d}`, uid: `d-${d}`, creationTimestamp: t }, spec: { replicas: 15, selector: { matchLabels: labels }, template }, status: {} });
+    lines.ReplicaSet.push({ metadata: { namespace: ns, name: `app-${d}-abc`, uid: `rs-${d}`, creationTimestamp: t, ownerReferences: [{ kind: 'Deployment', name: `app-${d}`, uid: `d-${d}`, controller: true }] }, spec: { replicas: 15, selector: { matchLabels: labels }, template }, status: {} });
+    for (let p = 0; p < 15 && d * 15 + p < PODS; p++) {
+      const i = d * 15 + p;
       lines.Pod.push({ metadata: { namespace: ns, name: `app-${d}-abc-${p}`, uid: `p-${i}`, creationTimestamp: t, labels, ownerReferences: [{ kind: 'ReplicaSet', name: `app-${d}-abc`, uid: `rs-${d}`, controller: true }] },
         spec: { ...template.spec, nodeName: `node-${i % NODES}` },
         status: i % 97 === 0 ? { phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory. ', startTime: t } : { phase: 'Running', startTime: t, containerStatuses: [{ name: 'app', ready: true, restartCount: 0, image: 'example/app:1', imageID: '', state: { running: { startedAt: t } } }] } });
     }
+  }
+  // What each kubelet answers through the API server's proxy: its config and a Summary with the node's
+  // filesystems and one entry per pod on it (as big as a real one's pod list makes it).
+  mkdirSync(join(dir, 'nodes'));
+  const fsStats = (used) => ({ time: t, availableBytes: 100e9 - used, capacityBytes: 100e9, usedBytes: used, inodesFree: 6e6, inodes: 6.5e6, inodesUsed: 5e5 });
+  for (let n = 0; n < NODES; n++) {
+    const here = [];
+    for (let i = n; i < lines.Pod.length && here.length < 110; i += NODES) here.push(lines.Pod[i]); // pod i runs on node-(i % NODES)
+    const podsHere = here.map((p) => ({
+      podRef: { name: p.metadata.name, namespace: p.metadata.namespace, uid: p.metadata.uid }, startTime: t,
+      containers: [{ name: 'app', startTime: t, cpu: { time: t, usageNanoCores: 1e7 }, memory: { time: t, workingSetBytes: 2e8 }, rootfs: fsStats(1e6), logs: fsStats(1e6) }],
+      'ephemeral-storage': fsStats(2e6) }));
+    writeFileSync(join(dir, 'nodes', `node-${n}.api.json`), JSON.stringify({
+      configz: { ok: true, value: { kubeletconfig: { imageGCHighThresholdPercent: 85, imageGCLowThresholdPercent: 80, evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '10%', 'imagefs.available': '15%' } } } },
+      'stats/summary': { ok: true, value: { node: { nodeName: `node-${n}`, fs: fsStats(40e9), runtime: { imageFs: fsStats(30e9) } }, pods: podsHere } },
+    }));
   }
   for (const [kind, objs] of Object.entries(lines)) {
     // Sorted by namespace/name, as an API server returns lists.
@@ -107,4 +167,5 @@ function writeSyntheticCluster(dir) {
   }
   writeFileSync(join(dir, 'snapshot.json'), JSON.stringify({ apiVersion: 'checkup.k8s.io/v1', kind: 'Snapshot', tool: { name: 'kubectl-checkup', version: '0.1.0' },
     cluster: { context: 'bench', server: null, version: 'v1.32.4' }, collectedAt: '2026-11-25T10:00:00Z', scope: { namespace: null, labelSelector: null }, kinds: Object.keys(lines), gaps: [] }));
+  return { deployments };
 }

@@ -39,7 +39,9 @@ describeReal('progress on a terminal', { commands: ['script', 'stty'] }, () => {
   it('shows what it is listing while it works, and the report on stdout stays clean JSON', async () => {
     const r = await inTerminal(100, ['--kubeconfig', kubeconfig, '--no-ssh', '-o', 'json', '--fail-on', 'none']);
     expect(r.timedOut).toBe(false);
-    expect(r.screen).toMatch(/listing (Node|Pod|Service)/);
+    // Which kinds are on screen depends on timing: each kind's first page is fetched while the one
+    // before it is evaluated, so a one-page kind may pass between two spinner frames.
+    expect(r.screen).toMatch(/listing [A-Z][A-Za-z]+ … \d+/);
     expect(r.report.kind).toBe('Report');
   });
 

@@ -225,6 +225,37 @@ describe('runChecks', () => {
       expect(seen).toEqual(['n2:configz']);
     });
 
+    it('reads the endpoints of every node for a check that wants them all while the pods are still listed, and none twice', async () => {
+      const events: string[] = [];
+      const pods = Array.from({ length: 6 }, (_, i) => pod('a', `p${i}`));
+      const base = memoryApiSource({ ...nodes, Pod: pods }, { pageSize: 2, nodeProxy: { n1: { configz }, n2: { configz } }, onNodeProxy: (n, p) => { events.push(`proxy ${n}/${p}`); } });
+      const api: typeof base = {
+        ...base,
+        async *list(req) {
+          for await (const page of base.list(req)) {
+            events.push(`${req.info.kind} page`);
+            // A slow list: time for the kubelet reads to go out beside it.
+            await new Promise((r) => setTimeout(r, 20));
+            yield page;
+          }
+        },
+      };
+      const every: string[] = [];
+      const some: string[] = [];
+      await runChecks({
+        checks: [
+          facts(every, { api: ['Node', 'Pod'], nodeFacts: ['kubeletConfig'] }),
+          defineCheck({ ...facts(some, undefined, (n) => n === 'n2'), id: 'evicted-pods' }),
+        ],
+        api, scope: {}, settings: { sampleIntervalSeconds: 0 },
+      });
+      const lastPodPage = events.lastIndexOf('Pod page');
+      expect(events.slice(0, lastPodPage).filter((e) => e.startsWith('proxy')).sort()).toEqual(['proxy n1/configz', 'proxy n2/configz']);
+      expect(events.filter((e) => e.startsWith('proxy'))).toHaveLength(2);
+      expect(every.sort()).toEqual(['n1:configz', 'n2:configz']);
+      expect(some).toEqual(['n2:configz']);
+    });
+
     it('stops asking once the refusal is plainly cluster-wide', async () => {
       const many = { Node: Array.from({ length: 30 }, (_, i) => node(`n${i}`)) };
       let requests = 0;

@@ -14,6 +14,7 @@ import { KubeApiClient } from '../../src/kube/api-client.js';
 import { loadKubeconfig } from '../../src/kube/kubeconfig.js';
 import { boundExecPlugins } from '../../src/kube/exec-plugin.js';
 import { ConfigError } from '../../src/errors.js';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Redactor } from '../../src/snapshot/redact.js';
 
 const SECRETS = ['hunter2-env-secret', 'ks-secret-42', 'redis-secret-99', 'c2VjcmV0LWhlYWRlcg', 'cli-token-77', 'url-pass-55', 'tok-fake-1'];
@@ -114,7 +115,7 @@ describe('exec credential plugins', () => {
   it('a plugin that hangs is stopped at its deadline: one clear error, the process gone', async () => {
     const pidFile = join(tmp, 'plugin.pid');
     const cfg = loadKubeconfig({ kubeconfig: plugin('hang', `echo $$ > ${pidFile}; exec sleep 600`) });
-    boundExecPlugins(cfg.kc, { timeoutMs: 1500 });
+    boundExecPlugins(cfg.kc as KubeConfig, { timeoutMs: 1500 });
     const t0 = Date.now();
     const err = await new KubeApiClient(cfg, { requestTimeoutMs: 5000 }).open().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);

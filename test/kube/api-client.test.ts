@@ -136,4 +136,35 @@ describe('KubeApiClient', () => {
     const denied = await client({ forbid: ['nodes/proxy'], nodeProxy: { n1: { configz: {} } } });
     await expect(denied.getNodeProxy('n1', 'configz')).rejects.toMatchObject({ resource: 'nodes/proxy', reason: 'forbidden' });
   });
+
+  it('reads only the node part of a kubelet Summary; other answers whole', async () => {
+    const summary = { node: { nodeName: 'n1', fs: { capacityBytes: 100, availableBytes: 40 } }, pods: [{ podRef: { name: 'p' } }] };
+    const c = await client({ nodeProxy: { n1: { 'stats/summary': summary, configz: { kubeletconfig: { a: 1 } } } } });
+    expect(await c.getNodeProxy('n1', 'stats/summary')).toEqual({ node: summary.node });
+    expect(await c.getNodeProxy('n1', 'configz')).toEqual({ kubeletconfig: { a: 1 } });
+  });
+
+  it('keeps TLS connections alive across requests instead of a handshake per request', async () => {
+    const c = await client({ nodeProxy: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`n${i}`, { configz: { kubeletconfig: {} } }])) });
+    await c.open();
+    expect(await names(c)).toHaveLength(23); // 5 pages
+    // Sequential requests share one connection; concurrent ones open a few more, never one each.
+    await Promise.all(Array.from({ length: 40 }, (_, i) => c.getNodeProxy(`n${i}`, 'configz')));
+    expect(server!.requests.length).toBeGreaterThanOrEqual(47);
+    expect(server!.connections).toBeLessThanOrEqual(17);
+    expect(server!.connections).toBeGreaterThanOrEqual(1);
+  });
+
+  it('asks for the next page while the caller is still on this one', async () => {
+    const c = await client({});
+    const seen: number[] = [];
+    for await (const page of c.list({ info: resourceInfo('Pod') })) {
+      // Let the prefetch reach the server before looking at the request log.
+      await new Promise((r) => setTimeout(r, 50));
+      seen.push(server!.requests.filter((r) => r.path === '/api/v1/pods').length - seen.length - 1);
+      expect(page.length).toBeGreaterThan(0);
+    }
+    // While on each page but the last, the next request had been made already.
+    expect(seen).toEqual([1, 1, 1, 1, 0]);
+  });
 });

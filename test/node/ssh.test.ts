@@ -24,6 +24,7 @@ const registry: ProbeRegistry = {
   subnet: { script: 'cat /run/flannel/subnet.env' },
   echo: { script: 'cat', takesInput: true },
   hang: { script: 'sleep 20' },
+  busy: { script: 'cat /proc/uptime; sleep 1; cat /proc/uptime' },
 };
 const probes = (...names: string[]) => names as ProbeName[];
 
@@ -158,7 +159,7 @@ describeReal('sshNodeSource against real sshd nodes', { root: true, commands: ['
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
-  it('yields every node once, as each finishes, with at most --ssh-concurrency sessions and one per host', async () => {
+  it('yields every node once, as each finishes; --ssh-concurrency bounds sessions at work, not those sleeping out the interval; one per host', async () => {
     // n1 twice under two names (same address): those two sessions must not overlap.
     const alias = { name: 'n1-alias', addresses: [{ type: 'InternalIP', address: t.node('n1').address }] };
     const [n1, n2, n5, n3] = t.targets(['n1', 'n2', 'n5', 'n3']);
@@ -178,11 +179,25 @@ describeReal('sshNodeSource against real sshd nodes', { root: true, commands: ['
     }
     expect(windows.size).toBe(4);
     const maxOverlap = Math.max(...[...windows.values()].map(([a]) => [...windows.values()].filter(([x, y]) => x <= a && a < y).length));
-    expect(maxOverlap).toBe(2); // bounded, and actually concurrent
+    // Two sessions at work at a time, but one sleeping out the interval gave its slot back:
+    // more than two sample windows are open at once (before issue 14, exactly two).
+    expect(maxOverlap).toBeGreaterThan(2);
     const [a1, b1] = windows.get('n1')!;
     const [a2, b2] = windows.get('n1-alias')!;
     expect(b1 <= a2 || b2 <= a1).toBe(true);
-    // Four 1 s sessions two at a time: about two rounds, not four.
-    expect(Date.now() - started).toBeLessThan(3.9 * 1000 + 2000);
+    // Four 1 s sessions: n1-alias waits for n1 (one per host), so two intervals, not four.
+    expect(Date.now() - started).toBeLessThan(2.9 * 1000 + 2000);
+  });
+
+  it('without a sample interval nothing waits: a session holds its slot to the end, --ssh-concurrency at a time', async () => {
+    const out = await collect({ ...base, concurrency: 2, sampleIntervalSeconds: 0 }, t.targets(['n1', 'n2', 'n5']), ['busy']);
+    const windows = out.map((c) => {
+      if (!c.reached) throw new Error(`${c.node} not reached: ${c.reason}`);
+      const [a, b] = (c.samples as Record<string, { stdout: string }[]>).busy![0]!.stdout.trim().split('\n').map(uptime);
+      return [a!, b!] as const;
+    });
+    expect(windows).toHaveLength(3);
+    const maxOverlap = Math.max(...windows.map(([a]) => windows.filter(([x, y]) => x <= a && a < y).length));
+    expect(maxOverlap).toBe(2);
   });
 });

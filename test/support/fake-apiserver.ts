@@ -67,6 +67,8 @@ export interface FakeApiServer {
   caFile?: string;
   caPem?: string;
   requests: LoggedRequest[];
+  /** Connections accepted so far (TLS handshakes with tls: true). */
+  readonly connections: number;
   /** The pod store, when `pods` was given. */
   pods?: FakePods;
   writeKubeconfig(file: string, opts?: KubeconfigOptions): void;
@@ -111,6 +113,13 @@ function loadSnapshotMetrics(dir: string): string[] {
   if (!existsSync(file)) return [];
   const doc = JSON.parse(readFileSync(file, 'utf8')) as { ok: boolean; scrapes?: { text: string }[] };
   return doc.ok ? (doc.scrapes ?? []).map((x) => x.text) : [];
+}
+
+/** Index of the first key greater than `start` in sorted `keys`. */
+function firstAfter(keys: string[], start: string): number {
+  let lo = 0, hi = keys.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (keys[mid]! > start) hi = mid; else lo = mid + 1; }
+  return lo;
 }
 
 const keyOf = (o: Obj): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
@@ -183,6 +192,9 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
   // etcd returns keys in order, so real lists come sorted by namespace, then name.
   const sorted = new Map<ApiKind, Obj[]>();
   for (const kind of API_KINDS) sorted.set(kind, [...((objects[kind] ?? []) as Obj[])].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0)));
+  // Keys in the same order, for finding where a continue token resumes without re-reading the list
+  // (at 150k pods a scan per page made the server, not the clients, the bench's bottleneck).
+  const sortedKeys = new Map<ApiKind, string[]>([...sorted].map(([k, objs]) => [k, objs.map(keyOf)]));
   let rv = 1000 + API_KINDS.reduce((n, k) => n + sorted.get(k)!.length, 0);
   const forbidden = new Set(opts.forbid ?? []);
   const disabled = new Set(opts.disable ?? []);
@@ -207,24 +219,34 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
     const eventsV1 = s.group === 'events.k8s.io';
     const byField = fieldMatcher(s.source, q.get('fieldSelector') ?? undefined, eventsV1);
     const byLabel = labelMatcher(q.get('labelSelector') ?? undefined);
-    let items = sorted.get(s.source)!.filter((o) => (!namespace || o.metadata?.namespace === namespace) && byField(o) && byLabel(o));
+    const all = sorted.get(s.source)!;
+    let from = 0;
     const cont = q.get('continue');
     if (cont) {
       const t = decodeContinue(cont);
       if (t.rv < rv) return S.expired(encodeContinue(rv, t.start));
       if (t.rv > rv) throw new BadRequest('continue key is not valid: resourceVersion is newer than the server');
-      items = items.filter((o) => keyOf(o) > t.start);
+      from = firstAfter(sortedKeys.get(s.source)!, t.start);
     }
     const rawLimit = q.get('limit');
     if (rawLimit !== null && !/^-?\d+$/.test(rawLimit)) throw new BadRequest(`limit: Invalid value: "${rawLimit}": must be an integer`);
     // resourceVersion=0 is served from the watch cache, which ignores limit.
     const limit = q.get('resourceVersion') === '0' ? 0 : Number(rawLimit ?? 0);
     const meta: Obj = { resourceVersion: String(rv) };
+    const matches = (o: Obj): boolean => (!namespace || o.metadata?.namespace === namespace) && byField(o) && byLabel(o);
+    // Read one item past the page: whether there is more decides the continue token.
+    let items: Obj[] = [];
+    let i = from;
+    for (; i < all.length && (limit <= 0 || items.length <= limit); i++) if (matches(all[i])) items.push(all[i]);
     if (limit > 0 && items.length > limit) {
+      items = items.slice(0, limit);
       meta.continue = encodeContinue(rv, keyOf(items[limit - 1]));
       // The server cannot count what remains once a selector filters the list, so it leaves it out.
-      if (!q.get('fieldSelector') && !q.get('labelSelector')) meta.remainingItemCount = items.length - limit;
-      items = items.slice(0, limit);
+      if (!q.get('fieldSelector') && !q.get('labelSelector')) {
+        let rest = 1 + (namespace ? 0 : all.length - i);
+        if (namespace) for (; i < all.length; i++) if (all[i].metadata?.namespace === namespace) rest++;
+        meta.remainingItemCount = rest;
+      }
     }
     const typed = items.map((o) => ({ kind: s.kind, apiVersion: apiVersionOf(s), ...(eventsV1 ? toEventsV1(o) : o) }));
     if (neg.as === 'Table') {
@@ -373,6 +395,8 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
     certs?.remove();
     throw e;
   }
+  let connections = 0;
+  server.on(certs ? 'secureConnection' : 'connection', () => { connections++; });
   hostPort = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   const url = `${certs ? 'https' : 'http'}://${hostPort}`;
 
@@ -400,6 +424,7 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
 
   return {
     url, caFile: certs?.caFile, caPem: certs?.caPem, requests, pods, writeKubeconfig,
+    get connections() { return connections; },
     expireContinueTokens: () => { rv++; },
     async close() {
       pods?.close();
