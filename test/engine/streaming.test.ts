@@ -77,7 +77,10 @@ describe('streaming', () => {
     const out = await run(CHECKS, source.api);
     expect(source.podPages()).toBe(PAGES);
     expect(out.results.filter((r) => r.status === 'error')).toEqual([]);
-    expect(source.maxLive()).toBeLessThanOrEqual(2 * PAGE);
+    // The page in hand and the one fetched ahead; a WeakRef made during a job pins its target until the
+    // job ends, so depending on scheduling the previous page can still count once: at most three pages
+    // of the 25 — flat in the number of pods, which is the claim (a check that kept pods would show ~5,000).
+    expect(source.maxLive()).toBeLessThanOrEqual(3 * PAGE);
     expect(source.maxLive()).toBeGreaterThan(0); // the counter does see the page in hand
   });
 
