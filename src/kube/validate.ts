@@ -63,7 +63,7 @@ const CONDITIONS: Shape = {
 const CONTAINER_STATUSES: Shape = {
   list: { fields: { name: 'string', image: 'string', imageID: 'string', containerID: 'string', ready: 'boolean', started: 'boolean', restartCount: 'number', state: 'object', lastState: 'object' } },
 };
-const TEMPLATE: Shape = { fields: { metadata: 'object', spec: POD_SPEC } };
+const TEMPLATE: Shape = { fields: { metadata: { fields: { labels: STRING_MAP, annotations: STRING_MAP } }, spec: POD_SPEC } };
 const WORKLOAD_SPEC = { replicas: 'number', selector: { fields: { matchLabels: STRING_MAP } }, template: TEMPLATE } as const;
 const WORKLOAD_STATUS: Shape = { fields: { replicas: 'number', readyReplicas: 'number', availableReplicas: 'number', updatedReplicas: 'number' } };
 
