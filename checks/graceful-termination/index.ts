@@ -125,7 +125,8 @@ export default defineCheck({
       const replicas = obj.spec?.replicas ?? 1;
       // kube-system add-ons belong to the installer (kubeadm reverts edits) and drain their own way
       // (CoreDNS lameduck): findings there would be noise nobody can act on.
-      if (!name || !template || replicas === 0 || obj.metadata?.namespace === 'kube-system') return undefined;
+      // A template without a pod spec (null in a crafted snapshot) runs nothing to judge.
+      if (!name || !template?.spec || replicas === 0 || obj.metadata?.namespace === 'kube-system') return undefined;
       return { kind, namespace: obj.metadata?.namespace ?? 'default', name, replicas, template };
     }
 

@@ -14,8 +14,9 @@ const HTTP2_NAME = /^(grpc[a-z0-9]*|http2|h2c)(-[a-z0-9-]*)?$/;
 
 export function grpcPort(p: V1ServicePort): GrpcPort | undefined {
   if (p.protocol && p.protocol !== 'TCP') return undefined;
-  const name = p.name ?? '';
-  const app = p.appProtocol?.toLowerCase();
+  // Names and protocols that are not strings (a crafted manifest) name nothing.
+  const name = typeof p.name === 'string' ? p.name : '';
+  const app = typeof p.appProtocol === 'string' ? p.appProtocol.toLowerCase() : undefined;
   if (app !== undefined && app !== '') {
     return HTTP2_APP_PROTOCOLS.has(app) ? { name, port: p.port, appProtocol: p.appProtocol, matchedBy: 'appProtocol' } : undefined;
   }

@@ -2,7 +2,7 @@
 import type { V1ConfigMap, V1Container, V1DaemonSet, V1Deployment, V1Pod, V1PodSpec, V1ReplicaSet, V1StatefulSet } from '@kubernetes/client-node';
 import { defineCheck, reporter, type Target } from '../../src/check.js';
 import { rules, type Subject } from './messages.js';
-import { toMillis } from '../../src/kube/resources.js';
+import { listOf, toMillis } from '../../src/kube/resources.js';
 import { OwnerIndex, controllerOf } from '../../src/kube/owners.js';
 import { quantityValue } from '../../src/kube/quantity.js';
 import { javaSignal } from './java.js';
@@ -101,7 +101,7 @@ export default defineCheck({
 
     function recordPod(target: Target, pod: V1Pod) {
       const byName = new Map<string, V1Container>((pod.spec?.containers ?? []).map((c) => [c.name, c]));
-      for (const status of pod.status?.containerStatuses ?? []) {
+      for (const status of listOf(pod.status?.containerStatuses)) {
         const e = entries.get(key(target, status.name));
         if (!e) continue;
         const limit = byName.get(status.name)?.resources?.limits?.memory;

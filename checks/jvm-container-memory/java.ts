@@ -5,12 +5,12 @@ import type { V1Container } from '@kubernetes/client-node';
 const JAVA_IMAGE = /(^|[/_.:-])(openjdk|eclipse-temurin|temurin|amazoncorretto|corretto|adoptopenjdk|ibm-semeru-runtimes|semeru|zulu|liberica|sapmachine|graalvm|jre|jdk|java|tomcat|jetty|wildfly|jboss|keycloak|elasticsearch|kafka|zookeeper|cassandra|solr|sonarqube|jenkins)\d*($|[/_.:@-])/;
 
 export function javaSignal(c: V1Container, javaEnv: string | undefined): string | undefined {
-  const image = (c.image ?? '').toLowerCase();
+  const image = typeof c.image === 'string' ? c.image.toLowerCase() : '';
   const m = JAVA_IMAGE.exec(image);
   // Prometheus exporters for Java servers (kafka-exporter, elasticsearch-exporter) are mostly Go.
   const exporter = /exporter/.test(image.slice(image.lastIndexOf('/') + 1));
   if (m && !exporter) return `image ${c.image} (${m[2]})`;
-  const words = [...(c.command ?? []), ...(c.args ?? [])].flatMap((a) => a.split(/\s+/));
+  const words = [...(c.command ?? []), ...(c.args ?? [])].flatMap((a) => (typeof a === 'string' ? a.split(/\s+/) : []));
   if (words.some((w) => w.slice(w.lastIndexOf('/') + 1) === 'java' || w === '-jar')) return 'command line runs java';
   if (javaEnv) return `env ${javaEnv}`;
   return undefined;

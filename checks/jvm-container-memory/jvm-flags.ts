@@ -32,6 +32,8 @@ export function emptySettings(): JvmSettings {
 
 /** The -X… tokens of an option string or command line; everything else is dropped at once. */
 export function jvmTokens(text: string): string[] {
+  // A value that is not a string (a crafted manifest; the API and snapshots are shape-checked) sets no flag.
+  if (typeof text !== 'string') return [];
   return text.split(/\s+/).map((t) => t.replace(/^["']+|["']+$/g, '')).filter((t) => t.startsWith('-X'));
 }
 

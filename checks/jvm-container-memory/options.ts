@@ -95,7 +95,7 @@ function envValue(e: V1EnvVar, namespace: string, configMaps: ConfigMapStore, li
   if (e.valueFrom?.secretKeyRef) return { unknown: `comes from Secret ${e.valueFrom.secretKeyRef.name}, which is never read` };
   if (e.valueFrom) return { unknown: 'comes from a field reference' };
   // $(VAR) refers to variables defined earlier in the list (Kubernetes expands it; $$ escapes).
-  const value = (e.value ?? '').replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name?: string) =>
+  const value = (typeof e.value === 'string' ? e.value : '').replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name?: string) =>
     m === '$$' ? '$' : literal.get(name!) ?? m);
   literal.set(e.name, value);
   return { tokens: jvmTokens(value), origin: `env ${e.name}` };

@@ -67,11 +67,12 @@ export default defineCheck({
         const t = eventLastSeen(ev);
         const count = eventCount(ev);
         const seen = perNode.get(ev.reason);
+        const text = typeof ev.message === 'string' ? ev.message.slice(0, 300) : '';
         if (!seen) {
-          perNode.set(ev.reason, { reason: ev.reason, count, last: t, message: (ev.message ?? '').slice(0, 300) });
+          perNode.set(ev.reason, { reason: ev.reason, count, last: t, message: text });
         } else {
           seen.count += count;
-          if ((t ?? -Infinity) > (seen.last ?? -Infinity)) { seen.last = t; seen.message = (ev.message ?? '').slice(0, 300); }
+          if ((t ?? -Infinity) > (seen.last ?? -Infinity)) { seen.last = t; seen.message = text; }
         }
       },
 

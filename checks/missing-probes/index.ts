@@ -4,7 +4,7 @@ import type {
 } from '@kubernetes/client-node';
 import { defineCheck, reporter, type FindingInput } from '../../src/check.js';
 import { OwnerIndex, controllerOf, describeWorkload, isMirrorPod, type WorkloadRef } from '../../src/kube/owners.js';
-import { toMillis } from '../../src/kube/resources.js';
+import { listOf, toMillis } from '../../src/kube/resources.js';
 import { eventCount, eventLastSeen, evidenceTime } from '../../src/kube/events.js';
 import { describeProbe, httpPortEvidence, resolvePort, sameCheck, suggestedPort, type ServiceRef } from './containers.js';
 import { rules, type About, type Rule } from './messages.js';
@@ -187,7 +187,7 @@ export default defineCheck({
       const ns = pod.metadata?.namespace ?? 'default';
       const name = pod.metadata?.name ?? '';
       const sidecars = new Set((pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always').map((c) => c.name));
-      const statuses = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? []).filter((s) => sidecars.has(s.name))];
+      const statuses = [...listOf(pod.status?.containerStatuses), ...listOf(pod.status?.initContainerStatuses).filter((s) => sidecars.has(s.name))];
       for (const s of statuses) {
         if (MESH_SIDECARS.has(s.name)) continue;
         const last = s.lastState?.terminated;

@@ -110,3 +110,9 @@ export function toMillis(t: Date | string | undefined | null): number | undefine
   const ms = typeof t === 'string' ? Date.parse(t) : t instanceof Date ? t.getTime() : NaN;
   return Number.isNaN(ms) ? undefined : ms;
 }
+
+/** A list field as a list: absent, null or anything else than an array (a crafted manifest; the API
+ * and snapshots are shape-checked in validate.ts) is an empty one. */
+export function listOf<T>(v: readonly T[] | undefined | null): readonly T[] {
+  return Array.isArray(v) ? v : [];
+}

@@ -1,10 +1,174 @@
 // The shape every Kubernetes object must have before the engine and the checks see it, whether it
-// came from the API server or from a snapshot file. Only what code outside the checks relies on is
-// checked (a check that trips over a deeper oddity becomes status `error`, the run goes on); an
-// object that fails here is a bad record, reported where it was read.
+// came from the API server or from a snapshot file. Checked: what code outside the checks relies on,
+// and (SHAPES below) the type of every field the checks read, as the API's own types define it. An
+// object that fails here is a bad record, reported where it was read with what is wrong — instead of
+// a check tripping over `"x".split` on a number and losing all its other findings.
 import type { KubeObject } from './resources.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A field's type in the Kubernetes API. Absent and null are always allowed (the API omits empty
+ * fields); fields not named are not looked at. `quantity` is resource.Quantity (a string on the wire,
+ * a number in a hand-written file), `int-or-string` is intstr.IntOrString.
+ */
+type Shape =
+  | 'string' | 'number' | 'boolean' | 'object' | 'quantity' | 'int-or-string'
+  | { list: Shape }
+  | { map: Shape }
+  | { fields: Record<string, Shape> };
+
+const STRINGS: Shape = { list: 'string' };
+const STRING_MAP: Shape = { map: 'string' };
+const QUANTITIES: Shape = { map: 'quantity' };
+const HANDLER: Shape = {
+  fields: {
+    exec: { fields: { command: STRINGS } },
+    httpGet: { fields: { path: 'string', port: 'int-or-string', host: 'string', scheme: 'string' } },
+    tcpSocket: { fields: { port: 'int-or-string', host: 'string' } },
+    sleep: { fields: { seconds: 'number' } },
+  },
+};
+const PROBE: Shape = {
+  fields: {
+    ...HANDLER.fields,
+    grpc: { fields: { port: 'number', service: 'string' } },
+    initialDelaySeconds: 'number', periodSeconds: 'number', timeoutSeconds: 'number', failureThreshold: 'number', successThreshold: 'number',
+  },
+};
+const CONTAINER: Shape = {
+  fields: {
+    name: 'string', image: 'string', command: STRINGS, args: STRINGS, workingDir: 'string',
+    env: { list: { fields: { name: 'string', value: 'string', valueFrom: 'object' } } },
+    envFrom: { list: 'object' },
+    ports: { list: { fields: { name: 'string', containerPort: 'number', hostPort: 'number', protocol: 'string' } } },
+    resources: { fields: { limits: QUANTITIES, requests: QUANTITIES } },
+    volumeMounts: { list: { fields: { name: 'string', mountPath: 'string', subPath: 'string', readOnly: 'boolean' } } },
+    livenessProbe: PROBE, readinessProbe: PROBE, startupProbe: PROBE,
+    lifecycle: { fields: { preStop: HANDLER, postStart: HANDLER } },
+    securityContext: 'object',
+  },
+};
+const POD_SPEC: Shape = {
+  fields: {
+    containers: { list: CONTAINER }, initContainers: { list: CONTAINER }, ephemeralContainers: { list: CONTAINER },
+    volumes: { list: { fields: { name: 'string', hostPath: { fields: { path: 'string', type: 'string' } }, emptyDir: 'object', persistentVolumeClaim: { fields: { claimName: 'string' } } } } },
+    nodeName: 'string', nodeSelector: STRING_MAP, serviceAccountName: 'string', hostNetwork: 'boolean',
+    terminationGracePeriodSeconds: 'number', priorityClassName: 'string',
+  },
+};
+const CONDITIONS: Shape = {
+  list: { fields: { type: 'string', status: 'string', reason: 'string', message: 'string', lastHeartbeatTime: 'string', lastTransitionTime: 'string' } },
+};
+const CONTAINER_STATUSES: Shape = {
+  list: { fields: { name: 'string', image: 'string', imageID: 'string', containerID: 'string', ready: 'boolean', started: 'boolean', restartCount: 'number', state: 'object', lastState: 'object' } },
+};
+const TEMPLATE: Shape = { fields: { metadata: { fields: { labels: STRING_MAP, annotations: STRING_MAP } }, spec: POD_SPEC } };
+const WORKLOAD_SPEC = { replicas: 'number', selector: { fields: { matchLabels: STRING_MAP } }, template: TEMPLATE } as const;
+const WORKLOAD_STATUS: Shape = { fields: { replicas: 'number', readyReplicas: 'number', availableReplicas: 'number', updatedReplicas: 'number' } };
+
+/** Per kind, the fields checks read (beyond metadata, which every kind gets below). */
+const SHAPES: Record<string, Record<string, Shape>> = {
+  Pod: {
+    spec: POD_SPEC,
+    status: {
+      fields: {
+        phase: 'string', reason: 'string', message: 'string', podIP: 'string', hostIP: 'string', startTime: 'string',
+        conditions: CONDITIONS, containerStatuses: CONTAINER_STATUSES, initContainerStatuses: CONTAINER_STATUSES, ephemeralContainerStatuses: CONTAINER_STATUSES,
+      },
+    },
+  },
+  Deployment: { spec: { fields: WORKLOAD_SPEC }, status: WORKLOAD_STATUS },
+  ReplicaSet: { spec: { fields: WORKLOAD_SPEC }, status: WORKLOAD_STATUS },
+  StatefulSet: { spec: { fields: WORKLOAD_SPEC }, status: WORKLOAD_STATUS },
+  DaemonSet: { spec: { fields: { selector: WORKLOAD_SPEC.selector, template: TEMPLATE } } },
+  Job: { spec: { fields: { selector: WORKLOAD_SPEC.selector, template: TEMPLATE } } },
+  CronJob: { spec: { fields: { schedule: 'string', jobTemplate: { fields: { spec: { fields: { template: TEMPLATE } } } } } } },
+  Node: {
+    spec: { fields: { unschedulable: 'boolean', taints: { list: { fields: { key: 'string', value: 'string', effect: 'string' } } } } },
+    status: { fields: { conditions: CONDITIONS, nodeInfo: STRING_MAP, allocatable: QUANTITIES, capacity: QUANTITIES } },
+  },
+  Event: {
+    message: 'string', reason: 'string', type: 'string', count: 'number', note: 'string',
+    firstTimestamp: 'string', lastTimestamp: 'string', eventTime: 'string',
+    involvedObject: { fields: { kind: 'string', name: 'string', namespace: 'string', uid: 'string', fieldPath: 'string' } },
+    source: { fields: { component: 'string', host: 'string' } },
+  },
+  Service: {
+    spec: {
+      fields: {
+        type: 'string', clusterIP: 'string', selector: STRING_MAP, sessionAffinity: 'string',
+        ports: { list: { fields: { name: 'string', protocol: 'string', appProtocol: 'string', port: 'number', targetPort: 'int-or-string', nodePort: 'number' } } },
+      },
+    },
+    status: { fields: { loadBalancer: { fields: { ingress: { list: { fields: { ip: 'string', hostname: 'string' } } } } } } },
+  },
+  EndpointSlice: {
+    addressType: 'string',
+    endpoints: {
+      list: {
+        fields: {
+          addresses: STRINGS, nodeName: 'string', zone: 'string',
+          conditions: { fields: { ready: 'boolean', serving: 'boolean', terminating: 'boolean' } },
+          targetRef: { fields: { kind: 'string', name: 'string', namespace: 'string', uid: 'string' } },
+        },
+      },
+    },
+    ports: { list: { fields: { name: 'string', protocol: 'string', appProtocol: 'string', port: 'number' } } },
+  },
+};
+
+const METADATA: Shape = { fields: { creationTimestamp: 'string', deletionTimestamp: 'string', generateName: 'string', resourceVersion: 'string' } };
+
+const SCALAR_OK: Record<'string' | 'number' | 'boolean' | 'quantity' | 'int-or-string', (v: unknown) => boolean> = {
+  string: (v) => typeof v === 'string',
+  number: (v) => typeof v === 'number' && Number.isFinite(v),
+  boolean: (v) => typeof v === 'boolean',
+  quantity: (v) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)),
+  'int-or-string': (v) => typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v)),
+};
+const SCALAR_NAME = { string: 'a string', number: 'a number', boolean: 'true or false', quantity: 'a quantity', 'int-or-string': 'a number or a string' };
+
+/** A list entry in a message: by its name when it has one (`containers[app]`), else by index. */
+function entry(item: unknown, i: number): string {
+  const name = isObject(item) && typeof item.name === 'string' && item.name ? item.name.slice(0, 40) : String(i);
+  return `[${name}]`;
+}
+
+/** Null when value fits shape (or is absent); else `path is not …`. Depth is bounded by the shape. */
+function shapeProblem(value: unknown, shape: Shape, path: string): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof shape === 'string') {
+    if (shape === 'object') return isObject(value) ? null : `${path} is not an object`;
+    return SCALAR_OK[shape](value) ? null : `${path} is not ${SCALAR_NAME[shape]}`;
+  }
+  if ('list' in shape) {
+    if (!Array.isArray(value)) return `${path} is not a list`;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const at = `${path}${entry(item, i)}`;
+      if (item === null || item === undefined) return `${at} is empty`;
+      const p = shapeProblem(item, shape.list, at);
+      if (p) return p;
+    }
+    return null;
+  }
+  if (!isObject(value)) return `${path} is not ${'map' in shape ? 'a map' : 'an object'}`;
+  if ('map' in shape) {
+    for (const [k, v] of Object.entries(value)) {
+      const p = shapeProblem(v, shape.map, `${path}[${k.slice(0, 40)}]`);
+      if (p) return p;
+    }
+    return null;
+  }
+  for (const [k, sub] of Object.entries(shape.fields)) {
+    // Own properties only: a field named like an Object.prototype member is data, not inherited.
+    if (!Object.hasOwn(value, k)) continue;
+    const p = shapeProblem(value[k], sub, path ? `${path}.${k}` : k);
+    if (p) return p;
+  }
+  return null;
+}
 
 /** Where pod specs sit: a Pod, a workload's template, a CronJob's job template. */
 const POD_SPECS = [['spec'], ['spec', 'template', 'spec'], ['spec', 'jobTemplate', 'spec', 'template', 'spec']];
@@ -74,7 +238,9 @@ export function objectProblem(obj: unknown, kind?: string): string | null {
       }
     }
   }
-  return null;
+  const own = shapeProblem(obj.metadata, METADATA, 'metadata');
+  if (own) return own;
+  return kind && Object.hasOwn(SHAPES, kind) ? shapeProblem(obj, { fields: SHAPES[kind]! }, '') : null;
 }
 
 export function isKubeObject(obj: unknown, kind?: string): obj is KubeObject {

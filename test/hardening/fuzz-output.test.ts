@@ -1,12 +1,16 @@
-// Hostile strings in every cluster-controlled field of a report, through every output format: no
-// exception, no raw control character, no line a cluster string starts on its own (a forged "fix:"
-// line), no prototype change. Strings: random Unicode, escape sequences, every line separator, bidi
+// Hostile strings in every cluster-controlled field of a report, through every output format (text,
+// wide, JSON, YAML, JUnit, SARIF, Markdown, GitHub): no exception, no raw control character, no line a
+// cluster string starts on its own (a forged "fix:" line, a second workflow command, a broken table
+// row), each format still what its reader parses, no prototype change. Strings: random Unicode, escape sequences, every line separator, bidi
 // overrides, 1 MB; evidence nested deeper than any renderer recurses.
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { parse as parseYaml } from 'yaml';
 import { renderJson } from '../../src/report/json.js';
 import { renderText } from '../../src/report/text.js';
 import { buildReport, type Report } from '../../src/report/model.js';
+import { renderOutput, type RenderContext } from '../../src/report/write-outputs.js';
 import type { Finding, Gap } from '../../src/engine/types.js';
 import { expectPrototypesIntact, prototypeState } from './prototype-guard.js';
 
@@ -41,7 +45,7 @@ function report(s: () => string, nFindings: number, evidenceDepth: number): Repo
     remediation: { summary: s(), steps: [s(), s()] },
   });
   const gaps: Gap[] = [{ source: 'ssh', node: s(), probe: s(), reason: s() }, { source: 'api', resource: s(), reason: s() }, { source: 'ssh', node: s(), reason: s() }];
-  return buildReport({
+  const r = buildReport({
     cluster: { context: s(), server: s(), version: s() },
     identity: s(),
     now: new Date(0),
@@ -50,6 +54,19 @@ function report(s: () => string, nFindings: number, evidenceDepth: number): Repo
     gaps,
     nodes: { total: 3, reached: 1 },
   }, { version: '0.1.0', startedAt: new Date(0), durationMs: 1 });
+  // What buildReport leaves to later stages: a manifest location, suppressions, report warnings, and
+  // a check that failed with a message of the cluster's making.
+  if (r.findings[0]) r.findings[0].location = { file: s(), line: 7, source: s() };
+  r.suppressed = [
+    { ...finding(), suppression: { by: 'annotation', reason: s(), until: s() } },
+    { ...finding(), location: { file: '<stdin>', line: 1, source: s() }, suppression: { by: 'config', reason: s(), until: null } },
+  ];
+  r.summary.suppressed = r.suppressed.length;
+  r.warnings = [{ code: s(), message: s() }, { code: 'suppression-expired', message: s() }];
+  r.checks.push({ id: 'kubelet-gc', title: s(), status: 'error', reason: s(), durationMs: 1 }, { id: 'evicted-pods', title: 'Evicted pods', status: 'skip', reason: s(), durationMs: 1 });
+  r.summary.checks.error++;
+  r.summary.checks.skip++;
+  return r;
 }
 
 /** The checks every rendering must pass. */
@@ -69,6 +86,69 @@ function expectJsonSafe(json: string): void {
   walk(doc);
 }
 
+const CTX: RenderContext = { text: {}, sarif: { cwd: '/repo' }, stdoutColorLevel: 0 };
+const xml = new XMLParser({ ignoreAttributes: false, isArray: (name) => ['testsuite', 'testcase'].includes(name) });
+
+/** Table cell separators in a Markdown line: `|` not escaped by a backslash. */
+function pipes(line: string): number {
+  let n = 0;
+  for (let i = 0; i < line.length; i++) {
+    if (line[i] === '\\') i++;
+    else if (line[i] === '|') n++;
+  }
+  return n;
+}
+
+/** YAML, JUnit, SARIF, Markdown and GitHub: each safe, and each still what its reader parses. */
+function expectEveryFormatSafe(r: Report): void {
+  const json = renderOutput('json', r, CTX);
+  expectJsonSafe(json);
+
+  // YAML: the JSON document, spelled differently.
+  const yaml = renderOutput('yaml', r, CTX);
+  expectSafe(yaml, false);
+  expect(parseYaml(yaml, { maxAliasCount: -1 })).toEqual(JSON.parse(json));
+
+  // JUnit: well-formed XML with one failing test case per (non-info) finding.
+  const junit = renderOutput('junit', r, CTX);
+  expectSafe(junit, false);
+  expect(XMLValidator.validate(junit)).toBe(true);
+  const suites = (xml.parse(junit) as { testsuites: { testsuite: { testcase: { failure?: unknown }[] }[] } }).testsuites.testsuite;
+  const failures = suites.flatMap((t) => t.testcase).filter((c) => c.failure !== undefined).length;
+  expect(failures).toBe(r.findings.filter((f) => f.severity !== 'info').length);
+
+  // SARIF: JSON, one result per finding (suppressed ones marked as such), nothing raw in any string.
+  const sarifText = renderOutput('sarif', r, CTX);
+  expectJsonSafe(sarifText);
+  const results = (JSON.parse(sarifText) as { runs: { results: { suppressions?: unknown }[] }[] }).runs[0]!.results;
+  expect(results.filter((x) => !x.suppressions)).toHaveLength(r.findings.length);
+  expect(results).toHaveLength(r.findings.length + r.suppressed.length);
+
+  // Markdown: every table row stays one row with its own number of cells (summary: 6 columns, one
+  // row per check; suppressed: 5 columns, one row per suppressed finding).
+  const markdown = renderOutput('markdown', r, CTX);
+  expectSafe(markdown, false);
+  const rows = markdown.split('\n').filter((l) => l.trimStart().startsWith('|'));
+  const summaryRows = 2 + r.checks.length;
+  expect(rows).toHaveLength(summaryRows + (r.suppressed.length ? 2 + r.suppressed.length : 0));
+  rows.forEach((row, i) => expect(pipes(row)).toBe(i < summaryRows ? 7 : 6));
+
+  // GitHub: exactly one workflow command per finding, each with only its own properties; every other
+  // line plain log text that cannot start a command.
+  const github = renderOutput('github', r, CTX);
+  expectSafe(github, false);
+  const lines = github.split('\n');
+  expect(lines.pop()).toBe('');
+  const commands = lines.filter((l) => l.startsWith('::'));
+  expect(commands).toHaveLength(r.findings.length);
+  for (const c of commands) {
+    const m = /^::(error|warning|notice) ([^:]*)::/.exec(c);
+    expect(m).not.toBeNull();
+    for (const prop of m![2]!.split(',')) expect(prop).toMatch(/^(file|line|title)=/);
+  }
+  for (const l of lines) if (!l.startsWith('::')) expect(l).toMatch(/^kubectl-checkup[ :]/);
+}
+
 describe('output formats with hostile cluster strings', () => {
   const before = prototypeState();
 
@@ -83,6 +163,14 @@ describe('output formats with hostile cluster strings', () => {
     expectPrototypesIntact(before);
   });
 
+  it('yaml, junit, sarif, markdown and github: one line per field, nothing raw, each still parses as its format', () => {
+    fc.assert(fc.property(fc.array(hostile, { minLength: 40, maxLength: 40 }), fc.integer({ min: 0, max: 3 }), (strings, n) => {
+      let i = 0;
+      expectEveryFormatSafe(report(() => strings[i++ % strings.length]!, n, 5));
+    }), LIMIT);
+    expectPrototypesIntact(before);
+  });
+
   it('1 MB strings, 200,000 newlines and evidence nested 100,000 deep: rendered, not crashed', () => {
     fc.assert(fc.property(huge, (big) => {
       // The big string in every seventh field (message, a step, a gap…): all of them would only be slow.
@@ -91,8 +179,8 @@ describe('output formats with hostile cluster strings', () => {
       const text = renderText(r, { colorLevel: 0, wide: true }); // wide: with the evidence
       expectSafe(text, false);
       expect(text).toContain('[nested too deep]');
-      expectJsonSafe(renderJson(r));
-    }), { numRuns: 3 });
+      expectEveryFormatSafe(r);
+    }), { numRuns: 3, interruptAfterTimeLimit: 5000 });
   });
 
   it('a report with 300,000 findings renders (no spread of an unbounded array into a call)', () => {

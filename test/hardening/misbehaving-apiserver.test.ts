@@ -123,4 +123,26 @@ describe('random list shapes from the API server', () => {
       }
     }), { numRuns: 100, interruptAfterTimeLimit: 4000 });
   });
+
+  it('a pod with a wrongly typed field a check reads: the list is refused naming the field, never handed to a check', async () => {
+    let shape: unknown;
+    server = await startMisbehavingServer('wrong-types', { get wrongShape() { return shape; } } as never);
+    const kc = join(tmp, 'kc-deep');
+    server.writeKubeconfig(kc);
+    const client = new KubeApiClient(loadKubeconfig({ kubeconfig: kc }), { requestTimeoutMs: 5000, retries: 0 });
+    const wrong = fc.oneof(fc.integer(), fc.boolean(), fc.constant({ toString: [] }), fc.array(fc.integer(), { maxLength: 2 }));
+    // [field a gap must name, a container or pod status that carries the wrong value there].
+    const placed = fc.oneof(
+      wrong.map((v) => ['command', { containers: [{ name: 'app', command: ['java', v] }] }] as const),
+      wrong.map((v) => ['value', { containers: [{ name: 'app', env: [{ name: 'JAVA_OPTS', value: v }] }] }] as const),
+      wrong.map((v) => ['name', { containers: [{ name: 'app', ports: [{ name: v, containerPort: 80 }] }] }] as const),
+      wrong.filter((v) => !Array.isArray(v)).map((v) => ['containerStatuses', { containers: [{ name: 'app' }] }, { containerStatuses: v }] as const),
+    );
+    await fc.assert(fc.asyncProperty(placed, async ([field, spec, status]) => {
+      shape = { items: [{ metadata: { name: 'ok', namespace: 'a' }, spec: { containers: [{ name: 'app', command: ['java'] }] } }, { metadata: { name: 'p', namespace: 'a' }, spec, status }] };
+      const pages = (async () => { for await (const page of client.list({ info: resourceInfo('Pod') })) void page; })();
+      await expect(pages).rejects.toThrow(ResourceUnavailable);
+      await expect(pages).rejects.toThrow(new RegExp(`item 1: .*${field}`));
+    }), { numRuns: 50, interruptAfterTimeLimit: 4000 });
+  });
 });
