@@ -15,5 +15,6 @@ export default {
     }],
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/support/fast-check-seed.ts'],
   testTimeout: 60000,
 };
