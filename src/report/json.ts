@@ -24,13 +24,14 @@ export function writeJson(report: Report, sink: (chunk: string) => void): void {
     if (Array.isArray(value) && value.length) {
       write('[');
       value.forEach((el, j) => {
-        const text = JSON.stringify(sanitizeDeep(el), null, 2);
+        // Depth counted from the document's root, as the other formats count it (report → key → element).
+        const text = JSON.stringify(sanitizeDeep(el, 2), null, 2);
         // Elements sit two levels deep: every line of theirs gets four more spaces.
         write(`${j ? ',' : ''}\n    ${text === undefined ? 'null' : text.replace(/\n/g, '\n    ')}`);
       });
       write('\n  ]');
     } else {
-      write(JSON.stringify(sanitizeDeep(value), null, 2).replace(/\n/g, '\n  '));
+      write(JSON.stringify(sanitizeDeep(value, 1), null, 2).replace(/\n/g, '\n  '));
     }
   });
   write(entries.length ? '\n}\n' : '}\n');
