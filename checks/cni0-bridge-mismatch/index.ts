@@ -19,7 +19,9 @@ export default defineCheck({
     '/run/flannel/subnet.env and with node.spec.podCIDR; a mismatch makes every new pod on the node fail with "already has an IP address ' +
     'different from". FailedCreatePodSandBox events with that message raise the node even when it cannot be reached over SSH.',
   rules,
-
+  settings: {
+    recentMinutes: { type: 'number', default: RECENT_SECONDS / 60, min: 1, description: 'Sandbox failures within this many minutes are critical (older ones are history, info).' },
+  },
   needs: {
     // Sandbox failures are events in the pod's namespace, but the bridge belongs to the node: every namespace.
     api: [{ kind: 'Node', optional: true }, { kind: 'Event', fieldSelector: 'reason=FailedCreatePodSandBox', optional: true, allNamespaces: true }],
@@ -50,16 +52,16 @@ export default defineCheck({
       },
       finish() {
         const names = [...new Set([...verdicts.keys(), ...failures.keys()])].sort();
-        for (const name of names) reportNode(say, ctx.now, name, nodes.get(name), verdicts.get(name), failures.get(name));
+        for (const name of names) reportNode(say, ctx.now, Number(ctx.options.recentMinutes) * 60, name, nodes.get(name), verdicts.get(name), failures.get(name));
       },
     };
   },
 });
 
-function reportNode(say: Say, now: Date, node: string, api: NodeApiInfo | undefined, v: Verdict | undefined, ev: SandboxFailures | undefined): void {
+function reportNode(say: Say, now: Date, recentSeconds: number, node: string, api: NodeApiInfo | undefined, v: Verdict | undefined, ev: SandboxFailures | undefined): void {
   const podCIDR = api?.podCIDRs.join(',') || undefined;
   const ageS = ev?.lastSeen !== undefined ? Math.max(0, Math.round((now.getTime() - ev.lastSeen) / 1000)) : undefined;
-  const recent = !!ev && (ageS === undefined || ageS <= RECENT_SECONDS);
+  const recent = !!ev && (ageS === undefined || ageS <= recentSeconds);
   const events = ev ? { failures: ev, ageS } : undefined;
   const evidenceEvents = ev ? {
     sandboxFailures: ev.count, lastSeenSecondsAgo: ageS, pods: ev.pods, morePods: ev.morePods || undefined,

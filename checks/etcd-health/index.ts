@@ -12,8 +12,8 @@ import * as F from './findings.js';
 const APISERVER_DB_SIZE = ['apiserver_storage_size_bytes', 'apiserver_storage_db_total_size_in_bytes', 'etcd_db_total_size_in_bytes'];
 
 export const DEFAULT_QUOTA = 2 * 1024 ** 3;
-const QUOTA_WARNING = 0.8;
-const QUOTA_CRITICAL = 0.95;
+/** The share of the quota at which the database size is a warning and critical (the check's settings). */
+const quotaLines = (ctx: CheckContext) => ({ warning: Number(ctx.options.quotaWarningPercent) / 100, critical: Number(ctx.options.quotaCriticalPercent) / 100 });
 /** etcd's guidance: WAL fsync p99 under 10 ms; backend commit p99 under 25 ms. */
 const FSYNC = { warning: 0.01, critical: 0.1 };
 const COMMIT = { warning: 0.025, critical: 0.25 };
@@ -53,6 +53,10 @@ export default defineCheck({
     oldEtcdVersion: { description: 'An etcd member is older than 3.4.' },
     slowApplies: { description: 'The member logs "took too long" often.' },
     rotationalDisk: { description: 'The etcd data directory\'s disk reports itself rotational.' },
+  },
+  settings: {
+    quotaWarningPercent: { type: 'number', default: 80, min: 1, max: 100, description: 'Database size as a share of --quota-backend-bytes at which it is a warning' },
+    quotaCriticalPercent: { type: 'number', default: 95, min: 1, max: 100, description: 'Database size as a share of the quota at which it is critical' },
   },
   needs: {
     api: [{ kind: 'Node', optional: true }],
@@ -110,7 +114,7 @@ function judgeNode(ctx: CheckContext, n: NodeEtcd, seen: Set<string>): void {
     if (seen.has(m.memberId)) continue;
     seen.add(m.memberId);
     const t = members.length === 1 ? target : { kind: 'EtcdMember', name: m.endpoint || m.memberId };
-    F.quota(ctx, t, { dbSize: m.dbSize, quota: quota ?? DEFAULT_QUOTA, quotaSource, warning: QUOTA_WARNING, critical: QUOTA_CRITICAL, member: m.memberId });
+    F.quota(ctx, t, { dbSize: m.dbSize, quota: quota ?? DEFAULT_QUOTA, quotaSource, ...quotaLines(ctx), member: m.memberId });
     if (m.dbSizeInUse !== undefined && m.dbSize > FRAGMENTED_MIN_BYTES && m.dbSizeInUse / m.dbSize < FRAGMENTED_RATIO) F.fragmented(ctx, t, m.dbSize, m.dbSizeInUse);
     if (m.leader === '0') F.noLeader(ctx, t, 'endpoint status reports leader 0');
     if (olderThan34(m.version)) F.oldVersion(ctx, t, m.version);
@@ -126,7 +130,7 @@ function judgeNode(ctx: CheckContext, n: NodeEtcd, seen: Set<string>): void {
   if (!members.length && last) {
     // Status unreadable, metrics readable: the same questions from the metrics.
     const size = gauge(last, 'etcd_mvcc_db_total_size_in_bytes');
-    if (size !== undefined) F.quota(ctx, target, { dbSize: size, quota: quota ?? DEFAULT_QUOTA, quotaSource, warning: QUOTA_WARNING, critical: QUOTA_CRITICAL });
+    if (size !== undefined) F.quota(ctx, target, { dbSize: size, quota: quota ?? DEFAULT_QUOTA, quotaSource, ...quotaLines(ctx) });
     const version = last.samples.get('etcd_server_version')?.[0]?.labels.server_version;
     if (version && olderThan34(version)) F.oldVersion(ctx, target, version);
   }
@@ -167,7 +171,7 @@ function fallback(ctx: CheckContext, nodes: NodeEtcd[], reached: number, apiserv
   for (const s of apiserver.samples.get(name) ?? []) {
     if (!(s.value >= 0)) continue;
     const cluster = s.labels.storage_cluster_id || s.labels.endpoint || 'etcd';
-    F.quota(ctx, { kind: 'EtcdCluster', name: cluster }, { dbSize: s.value, quota: DEFAULT_QUOTA, quotaSource: `etcd default (2 GiB) assumed: the quota is not visible from the API server (${name})`, warning: QUOTA_WARNING, critical: QUOTA_CRITICAL });
+    F.quota(ctx, { kind: 'EtcdCluster', name: cluster }, { dbSize: s.value, quota: DEFAULT_QUOTA, quotaSource: `etcd default (2 GiB) assumed: the quota is not visible from the API server (${name})`, ...quotaLines(ctx) });
   }
   return { note: `${why}; judged the database size from the API server's ${name}` };
 }

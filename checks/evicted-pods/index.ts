@@ -53,11 +53,15 @@ export default defineCheck({
   },
   settings: {
     burstPerHour: { type: 'number', default: BURST, min: 1, max: 10_000, description: 'Evictions on one node within an hour that make the finding critical.' },
+    repeatedPerDay: { type: 'number', default: REPEATED, min: 1, max: 10_000, description: 'Evictions of one workload within 24 h that make the finding critical.' },
+    staleEvictedPods: { type: 'number', default: CLUTTER, min: 0, description: 'Evicted pods older than 24 h still stored above which they are reported as clutter.' },
   },
   create(ctx) {
     const say = reporter(ctx, rules);
     const now = ctx.now.getTime();
     const burst = Number(ctx.options.burstPerHour ?? BURST);
+    const repeated = Number(ctx.options.repeatedPerDay ?? REPEATED);
+    const clutter = Number(ctx.options.staleEvictedPods ?? CLUTTER);
     const owners = new OwnerIndex();
     const conditions = new Map<string, { type: string; status: string; since: string | null }[]>();
     const diskEvidence = new Map<string, Record<string, unknown>>();
@@ -134,7 +138,7 @@ export default defineCheck({
         const sorted = [...groups.values()].sort((a, b) => (a.node === b.node ? a.resource.localeCompare(b.resource) : a.node.localeCompare(b.node)));
         for (const g of sorted) if (g.lastDay > 0) reportGroup(g);
         const stale = [...staleByNode.values()].reduce((a, b) => a + b, 0);
-        if (stale > CLUTTER) reportClutter(stale);
+        if (stale > clutter) reportClutter(stale);
       },
     };
 
@@ -144,7 +148,7 @@ export default defineCheck({
       if (g.lastHour > 0 && nodeHour >= burst) reasons.push(`${nodeHour} evictions on this node within one hour`);
       for (const [name] of g.owners) {
         const n = lastDayByWorkload.get(name)?.count ?? 0;
-        if (n >= REPEATED && g.owners.get(name)!.ref.kind !== 'Pod') reasons.push(`${name} evicted ${n} times in 24 h`);
+        if (n >= repeated && g.owners.get(name)!.ref.kind !== 'Pod') reasons.push(`${name} evicted ${n} times in 24 h`);
       }
       const severity: Severity = reasons.length ? 'critical' : 'warning';
       const nodeConditions = conditions.get(g.node);
@@ -188,7 +192,7 @@ export default defineCheck({
         severity: 'info',
         target: ctx.settings.namespace ? { kind: 'Namespace', name: ctx.settings.namespace } : { kind: 'Cluster', name: 'cluster' },
         evidence: { stale, byNode: Object.fromEntries([...staleByNode].sort()), oldest: Number.isFinite(oldestStale) ? evidenceTime(oldestStale) : null },
-      }, { stale, limit: CLUTTER, namespace: ctx.settings.namespace });
+      }, { stale, limit: clutter, namespace: ctx.settings.namespace });
     }
   },
 });

@@ -28,7 +28,6 @@ export default defineCheck({
     '5 points of an eviction threshold, evictionHard maps that set only some signals and so switch the others off, image ' +
     'GC disabled (high threshold 100) and low ≥ high thresholds. Findings cite the pods already evicted on the node.',
   rules,
-
   needs: {
     api: [
       'Node',

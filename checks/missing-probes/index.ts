@@ -45,6 +45,9 @@ export default defineCheck({
     'server still completes handshakes); notes liveness delays of 60 s or more without a startupProbe. ' +
     'Containers in CrashLoopBackOff with liveness Unhealthy events get those events as evidence.',
   rules,
+  settings: {
+    slowStartDelaySeconds: { type: 'number', default: SLOW_START_DELAY, min: 1, description: 'A liveness initialDelaySeconds this long without a startupProbe is reported (a start budget in disguise).' },
+  },
   needs: {
     api: ['Service', 'Deployment', { kind: 'StatefulSet', optional: true }, { kind: 'DaemonSet', optional: true },
       { kind: 'ReplicaSet', optional: true }, 'Pod', { kind: 'Event', optional: true }],
@@ -164,7 +167,7 @@ export default defineCheck({
           { ...evidence, check: shared, livenessFailureThreshold: live!.failureThreshold ?? 3, readinessFailureThreshold: c.readinessProbe!.failureThreshold ?? 3 },
           { ...about, shared, failureThreshold: live!.failureThreshold ?? 3 });
       }
-      if (live && (live.initialDelaySeconds ?? 0) >= SLOW_START_DELAY && !c.startupProbe) {
+      if (live && (live.initialDelaySeconds ?? 0) >= Number(ctx.options.slowStartDelaySeconds) && !c.startupProbe) {
         add('slowStartWithoutStartupProbe', 'info',
           { ...evidence, initialDelaySeconds: live.initialDelaySeconds, periodSeconds: live.periodSeconds ?? 10, failureThreshold: live.failureThreshold ?? 3, startBudgetSeconds: currentBudget(live) },
           { ...about, liveness: live });

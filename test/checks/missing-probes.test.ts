@@ -358,3 +358,12 @@ describe('missing-probes over the demo cluster', () => {
     }
   });
 });
+
+describe('missing-probes: settings', () => {
+  it('slowStartDelaySeconds moves the line for a liveness delay without a startupProbe', async () => {
+    const objects = { Deployment: [deploy('web', spec([probed({ livenessProbe: tcp('http', { initialDelaySeconds: 45 }) })]))] };
+    expect((await run(objects)).findings.map(brief)).toEqual([]);
+    const strict = await runCheck(check, { objects, now: NOW, options: { slowStartDelaySeconds: 30 } });
+    expect(strict.findings.map(brief)).toEqual(['info Deployment/web[web] slow-start']);
+  });
+});
