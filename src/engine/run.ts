@@ -188,7 +188,6 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
     }
   }
 
-
   // 3. Node facts: which checks want them for which node, then the kubelet endpoints that serve them
   // (those of every node for some checks are already on their way, see startEveryNodeReads).
   const factsWanted = new Map<string, { states: CheckState[]; facts: Set<NodeFactName> }>();
