@@ -99,7 +99,7 @@ describe('config file', () => {
     expect(validate(report)).toBe(true);
     expect(report.warnings).toEqual([
       { code: 'config-unknown-key', message: '.checkup.yaml:3: unknown key supress (did you mean "suppress"?); it is ignored' },
-      { code: 'config-unknown-key', message: '.checkup.yaml:7: settings.evicted-pods: unknown setting "burstPerHuor" (did you mean "burstPerHour"?); evicted-pods has: burstPerHour; it is ignored' },
+      { code: 'config-unknown-key', message: '.checkup.yaml:7: settings.evicted-pods: unknown setting "burstPerHuor" (did you mean "burstPerHour"?); evicted-pods has: burstPerHour, repeatedPerDay, staleEvictedPods; it is ignored' },
     ]);
     expect(report.checks.map((c) => c.id)).not.toContain('grpc-load-imbalance');
     expect(report.suppressed).toEqual([]);
