@@ -12,6 +12,7 @@ import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import type { KubeconfigFlags, LoadedKubeconfig } from './kubeconfig.js';
 import { redactUrl } from './redact-url.js';
+import { isObject } from '../util/dict.js';
 
 const CLUSTER_KEYS = new Set(['server', 'certificate-authority', 'certificate-authority-data', 'insecure-skip-tls-verify', 'tls-server-name']);
 const USER_KEYS = new Set(['token', 'client-certificate', 'client-certificate-data', 'client-key', 'client-key-data']);
@@ -129,6 +130,3 @@ function material(data: unknown, file: unknown, dir: string): Buffer | undefined
   return undefined;
 }
 
-function isObject(v: unknown): v is Entry {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}

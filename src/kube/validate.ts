@@ -4,8 +4,8 @@
 // object that fails here is a bad record, reported where it was read with what is wrong — instead of
 // a check tripping over `"x".split` on a number and losing all its other findings.
 import type { KubeObject } from './resources.js';
+import { isObject } from '../util/dict.js';
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * A field's type in the Kubernetes API. Absent and null are always allowed (the API omits empty

@@ -17,6 +17,7 @@ import type { ProbeName } from '../node/probes.js';
 import type { KubeletPath } from '../engine/source.js';
 import type { Gap } from '../engine/types.js';
 import { SNAPSHOT_API_VERSION, nodeFileName, type SavedList, type SnapshotMeta } from './format.js';
+import { isObject } from '../util/dict.js';
 
 const PAGE = 500;
 export const MAX_META_BYTES = 16 * 1024 * 1024;
@@ -248,10 +249,6 @@ export class SnapshotSource implements ApiSource, NodeSource {
       yield { node: target.name, reached: true, intervalSeconds: c.intervalSeconds, samples, ...(c.problems ? { problems: c.problems } : {}) };
     }
   }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 const strOrNull = (v: unknown) => v === undefined || v === null || typeof v === 'string';

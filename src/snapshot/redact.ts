@@ -10,6 +10,7 @@
 // equal values stay equal within the snapshot (checks compare a container's probes with each other),
 // and a short password cannot be found by hashing guesses.
 import { createHash, randomBytes } from 'node:crypto';
+import { isObject } from '../util/dict.js';
 
 const SECRET_NAME = /pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|auth|cookie|session/i;
 // name=value inside a longer string; the name may be dotted or dashed (-Dx.y.password=…, --db-password=…).
@@ -97,10 +98,6 @@ export class Redactor {
       }
     }
   }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Where pod specs sit: a Pod's spec, a workload's spec.template.spec, a CronJob's job template. */

@@ -12,3 +12,8 @@ export function dict<T>(): Record<string, T> {
 export function own<T>(obj: Readonly<Record<string, T>> | null | undefined, key: string): T | undefined {
   return obj != null && Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
 }
+
+/** A plain object (not null, not an array): the shape every record read from outside is checked for. */
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
