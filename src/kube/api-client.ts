@@ -7,14 +7,12 @@ import http from 'node:http';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '../errors.js';
-import { ResourceUnavailable, type ApiSource, type ClusterInfo, type ListRequest } from '../engine/source.js';
-import type { KubeletPath } from '../engine/source.js';
+import { ResourceUnavailable, type ApiSource, type ClusterInfo, type KubeletPath, type ListRequest, type MetricsScrape } from '../engine/source.js';
 import { describeCredentialError } from './exec-plugin.js';
 import type { LoadedKubeconfig } from './kubeconfig.js';
 import { KeptAgents } from './kept-agents.js';
 import { listItemByteLengths, recordObjectBytes } from './object-size.js';
 import { listPath, resourceName, type KubeObject } from './resources.js';
-import type { MetricsScrape } from '../engine/source.js';
 import { summaryHead } from './summary-head.js';
 import { objectProblem } from './validate.js';
 

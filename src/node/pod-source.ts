@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { onInterrupt } from '../engine/interrupt.js';
-import type { NodeCollection, NodeSource, NodeTarget, ProbeInputs } from '../engine/source.js';
+import type { NodeCollection, NodeSource, NodeTarget, ProbeInputs } from './node-source.js';
 import { PodApiError, type PodObject, type PodWriter, type WatchEvent } from '../kube/pod-writer.js';
 import {
   CONTAINER, DEFAULT_PROBE_IMAGE, DEFAULT_PROBE_NAMESPACE, MAX_SCRIPT_BYTES, manifestYaml, probePodManifest, runSelector,
