@@ -123,6 +123,11 @@ const crash = (err: unknown) => {
   process.exit(2);
 };
 process.on('uncaughtException', crash);
+// `kubectl checkup --help | head`, `list | head`, `-o json | head`: the reader leaving early is not a
+// crash and changes nothing of the run: the exit code still says what the run found.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') crash(err);
+});
 process.on('unhandledRejection', crash);
 
 // Ctrl-C: run what must not be skipped (the pod transport deletes its pods), then exit 130. A second

@@ -55,7 +55,7 @@ export async function runCommand(flags: RawFlags): Promise<number> {
   }
 
   const writer = opts.saveSnapshot ? new SnapshotWriter(opts.saveSnapshot) : undefined;
-  const progress = createProgress({ nodesVia: opts.nodeAccess === 'pod' ? 'through probe pods' : undefined });
+  const progress = await createProgress({ nodesVia: opts.nodeAccess === 'pod' ? 'through probe pods' : undefined });
   let run;
   try {
     run = await runChecks({
@@ -92,17 +92,17 @@ export async function runCommand(flags: RawFlags): Promise<number> {
 
 /** Report: severities re-graded, suppressions applied (config, annotations, baseline), then written in
  * every format asked for. */
-function printReport(opts: RunOptions, run: RunOutput, meta: {
+async function printReport(opts: RunOptions, run: RunOutput, meta: {
   startedAt: Date; t0: number; source: Report['source']; warnings: ReportWarning[]; policy: Policy; annotations?: AnnotationIndex;
   registry: readonly CheckDefinition[];
-}): number {
+}): Promise<number> {
   const { startedAt, t0, policy } = meta;
   const built = buildReport(regrade(run, policy.config?.severity ?? new Map()), { version: toolVersion(), startedAt, durationMs: Math.round(performance.now() - t0), source: meta.source });
   built.warnings.push(...meta.warnings);
   const report = applySuppressions(built, {
     now: run.now, rules: policy.config?.suppress ?? [], annotations: meta.annotations, baseline: policy.baseline, warnings: policy.config?.warnings ?? [], namespace: opts.namespace,
   });
-  writeOutputs(opts.output, report, {
+  await writeOutputs(opts.output, report, {
     text: { snapshot: opts.snapshot ? { collectedAt: run.now } : undefined, ssh: opts.ssh },
     sarif: { checkDocs: (id) => {
       const check = meta.registry.find((c) => c.id === id);

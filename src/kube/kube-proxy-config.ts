@@ -5,7 +5,7 @@
 // 32768 and 131072 in pkg/proxy/apis/config/v1alpha1/defaults.go), so that is where a lasting fix goes.
 // Only the conntrack fields are kept; nothing else of the ConfigMap leaves this module.
 import type { V1ConfigMap, V1DaemonSet } from '@kubernetes/client-node';
-import { parse } from 'yaml';
+import yaml from 'js-yaml';
 
 export const DEFAULT_MAX_PER_CORE = 32768;
 export const DEFAULT_MIN = 131072;
@@ -25,7 +25,7 @@ export function kubeProxyConntrackFromConfigMap(cm: V1ConfigMap): KubeProxyConnt
   for (const [key, text] of Object.entries(cm.data ?? {})) {
     if (!/kind:\s*["']?KubeProxyConfiguration/.test(text)) continue;
     let doc: unknown;
-    try { doc = parse(text); } catch { continue; }
+    try { doc = yaml.load(text, { schema: yaml.CORE_SCHEMA }); } catch { continue; }
     const ct = (doc as { conntrack?: Record<string, unknown> } | null)?.conntrack ?? {};
     return {
       source: `ConfigMap kube-system/${cm.metadata.name} (${key})`,

@@ -9,11 +9,12 @@
 // it runs after each node, at the end of the run, and on Ctrl-C (src/engine/interrupt.ts).
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { stringify } from 'yaml';
 import { onInterrupt } from '../engine/interrupt.js';
 import type { NodeCollection, NodeSource, NodeTarget, ProbeInputs } from './node-source.js';
 import { PodApiError, type PodObject, type PodWriter, type WatchEvent } from '../kube/pod-writer.js';
 import {
-  CONTAINER, DEFAULT_PROBE_IMAGE, DEFAULT_PROBE_NAMESPACE, MAX_SCRIPT_BYTES, manifestYaml, probePodManifest, runSelector,
+  CONTAINER, DEFAULT_PROBE_IMAGE, DEFAULT_PROBE_NAMESPACE, MAX_SCRIPT_BYTES, probePodManifest, runSelector,
 } from './probe-pod.js';
 import type { ProbeName } from './probes.js';
 import { buildNodeScript, splitNodeOutput, type ProbeRegistry } from './script.js';
@@ -432,3 +433,8 @@ class PodWaiter {
 }
 
 export { DEFAULT_PROBE_IMAGE, DEFAULT_PROBE_NAMESPACE };
+
+/** --dry-run: the manifest as YAML, the script shown in full so a reviewer can read what would run. */
+function manifestYaml(pod: object): string {
+  return stringify(pod, { lineWidth: 0, blockQuote: 'literal' });
+}

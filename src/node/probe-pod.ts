@@ -13,7 +13,6 @@
 // The script travels in the pod's args, split into chunks below the kernel's 128 KiB limit for one
 // argument, and is piped by the image's shell into the node's `sh -s` — the same stdin delivery as
 // `ssh … sh -s`, so nothing of it is ever re-parsed by a second shell.
-import { stringify } from 'yaml';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'kubectl-checkup';
@@ -107,7 +106,3 @@ export function probePodManifest(p: ProbePodSpec): object {
   };
 }
 
-/** --dry-run: the manifest as YAML, the script shown in full so a reviewer can read what would run. */
-export function manifestYaml(pod: object): string {
-  return stringify(pod, { lineWidth: 0, blockQuote: 'literal' });
-}

@@ -4,7 +4,7 @@
 // `resolveConfig` then checks what depends on the checks present (ids, per-check settings).
 // A wrong type is an error naming file, line and key (exit 2); an unknown key is a warning naming the
 // closest known key — a typo must not stop a pipeline, but it must not go unnoticed either.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document } from 'yaml';
@@ -14,7 +14,7 @@ import type { ReportWarning } from '../report/model.js';
 import { didYouMean } from './closest.js';
 import { formatRef, parseCheckRef, parseUntil, unknownCheckText, unknownRuleText, type CheckRef } from './refs.js';
 
-export const DEFAULT_CONFIG_FILE = '.checkup.yaml';
+export { DEFAULT_CONFIG_FILE, findConfigFile } from './config-file.js';
 export const GLOB_FIELDS = ['namespace', 'name', 'kind', 'node', 'container'] as const;
 export type GlobField = (typeof GLOB_FIELDS)[number];
 
@@ -98,10 +98,6 @@ export interface ResolvedConfig {
 }
 
 /** The config file to read: --config, else ./.checkup.yaml when it exists, else none. */
-export function findConfigFile(flag: string | undefined, cwd = process.cwd()): string | undefined {
-  if (flag !== undefined) return flag;
-  return existsSync(resolve(cwd, DEFAULT_CONFIG_FILE)) ? DEFAULT_CONFIG_FILE : undefined;
-}
 
 export function readConfigFile(file: string, cwd = process.cwd()): ConfigDocument {
   let text: string;

@@ -2,7 +2,8 @@
 // baseline (§2.9). Read before anything touches the cluster: a bad config or baseline is exit 2 at once.
 import type { CheckDefinition } from '../engine/types.js';
 import { readBaseline, type Baseline } from './baseline.js';
-import { findConfigFile, readConfigFile, resolveConfig, type ResolvedConfig } from './config.js';
+import type { ResolvedConfig } from './config.js';
+import { findConfigFile } from './config-file.js';
 import { loadPlugins } from '../plugins/load.js';
 
 export interface PolicyFlags {
@@ -23,10 +24,12 @@ export interface Policy {
 export async function loadPolicy(flags: PolicyFlags & { plugin?: string[] }, builtins: readonly CheckDefinition[], cwd = process.cwd()):
   Promise<{ policy: Policy; registry: CheckDefinition[] }> {
   const file = findConfigFile(flags.config, cwd);
-  const doc = file !== undefined ? readConfigFile(file, cwd) : undefined;
+  // The config reader (ajv, yaml) is imported only when there is a file to read.
+  const reader = file !== undefined ? await import('./config.js') : undefined;
+  const doc = reader?.readConfigFile(file!, cwd);
   const external = await loadPlugins([...(doc?.plugins ?? []), ...(flags.plugin ?? [])], builtins, cwd);
   const registry = [...builtins, ...external];
-  const config = doc ? resolveConfig(doc, registry) : undefined;
+  const config = doc && reader?.resolveConfig(doc, registry);
   const baseline = flags.baseline !== undefined ? readBaseline(flags.baseline) : undefined;
   return { policy: { config, baseline, annotations: flags.annotationSuppressions !== false }, registry };
 }

@@ -4,15 +4,10 @@
 import { accessSync, constants, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError, UsageError } from '../errors.js';
-import { renderGithub } from './github.js';
-import { renderJson } from './json.js';
-import { renderJunit } from './junit.js';
-import { renderMarkdown } from './markdown.js';
 import type { Report } from './model.js';
 import type { OutputFormat, OutputTarget } from './output-targets.js';
-import { renderSarif, type SarifOptions } from './sarif.js';
-import { renderText, type TextOptions } from './text.js';
-import { renderYaml } from './yaml.js';
+import type { SarifOptions } from './sarif.js';
+import type { TextOptions } from './text.js';
 
 export interface RenderContext {
   text: Omit<TextOptions, 'colorLevel' | 'wide'>;
@@ -21,16 +16,18 @@ export interface RenderContext {
   stdoutColorLevel: TextOptions['colorLevel'];
 }
 
-export function renderOutput(format: OutputFormat, report: Report, ctx: RenderContext, colorLevel: TextOptions['colorLevel'] = 0): string {
+/** Each renderer is imported when its format is asked for: a JSON run does not load chalk, yaml or
+ * the SARIF rules (startup, issue 14). */
+export async function renderOutput(format: OutputFormat, report: Report, ctx: RenderContext, colorLevel: TextOptions['colorLevel'] = 0): Promise<string> {
   switch (format) {
-    case 'text': return renderText(report, { ...ctx.text, colorLevel });
-    case 'wide': return renderText(report, { ...ctx.text, colorLevel, wide: true });
-    case 'json': return renderJson(report);
-    case 'yaml': return renderYaml(report);
-    case 'junit': return renderJunit(report);
-    case 'sarif': return renderSarif(report, ctx.sarif);
-    case 'markdown': return renderMarkdown(report);
-    case 'github': return renderGithub(report);
+    case 'text': return (await import('./text.js')).renderText(report, { ...ctx.text, colorLevel });
+    case 'wide': return (await import('./text.js')).renderText(report, { ...ctx.text, colorLevel, wide: true });
+    case 'json': return (await import('./json.js')).renderJson(report);
+    case 'yaml': return (await import('./yaml.js')).renderYaml(report);
+    case 'junit': return (await import('./junit.js')).renderJunit(report);
+    case 'sarif': return (await import('./sarif.js')).renderSarif(report, ctx.sarif);
+    case 'markdown': return (await import('./markdown.js')).renderMarkdown(report);
+    case 'github': return (await import('./github.js')).renderGithub(report);
   }
 }
 
@@ -59,18 +56,14 @@ export function checkOutputFiles(targets: readonly OutputTarget[]): void {
 }
 
 /** Files first, stdout last: a failed file write (disk full) is an error before the report is shown. */
-export function writeOutputs(targets: readonly OutputTarget[], report: Report, ctx: RenderContext, stdout: NodeJS.WritableStream): void {
+export async function writeOutputs(targets: readonly OutputTarget[], report: Report, ctx: RenderContext, stdout: NodeJS.WritableStream): Promise<void> {
   for (const t of targets) {
-    if (t.file !== undefined) writeAtomically(t.file, renderOutput(t.format, report, ctx));
+    if (t.file !== undefined) writeAtomically(t.file, await renderOutput(t.format, report, ctx));
   }
   const toStdout = targets.find((t) => t.file === undefined);
   if (!toStdout) return;
-  // `kubectl checkup -o json | head`: the reader leaving early is not an error of ours (no stack
-  // trace); the exit code still reports the findings.
-  stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
-  });
-  stdout.write(renderOutput(toStdout.format, report, ctx, ctx.stdoutColorLevel));
+  // A reader that leaves early (`-o json | head`, EPIPE) is handled once for all output in cli/main.ts.
+  stdout.write(await renderOutput(toStdout.format, report, ctx, ctx.stdoutColorLevel));
 }
 
 export function writeAtomically(file: string, content: string): void {

@@ -3,6 +3,7 @@
 // no raw escape sequence. The server URL loses its user:password@ wherever it is shown.
 import { describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from '../support/cli.js';
 import { redactUrl } from '../../src/kube/kubeconfig.js';
@@ -18,6 +19,29 @@ describe('exit codes', () => {
     expect(r.stderr).not.toContain('\u001b');
     expect(r.exitCode).toBe(2);
   });
+});
+
+describe('a reader that leaves early (EPIPE)', () => {
+  /** Runs the CLI with its stdout pipe closed before it writes: every write gets EPIPE. */
+  const runClosed = (args: string[]) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const child = spawn('node', [join(ROOT, 'dist', 'src', 'cli', 'main.js'), ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+
+  it.each([
+    [['--help'], 0],
+    [['list'], 0],
+    // Findings at or above --fail-on still decide the exit code.
+    [['--snapshot', join(ROOT, 'fixtures', 'demo-cluster'), '-o', 'json'], 1],
+    [['--snapshot', join(ROOT, 'fixtures', 'demo-cluster'), '-o', 'json', '--fail-on', 'none'], 0],
+  ])('%j: no internal error, exit %i', async (args, code) => {
+    const r = await runClosed(args);
+    expect(r.stderr).not.toContain('internal error');
+    expect(r.code).toBe(code);
+  }, 60_000);
 });
 
 describe('redactUrl', () => {

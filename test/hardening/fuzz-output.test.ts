@@ -100,17 +100,17 @@ function pipes(line: string): number {
 }
 
 /** YAML, JUnit, SARIF, Markdown and GitHub: each safe, and each still what its reader parses. */
-function expectEveryFormatSafe(r: Report): void {
-  const json = renderOutput('json', r, CTX);
+async function expectEveryFormatSafe(r: Report): Promise<void> {
+  const json = await renderOutput('json', r, CTX);
   expectJsonSafe(json);
 
   // YAML: the JSON document, spelled differently.
-  const yaml = renderOutput('yaml', r, CTX);
+  const yaml = await renderOutput('yaml', r, CTX);
   expectSafe(yaml, false);
   expect(parseYaml(yaml, { maxAliasCount: -1 })).toEqual(JSON.parse(json));
 
   // JUnit: well-formed XML with one failing test case per (non-info) finding.
-  const junit = renderOutput('junit', r, CTX);
+  const junit = await renderOutput('junit', r, CTX);
   expectSafe(junit, false);
   expect(XMLValidator.validate(junit)).toBe(true);
   const suites = (xml.parse(junit) as { testsuites: { testsuite: { testcase: { failure?: unknown }[] }[] } }).testsuites.testsuite;
@@ -118,7 +118,7 @@ function expectEveryFormatSafe(r: Report): void {
   expect(failures).toBe(r.findings.filter((f) => f.severity !== 'info').length);
 
   // SARIF: JSON, one result per finding (suppressed ones marked as such), nothing raw in any string.
-  const sarifText = renderOutput('sarif', r, CTX);
+  const sarifText = await renderOutput('sarif', r, CTX);
   expectJsonSafe(sarifText);
   const results = (JSON.parse(sarifText) as { runs: { results: { suppressions?: unknown }[] }[] }).runs[0]!.results;
   expect(results.filter((x) => !x.suppressions)).toHaveLength(r.findings.length);
@@ -126,7 +126,7 @@ function expectEveryFormatSafe(r: Report): void {
 
   // Markdown: every table row stays one row with its own number of cells (summary: 6 columns, one
   // row per check; suppressed: 5 columns, one row per suppressed finding).
-  const markdown = renderOutput('markdown', r, CTX);
+  const markdown = await renderOutput('markdown', r, CTX);
   expectSafe(markdown, false);
   const rows = markdown.split('\n').filter((l) => l.trimStart().startsWith('|'));
   const summaryRows = 2 + r.checks.length;
@@ -135,7 +135,7 @@ function expectEveryFormatSafe(r: Report): void {
 
   // GitHub: exactly one workflow command per finding, each with only its own properties; every other
   // line plain log text that cannot start a command.
-  const github = renderOutput('github', r, CTX);
+  const github = await renderOutput('github', r, CTX);
   expectSafe(github, false);
   const lines = github.split('\n');
   expect(lines.pop()).toBe('');
@@ -163,23 +163,23 @@ describe('output formats with hostile cluster strings', () => {
     expectPrototypesIntact(before);
   });
 
-  it('yaml, junit, sarif, markdown and github: one line per field, nothing raw, each still parses as its format', () => {
-    fc.assert(fc.property(fc.array(hostile, { minLength: 40, maxLength: 40 }), fc.integer({ min: 0, max: 3 }), (strings, n) => {
+  it('yaml, junit, sarif, markdown and github: one line per field, nothing raw, each still parses as its format', async () => {
+    await fc.assert(fc.asyncProperty(fc.array(hostile, { minLength: 40, maxLength: 40 }), fc.integer({ min: 0, max: 3 }), async (strings, n) => {
       let i = 0;
-      expectEveryFormatSafe(report(() => strings[i++ % strings.length]!, n, 5));
+      await expectEveryFormatSafe(report(() => strings[i++ % strings.length]!, n, 5));
     }), LIMIT);
     expectPrototypesIntact(before);
   });
 
-  it('1 MB strings, 200,000 newlines and evidence nested 100,000 deep: rendered, not crashed', () => {
-    fc.assert(fc.property(huge, (big) => {
+  it('1 MB strings, 200,000 newlines and evidence nested 100,000 deep: rendered, not crashed', async () => {
+    await fc.assert(fc.asyncProperty(huge, async (big) => {
       // The big string in every seventh field (message, a step, a gap…): all of them would only be slow.
       let i = 0;
       const r = report(() => (i++ % 7 === 0 ? big : 'x\nFORGED'), 1, 100_000);
       const text = renderText(r, { colorLevel: 0, wide: true }); // wide: with the evidence
       expectSafe(text, false);
       expect(text).toContain('[nested too deep]');
-      expectEveryFormatSafe(r);
+      await expectEveryFormatSafe(r);
     }), { numRuns: 3, interruptAfterTimeLimit: 5000 });
   });
 
