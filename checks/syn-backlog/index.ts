@@ -44,7 +44,8 @@ export default defineCheck({
     minOverflowSharePercent: { type: 'number', default: 1, min: 0, max: 100, description: 'Share of new connections overflowing above which it is critical' },
   },
   needs: {
-    api: ['Node', { kind: 'ReplicaSet', optional: true }, { kind: 'Job', optional: true }, { kind: 'Pod', optional: true }, { kind: 'Event', optional: true }],
+    // Pods (and their owners and probe-failure events) only say whose network namespace overflowed.
+    api: ['Node', ...(['ReplicaSet', 'Job', 'Pod', 'Event'] as const).map((kind) => ({ kind, optional: true, onlyWithNodes: true }))],
     probes: ['netstat', ...optional('sysctls', 'listeners', 'kernelLog', 'podNetns')],
   },
   create(ctx) {

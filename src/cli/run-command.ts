@@ -33,6 +33,7 @@ export async function runCommand(flags: RawFlags): Promise<number> {
   let api: ApiSource;
   let nodes: NodeSource | undefined;
   let noNodesReason: string | undefined;
+  let closeApi = (): void => {};
   if (opts.snapshot) {
     const snap = new SnapshotSource(opts.snapshot);
     api = snap;
@@ -42,7 +43,9 @@ export async function runCommand(flags: RawFlags): Promise<number> {
     const { loadKubeconfigFast } = await import('../kube/plain-kubeconfig.js');
     const { KubeApiClient } = await import('../kube/api-client.js');
     const kubeconfig = await loadKubeconfigFast({ kubeconfig: opts.kubeconfig, context: opts.context });
-    api = new KubeApiClient(kubeconfig, { requestTimeoutMs: opts.requestTimeoutMs });
+    const client = new KubeApiClient(kubeconfig, { requestTimeoutMs: opts.requestTimeoutMs });
+    api = client;
+    closeApi = () => client.close();
     if (opts.nodeAccess === 'pod') {
       const { podNodeSourceFor } = await import('./pod-access.js');
       nodes = podNodeSourceFor(kubeconfig, opts);
@@ -77,6 +80,7 @@ export async function runCommand(flags: RawFlags): Promise<number> {
     throw err;
   } finally {
     progress.stop();
+    closeApi();
   }
   if (writer) {
     await writer.finish({

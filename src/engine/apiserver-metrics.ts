@@ -20,7 +20,14 @@ export class ApiserverMetricsCollector {
     return this.families.size > 0;
   }
 
-  async start(): Promise<void> {
+  private started: Promise<void> = Promise.resolve();
+
+  /** Starts the first scrape; the lists need not wait for it (finish does). */
+  start(): void {
+    this.started = this.scrapeFirst();
+  }
+
+  private async scrapeFirst(): Promise<void> {
     if (!this.wanted) return;
     if (!this.api.scrapeMetrics) { this.failure = 'this data source has no API server metrics'; return; }
     try {
@@ -33,6 +40,7 @@ export class ApiserverMetricsCollector {
 
   /** The second scrape (when the interval is > 0), recorded and parsed; a gap when there are no metrics. */
   async finish(): Promise<{ metrics: ApiserverMetrics; gap?: Gap }> {
+    await this.started;
     const fail = (reason: string) => ({ metrics: { ok: false as const, reason }, gap: { source: 'api' as const, resource: '/metrics', reason } });
     if (this.failure || !this.first) {
       const reason = this.failure ?? 'not collected';

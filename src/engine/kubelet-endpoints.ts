@@ -12,11 +12,11 @@ export type KubeletEndpoints = { [P in KubeletPath]?: ProbeOutcome<unknown> };
  * proxy per node (resourceNames), so every node is asked — until the answer is plainly cluster-wide:
  * after PRESUMED_FORBIDDEN refusals and no success, the rest count as refused without a request.
  * Refusals are summed up in one gap per reason; other failures are one gap per node. */
-const PRESUMED_FORBIDDEN = 8;
+export const PRESUMED_FORBIDDEN = 8;
 
 /** Nodes read at once. Each read is a small proxied GET over a kept-alive connection (the API
  * client's pool has room for these and the list requests beside them). */
-export const KUBELET_CONCURRENCY = 12;
+export const KUBELET_CONCURRENCY = 64;
 
 /** What a read not made because of the time budget says (aggregated into one gap, like refusals). */
 export const NOT_ASKED = 'not asked: the kubelet reads ran out of time';

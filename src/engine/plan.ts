@@ -35,13 +35,15 @@ const apiNeed = (n: ApiKind | ApiNeed): ApiNeed => (typeof n === 'string' ? { ki
 const probeNeed = (n: ProbeName | ProbeNeed): ProbeNeed => (typeof n === 'string' ? { probe: n } : n);
 const factNeed = (n: NodeFactName | NodeFactNeed): NodeFactNeed => (typeof n === 'string' ? { fact: n } : n);
 
-export function planCollection(checks: readonly CheckDefinition[]): Plan {
+/** `nodes: false` when no node will be read (--no-ssh): lists only node data needs are left out. */
+export function planCollection(checks: readonly CheckDefinition[], opts: { nodes?: boolean } = {}): Plan {
   const byKind = new Map<ApiKind, { needs: ApiNeed[]; list: PlannedList }>();
   const probes = new Set<ProbeName>();
   const nodeChecks = new Set<CheckId>();
   const requiredProbes = new Map<CheckId, ProbeName[]>();
   const facts = new Map<CheckId, Set<NodeFactName>>();
   const want = (check: CheckId, need: ApiNeed) => {
+    if (need.onlyWithNodes && opts.nodes === false) return;
     let entry = byKind.get(need.kind);
     if (!entry) {
       const info = RESOURCES.find((r) => r.kind === need.kind)!;

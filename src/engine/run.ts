@@ -92,7 +92,7 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
   const progress = input.progress ?? (() => {});
   const { cluster, now, identity: uid } = await api.open();
   const identity = uid ?? cluster.server ?? 'unknown';
-  const plan = planCollection(checks);
+  const plan = planCollection(checks, { nodes: input.nodes !== undefined });
   const gaps: Gap[] = [];
 
   const states = new Map<CheckId, CheckState>();
@@ -109,9 +109,10 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
     });
   }
 
-  // The first /metrics scrape now, the second after the lists: the wait between them costs nothing.
+  // The first /metrics scrape now (beside the first lists), the second after the lists: the wait
+  // between them costs nothing.
   const metrics = new ApiserverMetricsCollector(api, checks, input.settings.sampleIntervalSeconds, input.recorder);
-  await metrics.start();
+  metrics.start();
 
   const nodeTargets: NodeTarget[] = [];
   const resolver = new NodeFactsResolver(new Set([...plan.facts.values()].flatMap((f) => [...f])));
@@ -155,11 +156,11 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
       await input.recorder?.startList(req);
       for await (const page of ahead.pages(i)) {
         await input.recorder?.page(kind, page);
-        for (const obj of page) {
-          if (kind === 'Node') collectNodeTarget(obj as V1Node, scope, nodeTargets);
-          if (observed) observer!.see(kind, obj);
-          for (const state of consumers) if (sees(state, obj)) visit(state, kind, obj);
-        }
+        if (kind === 'Node') for (const obj of page) collectNodeTarget(obj as V1Node, scope, nodeTargets);
+        if (observed) for (const obj of page) observer!.see(kind, obj);
+        // A page at a time per check: each check still sees every object in order, and its clock is
+        // read twice per page, not per object (3 million clock reads at 150k pods, issue 14).
+        for (const state of consumers) visitPage(state, kind, page, sees);
         count += page.length;
         progress({ type: 'list', kind, count });
       }
@@ -358,9 +359,12 @@ function collectNodeTarget(node: V1Node, scope: RunScope, out: NodeTarget[]): vo
   });
 }
 
-function visit(state: CheckState, kind: ApiKind, obj: KubeObject): void {
+function visitPage(state: CheckState, kind: ApiKind, page: KubeObject[], sees: (state: CheckState, obj: KubeObject) => boolean): void {
   const fn = state.visitors[kind] as ((o: KubeObject) => void) | undefined;
-  if (fn && !state.error) call(state, () => fn(obj));
+  if (!fn || state.error) return;
+  call(state, () => {
+    for (const obj of page) if (sees(state, obj)) fn(obj);
+  });
 }
 
 /** A check that throws is a bug in that check: it becomes status `error`, and the run goes on. */

@@ -85,6 +85,9 @@ export interface ApiNeed {
   /** The check reads objectBytes() of these objects (their size as received): the client then
    * measures every page it receives, a pass over its bytes that other checks need not pay for. */
   sizes?: boolean;
+  /** Read only to make sense of node data (which pod a network namespace belongs to, say): when no
+   * node is read (--no-ssh) the check is not sent these objects, nor are they listed for it. */
+  onlyWithNodes?: boolean;
 }
 
 /** One node probe a check needs (src/node/probes.ts). A probe named plainly is required: a node

@@ -3,17 +3,19 @@
 // clear "cannot run" error. Raw https instead of client-node's typed APIs: the checks and snapshots
 // want the server's JSON as sent (client-node rewrites timestamps into Date objects), and we need the
 // Date header for "now", which the typed APIs do not expose.
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '../errors.js';
 import { ResourceUnavailable, type ApiSource, type ClusterInfo, type KubeletPath, type ListRequest, type MetricsScrape } from '../engine/source.js';
 import { describeCredentialError } from './exec-plugin.js';
 import type { LoadedKubeconfig } from './kubeconfig.js';
-import { KeptAgents } from './kept-agents.js';
-import { listItemByteLengths, recordObjectBytes } from './object-size.js';
+import { digestAnswer, textOf, type Digest } from './answer-digest.js';
+import { httpGet, RequestFailed } from './http-get.js';
+import { KeptAgents, type PoolKey } from './kept-agents.js';
+import { recordObjectBytes } from './object-size.js';
+import { RequestThread } from './request-thread.js';
 import { listPath, resourceName, type KubeObject } from './resources.js';
-import { summaryHead } from './summary-head.js';
 import { objectProblem } from './validate.js';
 
 export interface ApiClientOptions {
@@ -26,20 +28,18 @@ export interface ApiClientOptions {
   pageSize?: number;
   /** Retries on 429/5xx and dropped connections. */
   retries?: number;
+  /** Where requests are made: a request thread (default: the compiled worker, when there is one), or
+   * false for this thread. */
+  requestThread?: RequestThread | false;
 }
 
 interface Response {
   status: number;
   headers: http.IncomingHttpHeaders;
+  /** The body as text ('' for a kubelet answer that parsed: see `kubelet`). */
   body: string;
-  /** The body as received (object sizes are measured from it). */
-  bytes: Buffer;
-}
-
-class RequestFailed extends Error {
-  constructor(readonly reason: string, readonly retryable = false, readonly credentials = false) {
-    super(reason);
-  }
+  itemLengths?: number[];
+  kubelet?: { value: unknown } | { notJson: true };
 }
 
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
@@ -49,16 +49,22 @@ export const MAX_BODY_BYTES = 128 * 1024 * 1024;
 const MAX_EMPTY_PAGES = 20;
 /** 5 million objects of one kind: past that a list is a server that never says it is done. */
 const MAX_PAGES = 10_000;
-const RETRYABLE_ERRNO = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
 
 export class KubeApiClient implements ApiSource {
   private readonly pageSize: number;
   private readonly retries: number;
   private readonly agents = new KeptAgents();
+  private readonly thread: RequestThread | undefined;
 
   constructor(private readonly config: LoadedKubeconfig, private readonly opts: ApiClientOptions) {
     this.pageSize = Math.min(opts.pageSize ?? 500, 500);
     this.retries = opts.retries ?? 3;
+    this.thread = opts.requestThread === false ? undefined : opts.requestThread ?? RequestThread.at();
+  }
+
+  /** Ends the request thread (it does not keep the process alive between requests either). */
+  close(): void {
+    this.thread?.close();
   }
 
   /** Where the run points, for the report and for error messages. */
@@ -67,6 +73,8 @@ export class KubeApiClient implements ApiSource {
   }
 
   async open(): Promise<{ cluster: ClusterInfo; now: Date; identity?: string }> {
+    // Both first requests at once: one round trip before the lists instead of two.
+    const identity = this.clusterUid();
     let res: Response;
     try {
       res = await this.getWithRetries('/version');
@@ -88,7 +96,7 @@ export class KubeApiClient implements ApiSource {
     return {
       cluster: { context: this.config.context, server: this.config.server, version },
       now: Number.isNaN(date.getTime()) ? new Date() : date,
-      identity: await this.clusterUid(),
+      identity: await identity,
     };
   }
 
@@ -113,7 +121,8 @@ export class KubeApiClient implements ApiSource {
       if (cont) query.set('continue', cont);
       if (req.fieldSelector) query.set('fieldSelector', req.fieldSelector);
       if (req.labelSelector) query.set('labelSelector', req.labelSelector);
-      const pending = this.getWithRetries(`${path}?${query}`).catch((err: unknown) => {
+      const digest: Digest = { kind: req.measureBytes ? 'item-lengths' : 'none' };
+      const pending = this.getWithRetries(`${path}?${query}`, RETRYABLE_STATUS, 'application/json', digest).catch((err: unknown) => {
         throw new ResourceUnavailable(resource, err instanceof RequestFailed ? err.reason : String(err));
       });
       // A prefetched page whose consumer stopped early must not become an unhandled rejection.
@@ -150,10 +159,8 @@ export class KubeApiClient implements ApiSource {
       if (shape) throw new ResourceUnavailable(resource, `the API server sent a malformed list: ${shape}`);
       const { items: got, metadata } = list as { items?: KubeObject[] | null; metadata?: { continue?: string } | null };
       let items = got ?? [];
-      if (req.measureBytes) {
-        const lengths = listItemByteLengths(res.bytes);
-        if (lengths && lengths.length === items.length) items.forEach((o, i) => recordObjectBytes(o, lengths[i]!));
-      }
+      const lengths = res.itemLengths;
+      if (lengths && lengths.length === items.length) items.forEach((o, i) => recordObjectBytes(o, lengths[i]!));
       if (lastKey !== undefined && restarts > 0) {
         const after = lastKey;
         items = items.filter((o) => objectKey(o) > after);
@@ -183,22 +190,14 @@ export class KubeApiClient implements ApiSource {
     try {
       // A 5xx here is the kubelet not answering the API server's proxy, not the API server being
       // busy: retrying it would only multiply the wait by the number of nodes.
-      res = await this.getWithRetries(`/api/v1/nodes/${encodeURIComponent(node)}/proxy/${path}`, new Set([429]));
+      res = await this.getWithRetries(`/api/v1/nodes/${encodeURIComponent(node)}/proxy/${path}`, new Set([429]), 'application/json', { kind: 'kubelet', path });
     } catch (err) {
       throw new ResourceUnavailable('nodes/proxy', err instanceof RequestFailed ? err.reason : String(err));
     }
     if (res.status !== 200) throw new ResourceUnavailable('nodes/proxy', statusReason(res));
-    let value: unknown;
-    try {
-      // Of a Summary only the node's own stats are used: its pods part is left unparsed (issue 14).
-      value = (path === 'stats/summary' ? summaryHead(res.body) : undefined) ?? JSON.parse(res.body) as unknown;
-    } catch {
-      throw new ResourceUnavailable('nodes/proxy', `the kubelet's ${path} answer is not JSON`);
-    }
-    // The one kubelet setting that can hold credentials never goes further (report, snapshot).
-    const config = (value as { kubeletconfig?: Record<string, unknown> } | null)?.kubeletconfig;
-    if (path === 'configz' && config && 'staticPodURLHeader' in config) config.staticPodURLHeader = {};
-    return value;
+    // Parsed where it arrived (src/kube/answer-digest.ts), the credential-bearing setting blanked.
+    if (!res.kubelet || 'notJson' in res.kubelet) throw new ResourceUnavailable('nodes/proxy', `the kubelet's ${path} answer is not JSON`);
+    return res.kubelet.value;
   }
 
   /** The API server's own /metrics (a non-resource URL, RBAC `get` on nonResourceURLs /metrics). The
@@ -219,10 +218,10 @@ export class KubeApiClient implements ApiSource {
   }
 
   /** GET with retries on 429/5xx (honouring Retry-After, capped) and on dropped connections. */
-  private async getWithRetries(path: string, retryable: ReadonlySet<number> = RETRYABLE_STATUS, accept = 'application/json'): Promise<Response> {
+  private async getWithRetries(path: string, retryable: ReadonlySet<number> = RETRYABLE_STATUS, accept = 'application/json', digest: Digest = { kind: 'none' }): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const res = await this.get(path, accept);
+        const res = await this.get(path, accept, digest);
         if (!retryable.has(res.status) || attempt >= this.retries) return res;
         const retryAfter = Number(res.headers['retry-after']);
         await sleep(Number.isFinite(retryAfter) ? Math.min(retryAfter * 1000, 10_000) : backoff(attempt));
@@ -233,56 +232,30 @@ export class KubeApiClient implements ApiSource {
     }
   }
 
-  private async get(path: string, accept = 'application/json'): Promise<Response> {
+  private async get(path: string, accept: string, digest: Digest): Promise<Response> {
     const server = this.config.requestUrl ?? this.config.server;
     const url = new URL(path, server.replace(/\/?$/, '/'));
     // Keep any path prefix of the server URL (e.g. https://host/k8s/clusters/c-1).
     url.pathname = new URL(server).pathname.replace(/\/$/, '') + path.split('?')[0];
     const options: https.RequestOptions = { method: 'GET', headers: { Accept: accept, 'User-Agent': 'kubectl-checkup' } };
     const isHttp = url.protocol === 'http:';
+    let pool: PoolKey | undefined;
     // Like kubectl, credentials are never sent over plain http.
     if (!isHttp) {
       try {
         await this.config.kc.applyToHTTPSOptions(options);
-        this.agents.reuse(options);
+        pool = this.agents.reuse(options);
       } catch (err) {
         throw new RequestFailed(`the credentials of ${this.where} could not be used: ${describeCredentialError(this.config.kc, err)}`, false, true);
       }
     }
-    const timeoutMs = this.opts.requestTimeoutMs;
-    const maxBytes = this.opts.maxBodyBytes ?? MAX_BODY_BYTES;
-    return await new Promise<Response>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const fail = (e: RequestFailed) => { clearTimeout(timer); reject(e); };
-      const req = (isHttp ? http : https).request(url, options, (res) => {
-        const chunks: Buffer[] = [];
-        let bytes = 0;
-        const tooLarge = () => {
-          const e = new RequestFailed(`the answer is larger than ${Math.round(maxBytes / 1024 / 1024)} MiB`);
-          fail(e);
-          req.destroy(e);
-        };
-        if (Number(res.headers['content-length']) > maxBytes) { tooLarge(); return; }
-        res.on('data', (c: Buffer) => {
-          bytes += c.length;
-          if (bytes > maxBytes) { tooLarge(); return; }
-          chunks.push(c);
-        });
-        res.on('end', () => {
-          clearTimeout(timer);
-          const all = Buffer.concat(chunks);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: all.toString('utf8'), bytes: all });
-        });
-        res.on('error', (e) => fail(describeNetworkError(e, timeoutMs)));
-      });
-      // The deadline covers the whole exchange (connect, headers and every byte of the body), unlike
-      // a socket idle timeout, which a server sending one byte a second never trips.
-      if (timeoutMs > 0) {
-        timer = setTimeout(() => req.destroy(Object.assign(new Error('timeout'), { code: 'CHECKUP_TIMEOUT' })), timeoutMs);
-      }
-      req.on('error', (e) => fail(e instanceof RequestFailed ? e : describeNetworkError(e, timeoutMs)));
-      req.end();
-    });
+    const limits = { timeoutMs: this.opts.requestTimeoutMs, maxBytes: this.opts.maxBodyBytes ?? MAX_BODY_BYTES };
+    // A plain https pool can be rebuilt in the request thread from its TLS material; a proxy agent
+    // (kubeconfig proxy-url) cannot, and its requests stay here.
+    const answer = this.thread && (isHttp || pool)
+      ? await this.thread.get(url, options.headers, pool, limits, digest)
+      : digestAnswer(await httpGet(url, options, limits), digest);
+    return { status: answer.status, headers: answer.headers, body: answer.bytes ? textOf(answer.bytes) : '', itemLengths: answer.itemLengths, kubelet: answer.kubelet };
   }
 }
 
@@ -308,25 +281,6 @@ function statusReason(res: Response): string {
     case 429: return 'the API server kept throttling the request (429)';
     default: return `HTTP ${res.status}${message ? `: ${message.slice(0, 200)}` : ''}`;
   }
-}
-
-function describeNetworkError(e: Error & { code?: string }, timeoutMs = 0): RequestFailed {
-  const code = e.code ?? '';
-  const reasons: Record<string, string> = {
-    CHECKUP_TIMEOUT: `timed out after ${timeoutMs / 1000}s`,
-    ECONNREFUSED: 'connection refused',
-    ENOTFOUND: 'host not found',
-    EAI_AGAIN: 'host name lookup failed',
-    ECONNRESET: 'connection reset',
-    EHOSTUNREACH: 'host unreachable',
-    ENETUNREACH: 'network unreachable',
-    DEPTH_ZERO_SELF_SIGNED_CERT: 'the server certificate is self-signed and not trusted by the kubeconfig (certificate-authority)',
-    SELF_SIGNED_CERT_IN_CHAIN: 'the server certificate is not signed by the kubeconfig\'s certificate authority',
-    UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the server certificate cannot be verified with the kubeconfig\'s certificate authority',
-    ERR_TLS_CERT_ALTNAME_INVALID: 'the server certificate does not match the server address',
-    CERT_HAS_EXPIRED: 'the server certificate has expired',
-  };
-  return new RequestFailed(reasons[code] ?? (e.message || code || 'request failed'), RETRYABLE_ERRNO.has(code));
 }
 
 /** What is wrong with a list answer, or null. Bad objects are not skipped silently: a list that

@@ -7,45 +7,69 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 
 /** Sockets per pool: the engine asks for at most a handful of lists and kubelet endpoints at once. */
-const MAX_SOCKETS = 16;
+export const MAX_SOCKETS = 32;
 
 const TLS_FIELDS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const;
 
+/** A pool of https connections: its key (a hash of the TLS material) and the material itself, so the
+ * request thread can keep an identical pool of its own. */
+export interface PoolKey { key: string; tls: https.AgentOptions }
+
 export class KeptAgents {
-  private readonly pools = new Map<string, http.Agent>();
+  private readonly pools = new Map<string, { agent: http.Agent; pool?: PoolKey }>();
   /** Agents seen before (a loader that hands out the same agent each time): no hashing per request. */
-  private readonly seen = new WeakMap<object, http.Agent>();
+  private readonly seen = new WeakMap<object, { agent: http.Agent; pool?: PoolKey }>();
 
   /** Replaces options.agent (a throwaway made by client-node) with the pooled agent for the same TLS
-   * material. Agents of other kinds (proxy agents) are kept once per material and reused as they are. */
-  reuse(options: https.RequestOptions): void {
+   * material. Agents of other kinds (proxy agents) are kept once per material and reused as they are.
+   * Returns the pool's key for an https pool, undefined for other agents (they stay in this thread). */
+  reuse(options: https.RequestOptions): PoolKey | undefined {
     const made = options.agent;
-    if (!made || typeof made === 'boolean') return;
+    if (!made || typeof made === 'boolean') return undefined;
     const known = this.seen.get(made);
-    if (known) { options.agent = known; return; }
+    if (known) { options.agent = known.agent; return known.pool; }
     const hash = createHash('sha256').update(made.constructor.name);
     const o = options as Record<string, unknown>;
     for (const f of TLS_FIELDS) hash.update(`\0${f}=`).update(material(o[f]));
     const key = hash.digest('hex');
-    let agent = this.pools.get(key);
-    if (!agent) {
-      agent = made.constructor === https.Agent
-        ? new https.Agent({ ...pick(o), keepAlive: true, maxSockets: MAX_SOCKETS })
-        : made;
-      this.pools.set(key, agent);
+    let kept = this.pools.get(key);
+    if (!kept) {
+      if (made.constructor === https.Agent) {
+        const material = pick(o);
+        kept = { agent: pooledAgent(material), pool: { key, tls: material } };
+      } else {
+        kept = { agent: made };
+      }
+      this.pools.set(key, kept);
     }
     // Only an agent whose material cannot change under it is remembered by identity: the plain
     // loader's (fixed at load). client-node makes a new one per request, so nothing is kept for it.
-    if ((made as { checkupFixed?: boolean }).checkupFixed) this.seen.set(made, agent);
-    options.agent = agent;
+    if ((made as { checkupFixed?: boolean }).checkupFixed) this.seen.set(made, kept);
+    options.agent = kept.agent;
+    return kept.pool;
   }
 
   destroy(): void {
-    for (const a of this.pools.values()) a.destroy();
+    for (const { agent } of this.pools.values()) agent.destroy();
     this.pools.clear();
   }
+}
+
+/** A keep-alive agent for this TLS material, here or in the request thread. The material goes in as
+ * one secure context made once: given as ca/cert/key, the agent would turn them into its pool name on
+ * every request (Buffer to string, ~70 µs each: 10% of a kubelet read) and parse them again for every
+ * new connection. */
+export function pooledAgent(material: https.AgentOptions): https.Agent {
+  const { rejectUnauthorized, servername, ...secure } = material;
+  return new https.Agent({
+    secureContext: tls.createSecureContext(secure as tls.SecureContextOptions),
+    ...(rejectUnauthorized !== undefined ? { rejectUnauthorized } : {}),
+    ...(servername !== undefined ? { servername } : {}),
+    keepAlive: true, maxSockets: MAX_SOCKETS,
+  });
 }
 
 function material(v: unknown): string {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { memoryApiSource, memoryNodeSource } from '../../src/engine/memory-source.js';
+import { KUBELET_CONCURRENCY, PRESUMED_FORBIDDEN } from '../../src/engine/kubelet-endpoints.js';
 import { planCollection } from '../../src/engine/plan.js';
 import { runChecks } from '../../src/engine/run.js';
 import { defineCheck, optional, type CheckDefinition } from '../../src/engine/types.js';
@@ -116,6 +117,20 @@ describe('runChecks', () => {
       }),
     });
     const nodes = { Node: [node('n1'), node('n2'), node('n3')] };
+
+    it('kinds only node data needs (onlyWithNodes) are neither listed nor sent without node access', async () => {
+      const seen: string[] = [];
+      const c = defineCheck({
+        ...probing(), needs: { api: ['Node', { kind: 'Pod', optional: true, onlyWithNodes: true }], probes: ['uname'] },
+        create: () => ({ Pod(p) { seen.push(p.metadata!.name!); } }),
+      });
+      expect(planCollection([c], { nodes: false }).lists.map((l) => l.info.kind)).toEqual(['Node']);
+      const without = await run([c], { ...nodes, Pod: [pod('a', 'p1')] });
+      expect(seen).toEqual([]);
+      expect(without.results[0]).toMatchObject({ status: 'skip' });
+      await run([c], { ...nodes, Pod: [pod('a', 'p1')] }, { nodes: memoryNodeSource({ n1: { uname: '6.1.0\n' } }) });
+      expect(seen).toEqual(['p1']);
+    });
 
     it('delivers parsed probes per reached node and turns unreachable nodes and garbage into gaps', async () => {
       const out = await run([probing()], nodes, { nodes: memoryNodeSource({ n1: { uname: '4.19.0-1\n' }, n2: 'connection refused', n3: { uname: 'garbage' } }) });
@@ -257,15 +272,16 @@ describe('runChecks', () => {
     });
 
     it('stops asking once the refusal is plainly cluster-wide', async () => {
-      const many = { Node: Array.from({ length: 30 }, (_, i) => node(`n${i}`)) };
+      const many = { Node: Array.from({ length: 3 * KUBELET_CONCURRENCY }, (_, i) => node(`n${i}`)) };
       let requests = 0;
       const seen: string[] = [];
       const out = await runChecks({
         checks: [facts(seen)], api: memoryApiSource(many, { nodeProxy: 'forbidden', onNodeProxy: () => { requests++; } }),
         scope: {}, settings: { sampleIntervalSeconds: 0 },
       });
-      expect(requests).toBeLessThanOrEqual(16);
-      expect(seen).toHaveLength(30);
+      // Those already on their way when the refusals add up, and not one more.
+      expect(requests).toBeLessThanOrEqual(KUBELET_CONCURRENCY + PRESUMED_FORBIDDEN);
+      expect(seen).toHaveLength(3 * KUBELET_CONCURRENCY);
       expect(out.gaps).toEqual([{ source: 'api', resource: 'nodes/proxy', reason: 'forbidden' }]);
       expect(out.results[0]!.status).toBe('pass');
     });

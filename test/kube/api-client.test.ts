@@ -1,6 +1,6 @@
 // The live API client against the test API server: pagination, 410 restarts, retries, timeouts,
 // errors turned into gaps or one clear "cannot run" error.
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,8 @@ import { resourceInfo, type KubeObject } from '../../src/kube/resources.js';
 import { ConfigError } from '../../src/errors.js';
 import { ResourceUnavailable } from '../../src/engine/source.js';
 import { objectBytes } from '../../src/kube/object-size.js';
+import { MAX_SOCKETS } from '../../src/kube/kept-agents.js';
+import { RequestThread } from '../../src/kube/request-thread.js';
 import { startFakeApiServer, type FakeApiServer, type FakeApiServerOptions } from '../support/fake-apiserver.js';
 
 const pods = Array.from({ length: 23 }, (_, i) => ({
@@ -21,7 +23,9 @@ const pods = Array.from({ length: 23 }, (_, i) => ({
 
 let server: FakeApiServer | undefined;
 const dirs: string[] = [];
+const clients: KubeApiClient[] = [];
 afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
   await server?.close();
   server = undefined;
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -32,8 +36,15 @@ async function client(opts: FakeApiServerOptions, clientOpts: Partial<Constructo
   const dir = mkdtempSync(join(tmpdir(), 'checkup-client-'));
   dirs.push(dir);
   server.writeKubeconfig(join(dir, 'kc'), { context: 'test' });
-  return new KubeApiClient(loadKubeconfig({ kubeconfig: join(dir, 'kc') }), { requestTimeoutMs: 5000, pageSize: 5, ...clientOpts });
+  const c = new KubeApiClient(loadKubeconfig({ kubeconfig: join(dir, 'kc') }), { requestTimeoutMs: 5000, pageSize: 5, requestThread: transport(), ...clientOpts });
+  clients.push(c);
+  return c;
 }
+
+/** Every test runs twice: requests in this thread, and in the request thread the CLI uses (its
+ * compiled worker: `npm test` builds first). */
+const WORKER = new URL('../../dist/src/kube/request-worker.js', import.meta.url);
+let transport: () => RequestThread | false = () => false;
 
 async function names(c: KubeApiClient, req: Partial<Parameters<KubeApiClient['list']>[0]> = {}, onPage?: (n: number) => void): Promise<string[]> {
   const out: string[] = [];
@@ -45,7 +56,15 @@ async function names(c: KubeApiClient, req: Partial<Parameters<KubeApiClient['li
   return out;
 }
 
-describe('KubeApiClient', () => {
+describe.each(['main thread', 'request thread'])('KubeApiClient, requests in the %s', (where) => {
+  beforeAll(() => {
+    transport = where === 'main thread' ? () => false : () => {
+      const t = RequestThread.at(WORKER);
+      if (!t) throw new Error(`no compiled request worker at ${WORKER.pathname}: run npm run build`);
+      return t;
+    };
+  });
+
   it('opens with the server version and the server clock', async () => {
     const c = await client({ now: new Date('2026-01-02T03:04:05Z') });
     const { cluster, now } = await c.open();
@@ -151,7 +170,7 @@ describe('KubeApiClient', () => {
     // Sequential requests share one connection; concurrent ones open a few more, never one each.
     await Promise.all(Array.from({ length: 40 }, (_, i) => c.getNodeProxy(`n${i}`, 'configz')));
     expect(server!.requests.length).toBeGreaterThanOrEqual(47);
-    expect(server!.connections).toBeLessThanOrEqual(17);
+    expect(server!.connections).toBeLessThanOrEqual(MAX_SOCKETS + 1);
     expect(server!.connections).toBeGreaterThanOrEqual(1);
   });
 

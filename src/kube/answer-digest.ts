@@ -1,0 +1,51 @@
+// What is made of an answer where it arrives: the byte length of each listed object (object-scale),
+// or a kubelet endpoint's answer parsed. In the request thread this runs beside the checks instead of
+// between them (issue 14); without one, the same code runs in the main thread.
+import type { KubeletPath } from '../engine/source.js';
+import type { RawResponse } from './http-get.js';
+import { listItemByteLengths } from './object-size.js';
+import { summaryHead } from './summary-head.js';
+
+export type Digest =
+  | { kind: 'none' }
+  /** A list: also the size of each item as sent. */
+  | { kind: 'item-lengths' }
+  /** A kubelet endpoint through the node proxy: parsed, the body not kept. */
+  | { kind: 'kubelet'; path: KubeletPath };
+
+export interface Digested {
+  status: number;
+  headers: RawResponse['headers'];
+  /** The body, except for a kubelet answer that parsed. */
+  bytes?: Uint8Array;
+  itemLengths?: number[];
+  kubelet?: { value: unknown } | { notJson: true };
+}
+
+export function digestAnswer(raw: RawResponse, digest: Digest): Digested {
+  const { status, headers, bytes } = raw;
+  if (status !== 200 || digest.kind === 'none') return { status, headers, bytes };
+  if (digest.kind === 'item-lengths') return { status, headers, bytes, itemLengths: listItemByteLengths(bytes) };
+  const value = readKubeletAnswer(digest.path, textOf(bytes));
+  return value === NOT_JSON ? { status, headers, bytes, kubelet: { notJson: true } } : { status, headers, kubelet: { value } };
+}
+
+export function textOf(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+}
+
+const NOT_JSON = Symbol('not JSON');
+
+function readKubeletAnswer(path: KubeletPath, body: string): unknown {
+  let value: unknown;
+  try {
+    // Of a Summary only the node's own stats are used: its pods part is left unparsed (issue 14).
+    value = (path === 'stats/summary' ? summaryHead(body) : undefined) ?? JSON.parse(body) as unknown;
+  } catch {
+    return NOT_JSON;
+  }
+  // The one kubelet setting that can hold credentials never goes further (report, snapshot).
+  const config = (value as { kubeletconfig?: Record<string, unknown> } | null)?.kubeletconfig;
+  if (path === 'configz' && config && typeof config === 'object' && 'staticPodURLHeader' in config) config.staticPodURLHeader = {};
+  return value;
+}
