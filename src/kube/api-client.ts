@@ -73,8 +73,6 @@ export class KubeApiClient implements ApiSource {
   }
 
   async open(): Promise<{ cluster: ClusterInfo; now: Date; identity?: string }> {
-    // Both first requests at once: one round trip before the lists instead of two.
-    const identity = this.clusterUid();
     let res: Response;
     try {
       res = await this.getWithRetries('/version');
@@ -96,7 +94,9 @@ export class KubeApiClient implements ApiSource {
     return {
       cluster: { context: this.config.context, server: this.config.server, version },
       now: Number.isNaN(date.getTime()) ? new Date() : date,
-      identity: await identity,
+      // After /version, not beside it: the first request is the one that runs an exec credential
+      // plugin (and waits for a login); a second one at the same time would start it twice.
+      identity: await this.clusterUid(),
     };
   }
 

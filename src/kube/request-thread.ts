@@ -70,7 +70,6 @@ export class RequestThread {
   private start(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(this.url);
-    worker.unref();
     worker.on('message', (reply: Reply) => {
       const p = this.pending.get(reply.id);
       if (!p) return;
@@ -88,6 +87,8 @@ export class RequestThread {
     };
     worker.on('error', (err) => died(err.message));
     worker.on('exit', (code) => died(`exit ${code}`));
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    worker.unref();
     this.worker = worker;
     return worker;
   }
