@@ -69,7 +69,8 @@ export class RequestThread {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(this.url);
+    // The thread holds little: a few answers in flight. A small young generation keeps its memory small.
+    const worker = new Worker(this.url, { resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     worker.on('message', (reply: Reply) => {
       const p = this.pending.get(reply.id);
       if (!p) return;

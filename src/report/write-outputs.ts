@@ -1,7 +1,7 @@
 // Renders the one report in every format asked for and writes each where it goes (DESIGN §2.6).
 // Files are written to a temporary file beside the target and renamed over it, so a reader (a CI
 // step, a file watcher) never sees half a report.
-import { accessSync, constants, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError, UsageError } from '../errors.js';
 import type { Report } from './model.js';
@@ -58,22 +58,38 @@ export function checkOutputFiles(targets: readonly OutputTarget[]): void {
 /** Files first, stdout last: a failed file write (disk full) is an error before the report is shown. */
 export async function writeOutputs(targets: readonly OutputTarget[], report: Report, ctx: RenderContext, stdout: NodeJS.WritableStream): Promise<void> {
   for (const t of targets) {
-    if (t.file !== undefined) writeAtomically(t.file, await renderOutput(t.format, report, ctx));
+    if (t.file !== undefined) await writeAtomically(t.file, (sink) => emit(t.format, report, ctx, 0, sink));
   }
   const toStdout = targets.find((t) => t.file === undefined);
   if (!toStdout) return;
   // A reader that leaves early (`-o json | head`, EPIPE) is handled once for all output in cli/main.ts.
-  stdout.write(await renderOutput(toStdout.format, report, ctx, ctx.stdoutColorLevel));
+  await emit(toStdout.format, report, ctx, ctx.stdoutColorLevel, (chunk) => { stdout.write(chunk); });
 }
 
-export function writeAtomically(file: string, content: string): void {
+/** One format into sink. JSON goes a piece at a time: at 150k pods the report is tens of MB, and as one
+ * string (and the garbage of building it) it was the run's peak memory (issue 14). */
+async function emit(format: OutputFormat, report: Report, ctx: RenderContext, colorLevel: TextOptions['colorLevel'], sink: (chunk: string) => void): Promise<void> {
+  if (format === 'json') (await import('./json.js')).writeJson(report, sink);
+  else sink(await renderOutput(format, report, ctx, colorLevel));
+}
+
+/** Writes what `produce` gives to a temporary file beside `file`, then renames it over `file`. */
+export async function writeAtomically(file: string, produce: (sink: (chunk: string) => void) => void | Promise<void>): Promise<void> {
   const path = resolve(file);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  let fd: number | undefined;
   try {
-    writeFileSync(tmp, content, { mode: 0o644 });
+    fd = openSync(tmp, 'w', 0o644);
+    const out = fd;
+    await produce((chunk) => { writeSync(out, chunk); });
+    closeSync(fd);
+    fd = undefined;
     renameSync(tmp, path);
   } catch (err) {
+    if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
-    throw new ConfigError(`cannot write ${file}: ${(err as Error).message}`);
+    // The file system's refusal (ENOSPC, EACCES…) is the user's to fix; anything else is a bug.
+    if ((err as NodeJS.ErrnoException).syscall) throw new ConfigError(`cannot write ${file}: ${(err as Error).message}`);
+    throw err;
   }
 }
