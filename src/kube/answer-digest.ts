@@ -8,8 +8,9 @@ import { summaryHead } from './summary-head.js';
 
 export type Digest =
   | { kind: 'none' }
-  /** A list: also the size of each item as sent. */
-  | { kind: 'item-lengths' }
+  /** A page of a list: its continue token read from the head, and the size of each item as sent
+   * when asked for. */
+  | { kind: 'list'; itemLengths: boolean }
   /** A kubelet endpoint through the node proxy: parsed, the body not kept. */
   | { kind: 'kubelet'; path: KubeletPath };
 
@@ -19,13 +20,18 @@ export interface Digested {
   /** The body, except for a kubelet answer that parsed. */
   bytes?: Uint8Array;
   itemLengths?: number[];
+  /** A list page's continue token ('' on the last page), read before the page is parsed; absent when
+   * the head did not say (then only the parsed page does). */
+  continueHint?: string;
   kubelet?: { value: unknown } | { notJson: true };
 }
 
 export function digestAnswer(raw: RawResponse, digest: Digest): Digested {
   const { status, headers, bytes } = raw;
   if (status !== 200 || digest.kind === 'none') return { status, headers, bytes };
-  if (digest.kind === 'item-lengths') return { status, headers, bytes, itemLengths: listItemByteLengths(bytes) };
+  if (digest.kind === 'list') {
+    return { status, headers, bytes, continueHint: continueHint(bytes), ...(digest.itemLengths ? { itemLengths: listItemByteLengths(bytes) } : {}) };
+  }
   const value = readKubeletAnswer(digest.path, textOf(bytes));
   return value === NOT_JSON ? { status, headers, bytes, kubelet: { notJson: true } } : { status, headers, kubelet: { value } };
 }
@@ -48,4 +54,22 @@ function readKubeletAnswer(path: KubeletPath, body: string): unknown {
   const config = (value as { kubeletconfig?: Record<string, unknown> } | null)?.kubeletconfig;
   if (path === 'configz' && config && typeof config === 'object' && 'staticPodURLHeader' in config) config.staticPodURLHeader = {};
   return value;
+}
+
+/** An API server writes a list's kind, apiVersion and metadata before its items:
+ * {"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"1","continue":"…"},"items":[…]}. */
+const LIST_HEAD = /^\s*\{\s*(?:"(?:kind|apiVersion)"\s*:\s*"[^"\\]*"\s*,\s*)*"metadata"\s*:\s*(\{[^{}]*\})/;
+
+/** The continue token from the head of a list page, so the next page can be asked for while this one
+ * is parsed (issue 14); undefined when the head is not in that form. The parsed page stays the truth. */
+function continueHint(bytes: Uint8Array): string | undefined {
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 4096)).toString('latin1');
+  const m = LIST_HEAD.exec(head);
+  if (!m) return undefined;
+  try {
+    const meta = JSON.parse(m[1]!) as { continue?: unknown };
+    return meta.continue === undefined || meta.continue === null ? '' : typeof meta.continue === 'string' ? meta.continue : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -39,6 +39,7 @@ interface Response {
   /** The body as text ('' for a kubelet answer that parsed: see `kubelet`). */
   body: string;
   itemLengths?: number[];
+  continueHint?: string;
   kubelet?: { value: unknown } | { notJson: true };
 }
 
@@ -121,7 +122,7 @@ export class KubeApiClient implements ApiSource {
       if (cont) query.set('continue', cont);
       if (req.fieldSelector) query.set('fieldSelector', req.fieldSelector);
       if (req.labelSelector) query.set('labelSelector', req.labelSelector);
-      const digest: Digest = { kind: req.measureBytes ? 'item-lengths' : 'none' };
+      const digest: Digest = { kind: 'list', itemLengths: req.measureBytes === true };
       const pending = this.getWithRetries(`${path}?${query}`, RETRYABLE_STATUS, 'application/json', digest).catch((err: unknown) => {
         throw new ResourceUnavailable(resource, err instanceof RequestFailed ? err.reason : String(err));
       });
@@ -149,6 +150,10 @@ export class KubeApiClient implements ApiSource {
         continue;
       }
       if (res.status !== 200) throw new ResourceUnavailable(resource, statusReason(res));
+      // The next page as soon as its token is known, before this one is parsed (the request thread
+      // read the token from its head): the server works while this page is parsed and evaluated.
+      const early = res.continueHint || undefined;
+      if (early && !seen.has(early)) next = fetchPage(early);
       let list: unknown;
       try {
         list = JSON.parse(res.body);
@@ -174,7 +179,7 @@ export class KubeApiClient implements ApiSource {
         if (emptyPages > MAX_EMPTY_PAGES) throw new ResourceUnavailable(resource, `the API server sent ${MAX_EMPTY_PAGES} empty pages in a row, each with a new continue token`);
         // Ask for the next page before the checks see this one: the server and the network work while
         // the checks evaluate (issue 14). At most one page is in flight beside the one being evaluated.
-        next = fetchPage(cont);
+        if (cont !== early) next = fetchPage(cont);
       }
       if (items.length) {
         lastKey = objectKey(items[items.length - 1]!);
@@ -255,7 +260,7 @@ export class KubeApiClient implements ApiSource {
     const answer = this.thread && (isHttp || pool)
       ? await this.thread.get(url, options.headers, pool, limits, digest)
       : digestAnswer(await httpGet(url, options, limits), digest);
-    return { status: answer.status, headers: answer.headers, body: answer.bytes ? textOf(answer.bytes) : '', itemLengths: answer.itemLengths, kubelet: answer.kubelet };
+    return { status: answer.status, headers: answer.headers, body: answer.bytes ? textOf(answer.bytes) : '', itemLengths: answer.itemLengths, continueHint: answer.continueHint, kubelet: answer.kubelet };
   }
 }
 
