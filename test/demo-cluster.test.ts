@@ -10,7 +10,7 @@ import type { Finding } from '../src/engine/types.js';
 import { RESOURCES, type ApiKind, type KubeObject } from '../src/kube/resources.js';
 import { parseNodeCollection } from '../src/node/parse-collection.js';
 import { PROBES, type ProbeName } from '../src/node/probes.js';
-import type { NodeCollection } from '../src/engine/source.js';
+import type { NodeCollection } from '../src/node/node-source.js';
 import { DEMO_DIR, demoNow, loadDemoNodes, loadDemoObjects, runDemo } from './support/demo-cluster.js';
 
 const objects = loadDemoObjects();

@@ -1,5 +1,5 @@
 // --node-access pod: the pod writer and the pod NodeSource, wired from the run options.
-import type { NodeSource } from '../engine/source.js';
+import type { NodeSource } from '../node/node-source.js';
 import type { LoadedKubeconfig } from '../kube/kubeconfig.js';
 import { kubePodWriter } from '../kube/pod-writer.js';
 import { podNodeSource } from '../node/pod-source.js';

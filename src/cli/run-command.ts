@@ -2,7 +2,8 @@
 import { CHECKS } from '../../checks/index.js';
 import { runChecks, type RunOutput } from '../engine/run.js';
 import type { CheckDefinition } from '../engine/types.js';
-import type { ApiSource, NodeSource } from '../engine/source.js';
+import type { ApiSource } from '../engine/source.js';
+import type { NodeSource } from '../node/node-source.js';
 import { buildReport, hasFindingsAtOrAbove, type Report, type ReportWarning } from '../report/model.js';
 import { checkReadme } from '../report/check-readme.js';
 import { checkOutputFiles, writeOutputs } from '../report/write-outputs.js';

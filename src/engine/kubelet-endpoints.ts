@@ -2,8 +2,8 @@
 // facts some check wants, after the API lists and before SSH. Optional data: failures become gaps and
 // the node facts fall back (src/engine/node-facts.ts).
 import { performance } from 'node:perf_hooks';
-import type { ProbeOutcome } from '../node/node-source.js';
-import { ResourceUnavailable, type ApiSource, type KubeletPath, type NodeTarget, type Recorder } from './source.js';
+import type { NodeTarget, ProbeOutcome } from '../node/node-source.js';
+import { ResourceUnavailable, type ApiSource, type KubeletPath, type Recorder } from './source.js';
 import type { Gap } from './types.js';
 
 export type KubeletEndpoints = { [P in KubeletPath]?: ProbeOutcome<unknown> };

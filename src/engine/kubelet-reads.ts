@@ -5,7 +5,8 @@
 // pods (issue 14). Each node's endpoint is read at most once, whoever asks first.
 import { performance } from 'node:perf_hooks';
 import { collectKubeletEndpoints, type KubeletEndpoints } from './kubelet-endpoints.js';
-import type { ApiSource, KubeletPath, NodeTarget, Recorder } from './source.js';
+import type { ApiSource, KubeletPath, Recorder } from './source.js';
+import type { NodeTarget } from '../node/node-source.js';
 import type { Gap } from './types.js';
 
 /** All kubelet reads of a run start within this long of the first (~10k reads at 5,000 nodes take

@@ -4,7 +4,8 @@ import { resourceName, type ApiKind, type KubeObject } from '../kube/resources.j
 import { recordObjectBytes } from '../kube/object-size.js';
 import type { RawSample } from '../node/probe-types.js';
 import type { ProbeName } from '../node/probes.js';
-import { ResourceUnavailable, type ApiSource, type ClusterInfo, type KubeletPath, type ListRequest, type MetricsScrape, type NodeCollection, type NodeSource, type NodeTarget } from './source.js';
+import { ResourceUnavailable, type ApiSource, type ClusterInfo, type KubeletPath, type ListRequest, type MetricsScrape } from './source.js';
+import type { NodeCollection, NodeSource, NodeTarget } from '../node/node-source.js';
 
 export type ObjectsByKind = { [K in ApiKind]?: KubeObject[] };
 

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { RESOURCES, type ApiKind, type KubeObject } from '../kube/resources.js';
 import type { V1Node } from '@kubernetes/client-node';
 import { parseNodeCollection, reduceNodeCollection } from '../node/parse-collection.js';
-import type { NodeProbeResults } from '../node/node-source.js';
+import type { NodeProbeResults, NodeSource, NodeTarget, ProbeInputs } from '../node/node-source.js';
 import type { PlannedList } from './plan.js';
 import { ApiserverMetricsCollector } from './apiserver-metrics.js';
 import type { ProbeName } from '../node/probes.js';
@@ -15,7 +15,7 @@ import { KubeletReads } from './kubelet-reads.js';
 import { ListsAhead } from './lists-ahead.js';
 import { NodeFactsResolver } from './node-facts.js';
 import { kubeletPathsFor, planCollection } from './plan.js';
-import { ResourceUnavailable, type ApiSource, type ClusterInfo, type NodeSource, type NodeTarget, type ProbeInputs, type Recorder } from './source.js';
+import { ResourceUnavailable, type ApiSource, type ClusterInfo, type Recorder } from './source.js';
 import type {
   CheckDefinition, CheckId, CheckResult, CheckSettings, Finding, FindingInput, Gap, NodeFactName, NodeFacts, SettingValues, Visitors,
 } from './types.js';

@@ -51,8 +51,6 @@ export interface MetricsScrape {
 /** What the run got from /metrics: the scrapes in order, or why there are none. */
 export type MetricsCollection = { ok: true; scrapes: MetricsScrape[] } | { ok: false; reason: string };
 
-// The node transport's interface lives with the node code; re-exported for the engine's readers.
-export type { NodeCollection, NodeSource, NodeTarget, ProbeInputs } from '../node/node-source.js';
 
 /** Receives everything collected, to save a snapshot (--save-snapshot). */
 export interface Recorder {

@@ -8,7 +8,8 @@
 import { closeSync, constants, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { ResourceUnavailable, type ApiSource, type ClusterInfo, type ListRequest, type MetricsCollection, type MetricsScrape, type NodeCollection, type NodeSource, type NodeTarget } from '../engine/source.js';
+import { ResourceUnavailable, type ApiSource, type ClusterInfo, type ListRequest, type MetricsCollection, type MetricsScrape } from '../engine/source.js';
+import type { NodeCollection, NodeSource, NodeTarget } from '../node/node-source.js';
 import { recordObjectBytes } from '../kube/object-size.js';
 import { resourceName, type KubeObject } from '../kube/resources.js';
 import { parseFieldSelector, parseLabelSelector } from '../kube/selectors.js';

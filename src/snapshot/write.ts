@@ -8,7 +8,8 @@ import { accessSync, closeSync, constants, createWriteStream, fsyncSync, lstatSy
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ConfigError, UsageError } from '../errors.js';
-import type { ClusterInfo, KubeletPath, ListRequest, MetricsCollection, NodeCollection, Recorder } from '../engine/source.js';
+import type { ClusterInfo, KubeletPath, ListRequest, MetricsCollection, Recorder } from '../engine/source.js';
+import type { NodeCollection } from '../node/node-source.js';
 import type { Gap } from '../engine/types.js';
 import { objectBytes } from '../kube/object-size.js';
 import type { ApiKind, KubeObject } from '../kube/resources.js';

@@ -76,9 +76,10 @@ try {
   }
 
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  // Startup: --help must stay within 1.5× of a bare node (issue 14). Median of 7, interleaved.
+  // Startup: --help must stay within 1.5× of a bare node (issue 14). Median of 21, interleaved: one
+  // run is ~0.1 s, and a single slow start moves a median of 7.
   const bare = [], help = [];
-  for (let i = 0; i < 7; i++) {
+  for (let i = 0; i < 21; i++) {
     bare.push((await measure(process.execPath, ['-e', '0'])).seconds);
     help.push((await measure(process.execPath, [cli, '--help'])).seconds);
   }

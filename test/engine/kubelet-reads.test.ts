@@ -3,7 +3,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { KUBELET_CONCURRENCY, type KubeletEndpoints } from '../../src/engine/kubelet-endpoints.js';
 import { KubeletReads } from '../../src/engine/kubelet-reads.js';
-import type { ApiSource, KubeletPath, NodeTarget } from '../../src/engine/source.js';
+import type { ApiSource, KubeletPath } from '../../src/engine/source.js';
+import type { NodeTarget } from '../../src/node/node-source.js';
 
 const targets = (n: number): NodeTarget[] => Array.from({ length: n }, (_, i) => ({ name: `n${i}`, addresses: [] }));
 

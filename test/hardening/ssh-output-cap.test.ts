@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { runSshSession, MAX_NODE_OUTPUT_BYTES } from '../../src/node/ssh.js';
 import { sshNodeSource } from '../../src/node/ssh-source.js';
 import { PROBES, type ProbeName } from '../../src/node/probes.js';
-import type { NodeCollection } from '../../src/engine/source.js';
+import type { NodeCollection } from '../../src/node/node-source.js';
 import { describeReal } from '../support/real.js';
 import { startTestNodes, type TestNodes } from '../support/test-nodes.js';
 

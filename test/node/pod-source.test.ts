@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NodeCollection, NodeTarget } from '../../src/engine/source.js';
+import type { NodeCollection, NodeTarget } from '../../src/node/node-source.js';
 import { loadKubeconfig } from '../../src/kube/kubeconfig.js';
 import { kubePodWriter } from '../../src/kube/pod-writer.js';
 import { podNodeSource, type PodAccessOptions } from '../../src/node/pod-source.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { NodeCollection, NodeTarget, ProbeInputs } from '../../src/engine/source.js';
+import type { NodeCollection, NodeTarget, ProbeInputs } from '../../src/node/node-source.js';
 import type { ProbeName } from '../../src/node/probes.js';
 import { PROBES } from '../../src/node/probes.js';
 import type { ProbeRegistry } from '../../src/node/script.js';

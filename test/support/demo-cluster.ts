@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { CHECKS } from '../../checks/index.js';
 import type { ObjectsByKind } from '../../src/engine/memory-source.js';
 import { runChecks, type RunOutput } from '../../src/engine/run.js';
-import type { NodeCollection, NodeSource, ProbeInputs } from '../../src/engine/source.js';
+import type { NodeCollection, NodeSource, ProbeInputs } from '../../src/node/node-source.js';
 import { API_KINDS, type ApiKind, type KubeObject } from '../../src/kube/resources.js';
 import { SnapshotSource } from '../../src/snapshot/read.js';
 

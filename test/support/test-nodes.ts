@@ -27,7 +27,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { execa } from 'execa';
-import type { NodeTarget } from '../../src/engine/source.js';
+import type { NodeTarget } from '../../src/node/node-source.js';
 
 export interface TestNodeSpec {
   name: string;
