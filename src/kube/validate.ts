@@ -5,6 +5,7 @@
 // a check tripping over `"x".split` on a number and losing all its other findings.
 import type { KubeObject } from './resources.js';
 import { isObject } from '../util/dict.js';
+import { POD_SPEC_PATHS, valueAt } from './pod-specs.js';
 
 
 /**
@@ -192,8 +193,6 @@ function shapeProblem(value: unknown, shape: Shape, path: string): string | null
   return `${where} ${m.what}`;
 }
 
-/** Where pod specs sit: a Pod, a workload's template, a CronJob's job template. */
-const POD_SPECS = [['spec'], ['spec', 'template', 'spec'], ['spec', 'jobTemplate', 'spec', 'template', 'spec']];
 
 /** Null when the object is usable; else what is wrong with it, in a few words. */
 export function objectProblem(obj: unknown, kind?: string): string | null {
@@ -222,8 +221,8 @@ export function objectProblem(obj: unknown, kind?: string): string | null {
       if (!isObject(r) || typeof r.kind !== 'string' || typeof r.name !== 'string') return 'metadata.ownerReferences has an entry without a string kind and name';
     }
   }
-  for (const path of POD_SPECS) {
-    const spec = path.reduce<unknown>((o, k) => (isObject(o) ? o[k] : undefined), obj);
+  for (const path of POD_SPEC_PATHS) {
+    const spec = valueAt(obj, path);
     if (spec === undefined || spec === null) continue;
     if (!isObject(spec)) return `${path.join('.')} is not an object`;
     for (const list of ['containers', 'initContainers', 'ephemeralContainers']) {

@@ -11,6 +11,7 @@
 // and a short password cannot be found by hashing guesses.
 import { createHash, randomBytes } from 'node:crypto';
 import { isObject } from '../util/dict.js';
+import { POD_SPEC_PATHS, valueAt } from '../kube/pod-specs.js';
 
 const SECRET_NAME = /pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|auth|cookie|session/i;
 // name=value inside a longer string; the name may be dotted or dashed (-Dx.y.password=…, --db-password=…).
@@ -60,8 +61,7 @@ export class Redactor {
     if (!specs.length) return obj;
     const copy = structuredClone(obj);
     for (const path of specs) {
-      const spec = path.reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], copy);
-      this.podSpec(spec as Record<string, unknown>);
+      this.podSpec(valueAt(copy, path) as Record<string, unknown>);
     }
     return copy;
   }
@@ -101,11 +101,10 @@ export class Redactor {
 }
 
 /** Where pod specs sit: a Pod's spec, a workload's spec.template.spec, a CronJob's job template. */
-function podSpecPaths(obj: unknown): string[][] {
-  const out: string[][] = [];
-  const at = (path: string[]) => path.reduce<unknown>((o, k) => (isObject(o) ? o[k] : undefined), obj);
-  for (const path of [['spec'], ['spec', 'template', 'spec'], ['spec', 'jobTemplate', 'spec', 'template', 'spec']]) {
-    const spec = at(path);
+function podSpecPaths(obj: unknown): (readonly string[])[] {
+  const out: (readonly string[])[] = [];
+  for (const path of POD_SPEC_PATHS) {
+    const spec = valueAt(obj, path);
     if (isObject(spec) && (Array.isArray(spec.containers) || Array.isArray(spec.initContainers) || Array.isArray(spec.ephemeralContainers))) out.push(path);
   }
   return out;
