@@ -7,7 +7,7 @@ import { rules, SHUTDOWN_ROOM, type ContainerCase } from './messages.js';
 import { preStopOf } from './prestop.js';
 import { resolveDeploymentRollout, resolveStatefulSetUnavailable } from './rollout.js';
 import { namespaceMeshes, runsMeshSidecar, type Mesh } from '../../src/kube/mesh.js';
-import { serviceSelects } from '../../src/kube/selectors.js';
+import { SelectorIndex } from '../../src/kube/selectors.js';
 import { serviceTargetPorts, serviceTargets } from '../../src/kube/service-targets.js';
 
 /** What the check keeps of a Service: enough to match pods and judge the drain. */
@@ -50,7 +50,9 @@ export default defineCheck({
   needs: { api: [{ kind: 'Namespace', optional: true }, 'Service', { kind: 'HorizontalPodAutoscaler', optional: true }, 'Deployment', 'StatefulSet'] },
   create(ctx) {
     const say = reporter(ctx, rules);
-    const services = new Map<string, ServiceInfo[]>();
+    const services = new SelectorIndex<ServiceInfo>();
+    /** "namespace/name" → the Services behind an ELB that does not drain connections. */
+    const elbServices = new Map<string, ServiceInfo>();
     /** Namespace → the meshes that inject sidecars into its new pods. */
     const meshNamespaces = new Map<string, Mesh[]>();
     /** "Kind/namespace/name" of a scale target → how its autoscaler scales it down. */
@@ -79,7 +81,8 @@ export default defineCheck({
           localLb: lb && spec.externalTrafficPolicy === 'Local' ? lbHealthCheck(svc.metadata?.annotations) : undefined,
           undrainedElb: elb && svc.metadata?.annotations?.[ELB_DRAINING] !== 'true' ? elb : undefined,
         };
-        services.set(namespace, [...(services.get(namespace) ?? []), info]);
+        services.add(namespace, info);
+        if (info.undrainedElb) elbServices.set(`${namespace}/${name}`, info);
       },
 
       HorizontalPodAutoscaler(hpa: V2HorizontalPodAutoscaler) {
@@ -109,7 +112,7 @@ export default defineCheck({
       finish() {
         for (const [key, { workloads, grace }] of elbBacked) {
           const [namespace, name] = key.split('/') as [string, string];
-          const svc = services.get(namespace)!.find((x) => x.name === name)!;
+          const svc = elbServices.get(key)!;
           say('lbConnectionDrainingOff', {
             severity: 'warning',
             target: { kind: 'Service', name, namespace },
@@ -133,7 +136,7 @@ export default defineCheck({
     /** Per-container findings; returns false when no Service sends traffic to the workload. */
     function evaluate(w: Workload, rolling: boolean): boolean {
       const labels = w.template.metadata?.labels ?? {};
-      const backing = (services.get(w.namespace) ?? []).filter((s) => serviceSelects(s.selector, labels));
+      const backing = services.selecting(w.namespace, labels);
       if (!backing.length) return false;
       const spec = w.template.spec!;
       const grace = spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE;

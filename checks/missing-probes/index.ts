@@ -8,7 +8,7 @@ import { listOf, toMillis } from '../../src/kube/resources.js';
 import { eventCount, eventLastSeen, evidenceTime } from '../../src/kube/events.js';
 import { describeProbe, httpPortEvidence, resolvePort, sameCheck, suggestedPort, type ServiceRef } from './containers.js';
 import { rules, type About, type Rule } from './messages.js';
-import { serviceSelects } from '../../src/kube/selectors.js';
+import { SelectorIndex } from '../../src/kube/selectors.js';
 import { serviceTargetPorts, serviceTargets, type ServedContainer } from '../../src/kube/service-targets.js';
 import { currentBudget, type Subject } from './remediation.js';
 import { MESH_SIDECARS } from '../../src/kube/mesh.js';
@@ -56,7 +56,7 @@ export default defineCheck({
     const say = reporter(ctx, rules);
     // Services by namespace and by one of their selector pairs: a template only has to look at the
     // Services that share a label with it, not at every Service in the namespace.
-    const services = new Map<string, Map<string, ServiceRef[]>>();
+    const services = new SelectorIndex<ServiceRef>();
     const owners = new OwnerIndex();
     const evaluated = new Set<string>();
     const candidates: Candidate[] = [];
@@ -67,13 +67,7 @@ export default defineCheck({
         const selector = svc.spec?.selector;
         if (!selector || !Object.keys(selector).length || !svc.metadata?.name) return;
         const ns = svc.metadata.namespace ?? 'default';
-        const targetPorts = serviceTargetPorts(svc);
-        const [k, v] = Object.entries(selector).sort(([a], [b]) => a.localeCompare(b))[0]!;
-        let byPair = services.get(ns);
-        if (!byPair) services.set(ns, (byPair = new Map()));
-        const pair = `${k}=${v}`;
-        if (!byPair.has(pair)) byPair.set(pair, []);
-        byPair.get(pair)!.push({ name: svc.metadata.name, selector, targetPorts });
+        services.add(ns, { name: svc.metadata.name, selector, targetPorts: serviceTargetPorts(svc) });
       },
       Deployment(d: V1Deployment) { template(ref('Deployment', d.metadata), d.spec?.template); },
       StatefulSet(s: V1StatefulSet) { template(ref('StatefulSet', s.metadata), s.spec?.template); },
@@ -134,8 +128,7 @@ export default defineCheck({
       const spec = tmpl?.spec;
       if (!spec?.containers) return;
       const labels = tmpl?.metadata?.labels ?? {};
-      const byPair = services.get(workload.namespace);
-      const selecting = Object.entries(labels).flatMap(([k, v]) => byPair?.get(`${k}=${v}`) ?? []).filter((s) => serviceSelects(s.selector, labels));
+      const selecting = services.selecting(workload.namespace, labels);
       // Mesh proxies are not returned: they inject and probe themselves.
       for (const pc of serviceTargets(spec, selecting)) evaluate(workload, pc, selecting.filter((s) => pc.services.includes(s.name)));
     }

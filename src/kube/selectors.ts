@@ -17,6 +17,36 @@ export function serviceSelects(selector: Record<string, string> | undefined, lab
   return entries.length > 0 && entries.every(([k, v]) => labels != null && get(labels, k) === v);
 }
 
+/** Services (or anything with a Service's selector) of many namespaces, found by the labels they
+ * select: each is filed under one pair of its selector, so a set of labels is answered from its own
+ * pairs (a few lookups) instead of by testing every Service of the namespace — 10k Deployments × 500
+ * Services a namespace was millions of tests (issue 14). */
+export class SelectorIndex<T extends { selector: Record<string, string> }> {
+  private readonly byPair = new Map<string, { seq: number; entry: T }[]>();
+  private added = 0;
+
+  /** Files an entry; one with an empty selector selects nothing and is not kept. */
+  add(namespace: string, entry: T): void {
+    const pairs = Object.entries(entry.selector);
+    if (!pairs.length) return;
+    const [k, v] = pairs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))[0]!;
+    const key = `${namespace}\u0000${k}=${v}`;
+    const filed = { seq: this.added++, entry };
+    const list = this.byPair.get(key);
+    if (list) list.push(filed);
+    else this.byPair.set(key, [filed]);
+  }
+
+  /** The entries of this namespace whose selector selects these labels, in the order they were added. */
+  selecting(namespace: string, labels: Record<string, string>): T[] {
+    const found: { seq: number; entry: T }[] = [];
+    for (const [k, v] of Object.entries(labels)) {
+      for (const f of this.byPair.get(`${namespace}\u0000${k}=${v}`) ?? []) if (serviceSelects(f.entry.selector, labels)) found.push(f);
+    }
+    return found.sort((a, b) => a.seq - b.seq).map((f) => f.entry);
+  }
+}
+
 /** Parses a label selector (`a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`). */
 export function parseLabelSelector(selector: string): ObjectMatcher {
   const reqs: Requirement[] = [];

@@ -51,7 +51,8 @@ export class AnnotationIndex implements RunObserver {
     if (kind === 'ReplicaSet' || kind === 'Job') this.owners.add(kind, obj as never);
     const entry = this.parse(kind, meta);
     if (entry) this.entries.set(key(kind, namespace, name), entry);
-    if (kind === 'Pod') {
+    // With nothing annotated so far (most clusters) no pod can belong to an annotated workload.
+    if (kind === 'Pod' && this.entries.size) {
       const pod = obj as V1Pod;
       // Workloads are listed before Pods, so an annotated owner is already known here.
       const direct = controllerOf(meta);
