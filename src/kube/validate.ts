@@ -7,7 +7,6 @@ import type { KubeObject } from './resources.js';
 import { isObject } from '../util/dict.js';
 import { POD_SPEC_PATHS, valueAt } from './pod-specs.js';
 
-
 /**
  * A field's type in the Kubernetes API. Absent and null are always allowed (the API omits empty
  * fields); fields not named are not looked at. `quantity` is resource.Quantity (a string on the wire,
@@ -143,51 +142,69 @@ function entry(item: unknown, i: number): string {
  * string for every field of every pod was half the run time on a big cluster (issue 14). */
 interface Misfit { what: string; at: string[] }
 
-const FIELD_ENTRIES = new WeakMap<object, [string, Shape][]>();
-function fieldsOf(shape: { fields: Record<string, Shape> }): [string, Shape][] {
-  let e = FIELD_ENTRIES.get(shape);
-  if (!e) FIELD_ENTRIES.set(shape, (e = Object.entries(shape.fields)));
-  return e;
+/** A shape made into a function once: every listed object goes through one, and walking the shape
+ * description for each (is it a scalar, a list, a map? which fields?) cost as much as the checking. */
+type Fit = (value: unknown) => Misfit | null;
+const FITS = new Map<Shape, Fit>();
+
+function fitOf(shape: Shape): Fit {
+  let fit = FITS.get(shape);
+  if (!fit) FITS.set(shape, (fit = compile(shape)));
+  return fit;
 }
 
 /** Null when value fits shape (or is absent). Depth is bounded by the shape. */
-function misfit(value: unknown, shape: Shape): Misfit | null {
-  if (value === undefined || value === null) return null;
+function compile(shape: Shape): Fit {
   if (typeof shape === 'string') {
-    if (shape === 'object') return isObject(value) ? null : { what: 'is not an object', at: [] };
-    return SCALAR_OK[shape](value) ? null : { what: `is not ${SCALAR_NAME[shape]}`, at: [] };
+    if (shape === 'object') return (value) => (value === undefined || value === null || isObject(value) ? null : { what: 'is not an object', at: [] });
+    const ok = SCALAR_OK[shape];
+    const what = `is not ${SCALAR_NAME[shape]}`;
+    return (value) => (value === undefined || value === null || ok(value) ? null : { what, at: [] });
   }
   if ('list' in shape) {
-    if (!Array.isArray(value)) return { what: 'is not a list', at: [] };
-    for (let i = 0; i < value.length; i++) {
-      const item: unknown = value[i];
-      if (item === null || item === undefined) return { what: 'is empty', at: [entry(item, i)] };
-      const m = misfit(item, shape.list);
-      if (m) { m.at.push(entry(item, i)); return m; }
-    }
-    return null;
+    const item = fitOf(shape.list);
+    return (value) => {
+      if (value === undefined || value === null) return null;
+      if (!Array.isArray(value)) return { what: 'is not a list', at: [] };
+      for (let i = 0; i < value.length; i++) {
+        const v: unknown = value[i];
+        if (v === null || v === undefined) return { what: 'is empty', at: [entry(v, i)] };
+        const m = item(v);
+        if (m) { m.at.push(entry(v, i)); return m; }
+      }
+      return null;
+    };
   }
-  if (!isObject(value)) return { what: `is not ${'map' in shape ? 'a map' : 'an object'}`, at: [] };
   if ('map' in shape) {
-    for (const k in value) {
+    const each = fitOf(shape.map);
+    return (value) => {
+      if (value === undefined || value === null) return null;
+      if (!isObject(value)) return { what: 'is not a map', at: [] };
+      for (const k in value) {
+        if (!Object.hasOwn(value, k)) continue;
+        const m = each(value[k]);
+        if (m) { m.at.push(`[${k.slice(0, 40)}]`); return m; }
+      }
+      return null;
+    };
+  }
+  const fields = Object.entries(shape.fields).map(([k, sub]) => [k, fitOf(sub)] as const);
+  return (value) => {
+    if (value === undefined || value === null) return null;
+    if (!isObject(value)) return { what: 'is not an object', at: [] };
+    for (const [k, fit] of fields) {
+      // Own properties only: a field named like an Object.prototype member is data, not inherited.
       if (!Object.hasOwn(value, k)) continue;
-      const m = misfit(value[k], shape.map);
-      if (m) { m.at.push(`[${k.slice(0, 40)}]`); return m; }
+      const m = fit(value[k]);
+      if (m) { m.at.push(`.${k}`); return m; }
     }
     return null;
-  }
-  for (const [k, sub] of fieldsOf(shape)) {
-    // Own properties only: a field named like an Object.prototype member is data, not inherited.
-    if (!Object.hasOwn(value, k)) continue;
-    const m = misfit(value[k], sub);
-    if (m) { m.at.push(`.${k}`); return m; }
-  }
-  return null;
+  };
 }
 
 /** Null when value fits shape (or is absent); else `path is not …`. */
 function shapeProblem(value: unknown, shape: Shape, path: string): string | null {
-  const m = misfit(value, shape);
+  const m = fitOf(shape)(value);
   if (!m) return null;
   const where = (path + m.at.reverse().join('')).replace(/^\./, '');
   return `${where} ${m.what}`;
