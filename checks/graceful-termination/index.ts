@@ -2,7 +2,7 @@
 import type { IntOrString, V1Deployment, V1Namespace, V1PodTemplateSpec, V1Service, V1StatefulSet, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { defineCheck, reporter, type Target } from '../../src/check.js';
 import { scaleDownOf, type ScaleDown } from './autoscaler.js';
-import { classicElbHostname, lbHealthCheck, type LbHealthCheck } from './load-balancer.js';
+import { AWS_LBC_DEFAULTS, classicElbHostname, lbHealthCheck, type AssumedHealthCheck, type LbHealthCheck } from './load-balancer.js';
 import { rules, SHUTDOWN_ROOM, type ContainerCase } from './messages.js';
 import { preStopOf } from './prestop.js';
 import { resolveDeploymentRollout, resolveStatefulSetUnavailable } from './rollout.js';
@@ -29,8 +29,10 @@ interface Workload {
   template: V1PodTemplateSpec;
 }
 
+/** Kubernetes' default terminationGracePeriodSeconds: a fact, not a setting. */
 const DEFAULT_GRACE = 30;
-/** Suggested preStop delay when nothing asks for more (check-facts §8.4: 5–15 s). */
+/** Suggested preStop delay when nothing asks for more (check-facts §8.4: 5–15 s). A suggestion only,
+ * not a line between finding and no finding: a constant. */
 const DEFAULT_SLEEP = 10;
 const ELB_DRAINING = 'service.beta.kubernetes.io/aws-load-balancer-connection-draining-enabled';
 
@@ -48,8 +50,28 @@ export default defineCheck({
     'up, unavailable rounds down).',
   rules,
   needs: { api: [{ kind: 'Namespace', optional: true }, 'Service', { kind: 'HorizontalPodAutoscaler', optional: true }, 'Deployment', 'StatefulSet'] },
+  // Not settings: how the controllers round maxSurge/maxUnavailable (rollout.ts) and the preStop sleep
+  // taking the whole grace period are Kubernetes behaviour, not judgements.
+  settings: {
+    minShutdownSeconds: {
+      type: 'number', default: 0, min: 0, max: 3600,
+      description: 'Seconds the termination grace period must leave after a preStop sleep for the app to shut down; less is critical (0: only a sleep that takes the whole grace period).',
+    },
+    assumedLbIntervalSeconds: {
+      type: 'number', default: AWS_LBC_DEFAULTS.intervalSeconds, min: 1, max: 3600,
+      description: 'Health-check interval assumed for a LoadBalancer Service with externalTrafficPolicy Local that sets no health-check annotations (default: the AWS Load Balancer Controller\'s).',
+    },
+    assumedLbUnhealthyThreshold: {
+      type: 'number', default: AWS_LBC_DEFAULTS.unhealthyThreshold, min: 1, max: 100,
+      description: 'Failed health checks assumed before such a load balancer stops sending to a node (default: the AWS Load Balancer Controller\'s).',
+    },
+  },
   create(ctx) {
     const say = reporter(ctx, rules);
+    const minShutdown = Number(ctx.options.minShutdownSeconds);
+    const assumedLb: AssumedHealthCheck = { intervalSeconds: Number(ctx.options.assumedLbIntervalSeconds), unhealthyThreshold: Number(ctx.options.assumedLbUnhealthyThreshold) };
+    /** Seconds suggested after the preStop sleep: enough to pass the check again. */
+    const room = Math.max(SHUTDOWN_ROOM, minShutdown);
     const services = new SelectorIndex<ServiceInfo>();
     /** "namespace/name" → the Services behind an ELB that does not drain connections. */
     const elbServices = new Map<string, ServiceInfo>();
@@ -78,7 +100,7 @@ export default defineCheck({
           name,
           selector: spec.selector,
           targetPorts: serviceTargetPorts(svc),
-          localLb: lb && spec.externalTrafficPolicy === 'Local' ? lbHealthCheck(svc.metadata?.annotations) : undefined,
+          localLb: lb && spec.externalTrafficPolicy === 'Local' ? lbHealthCheck(svc.metadata?.annotations, assumedLb) : undefined,
           undrainedElb: elb && svc.metadata?.annotations?.[ELB_DRAINING] !== 'true' ? elb : undefined,
         };
         services.add(namespace, info);
@@ -117,7 +139,7 @@ export default defineCheck({
             severity: 'warning',
             target: { kind: 'Service', name, namespace },
             evidence: { loadBalancer: svc.undrainedElb, annotation: ELB_DRAINING, workloads },
-          }, { namespace, name, hostname: svc.undrainedElb!, workloads, timeout: Math.max(60, grace + SHUTDOWN_ROOM) });
+          }, { namespace, name, hostname: svc.undrainedElb!, workloads, timeout: Math.max(60, grace + room) });
         }
       },
     };
@@ -157,13 +179,14 @@ export default defineCheck({
       const serving = serviceTargets(spec, backing).filter((t) => t.services.length && !t.nativeSidecar);
       for (const { container: c, services: reaching } of serving) {
         const preStop = preStopOf(c);
-        const base: ContainerCase = { workload: { kind: w.kind, namespace: w.namespace, name: w.name, replicas: w.replicas }, container: c.name, grace, backing: reaching };
+        const base: ContainerCase = { workload: { kind: w.kind, namespace: w.namespace, name: w.name, replicas: w.replicas }, container: c.name, grace, backing: reaching, room };
         const target: Target = { kind: w.kind, name: w.name, namespace: w.namespace, container: c.name };
-        if (preStop.kind === 'sleep' && preStop.seconds >= grace) {
+        // A sleep as long as the grace period leaves nothing whatever the setting; minShutdownSeconds asks for more.
+        if (preStop.kind === 'sleep' && (preStop.seconds >= grace || grace - preStop.seconds < minShutdown)) {
           say('preStopExceedsGrace', {
             severity: 'critical', target,
             evidence: { preStopSleepSeconds: preStop.seconds, preStopForm: preStop.form, terminationGracePeriodSeconds: grace, services: reaching },
-          }, { ...base, sleep: preStop.seconds });
+          }, { ...base, sleep: preStop.seconds, minShutdown });
         }
         if (preStop.kind === 'none' && (!meshed || slowestLb)) {
           const sleep = slowestLb ? Math.max(DEFAULT_SLEEP, slowestLb.lb.detectSeconds + 5) : DEFAULT_SLEEP;

@@ -1,7 +1,8 @@
 // How long a cloud load balancer keeps sending new connections to a node after its last local
 // endpoint starts terminating (externalTrafficPolicy: Local): health-check interval × unhealthy
 // threshold. Defaults are the AWS Load Balancer Controller's documented 10 s × 3; other clouds and
-// in-tree providers differ, so the assumption is labelled as one in the evidence.
+// in-tree providers differ, so the assumption is labelled as one in the evidence, and the check's
+// settings (assumedLbIntervalSeconds, assumedLbUnhealthyThreshold) let a user state their own.
 export interface LbHealthCheck {
   intervalSeconds: number;
   unhealthyThreshold: number;
@@ -14,10 +15,12 @@ const AWS_THRESHOLD = 'service.beta.kubernetes.io/aws-load-balancer-healthcheck-
 const AZURE_INTERVAL = 'service.beta.kubernetes.io/azure-load-balancer-health-probe-interval';
 const AZURE_PROBES = 'service.beta.kubernetes.io/azure-load-balancer-health-probe-num-of-probe';
 
-const DEFAULT_INTERVAL = 10;
-const DEFAULT_THRESHOLD = 3;
+/** What is assumed for a Service that sets no health-check annotations. */
+export interface AssumedHealthCheck { intervalSeconds: number; unhealthyThreshold: number }
 
-export function lbHealthCheck(annotations: Record<string, string> | undefined): LbHealthCheck {
+export const AWS_LBC_DEFAULTS: AssumedHealthCheck = { intervalSeconds: 10, unhealthyThreshold: 3 };
+
+export function lbHealthCheck(annotations: Record<string, string> | undefined, assumed: AssumedHealthCheck = AWS_LBC_DEFAULTS): LbHealthCheck {
   const a = annotations ?? {};
   const num = (key: string) => {
     const n = Number(a[key]);
@@ -25,8 +28,8 @@ export function lbHealthCheck(annotations: Record<string, string> | undefined): 
   };
   const interval = num(AWS_INTERVAL) ?? num(AZURE_INTERVAL);
   const threshold = num(AWS_THRESHOLD) ?? num(AZURE_PROBES);
-  const intervalSeconds = interval ?? DEFAULT_INTERVAL;
-  const unhealthyThreshold = threshold ?? DEFAULT_THRESHOLD;
+  const intervalSeconds = interval ?? assumed.intervalSeconds;
+  const unhealthyThreshold = threshold ?? assumed.unhealthyThreshold;
   return {
     intervalSeconds, unhealthyThreshold, detectSeconds: intervalSeconds * unhealthyThreshold,
     source: interval !== undefined || threshold !== undefined ? 'annotations' : 'assumed',

@@ -4,16 +4,19 @@ import type { Wording } from '../../src/check.js';
 import type { LbHealthCheck } from './load-balancer.js';
 import type { ScaleDown } from './autoscaler.js';
 
-/** Room left after the preStop delay for the app to finish in-flight work, in suggestions. */
+/** Room left after the preStop delay for the app to finish in-flight work, in suggestions (at least
+ * the minShutdownSeconds setting, so a suggested grace period passes the check). It only shapes the
+ * suggested numbers, never whether there is a finding: a constant. */
 export const SHUTDOWN_ROOM = 20;
 
 export interface WorkloadRef { kind: 'Deployment' | 'StatefulSet'; namespace: string; name: string; replicas: number }
-export interface ContainerCase { workload: WorkloadRef; container: string; grace: number; backing: string[] }
+/** `room`: seconds suggested after the preStop sleep for the app to shut down. */
+export interface ContainerCase { workload: WorkloadRef; container: string; grace: number; backing: string[]; room: number }
 type Lb = { service: string; lb: LbHealthCheck };
 
 function patchPreStop(b: ContainerCase, sleep: number): string {
   const w = b.workload;
-  const grace = Math.max(b.grace, sleep + SHUTDOWN_ROOM);
+  const grace = Math.max(b.grace, sleep + b.room);
   const spec = { terminationGracePeriodSeconds: grace, containers: [{ name: b.container, lifecycle: { preStop: { sleep: { seconds: sleep } } } }] };
   return `kubectl -n ${w.namespace} patch ${w.kind.toLowerCase()} ${w.name} -p '${JSON.stringify({ spec: { template: { spec } } })}'`;
 }
@@ -62,20 +65,23 @@ export const rules = {
     },
   },
   preStopExceedsGrace: {
-    description: 'The preStop delay is as long as or longer than the termination grace period.',
-    message: (d: ContainerCase & { sleep: number }): Wording => {
-      const grace = d.sleep + SHUTDOWN_ROOM;
+    description: 'The preStop delay takes the whole termination grace period (or leaves less than minShutdownSeconds of it).',
+    message: (d: ContainerCase & { sleep: number; minShutdown: number }): Wording => {
+      const grace = d.sleep + d.room;
       const w = d.workload;
+      const left = d.grace - d.sleep;
       return {
         message: `${w.kind} ${w.namespace}/${w.name}: container ${d.container} sleeps ${d.sleep} s in preStop but terminationGracePeriodSeconds is ${d.grace} s, ` +
-          'so SIGTERM arrives only when the grace period has run out and the app is SIGKILLed 2 s later with no time to shut down',
+          (left <= 0
+            ? 'so SIGTERM arrives only when the grace period has run out and the app is SIGKILLed 2 s later with no time to shut down'
+            : `so the app has only ${left} s between SIGTERM and SIGKILL to shut down (less than the ${d.minShutdown} s of minShutdownSeconds)`),
         expected: `terminationGracePeriodSeconds ≥ preStop sleep + shutdown time (e.g. ${grace} s)`,
-        actual: `terminationGracePeriodSeconds ${d.grace} s ≤ preStop sleep ${d.sleep} s`,
+        actual: left <= 0 ? `terminationGracePeriodSeconds ${d.grace} s ≤ preStop sleep ${d.sleep} s` : `terminationGracePeriodSeconds ${d.grace} s − preStop sleep ${d.sleep} s = ${left} s`,
         remediation: {
-          summary: `Raise terminationGracePeriodSeconds of ${w.namespace}/${w.name} to at least ${grace} s (preStop ${d.sleep} s + ${SHUTDOWN_ROOM} s to shut down)`,
+          summary: `Raise terminationGracePeriodSeconds of ${w.namespace}/${w.name} to at least ${grace} s (preStop ${d.sleep} s + ${d.room} s to shut down)`,
           steps: [
             `kubectl -n ${w.namespace} patch ${w.kind.toLowerCase()} ${w.name} -p '{"spec":{"template":{"spec":{"terminationGracePeriodSeconds":${grace}}}}}'`,
-            `Make ${SHUTDOWN_ROOM} s cover the app's longest in-flight request after SIGTERM; or shorten the preStop sleep instead if ${d.sleep} s is more than the endpoint removal needs (5–15 s is typical).`,
+            `Make ${d.room} s cover the app's longest in-flight request after SIGTERM; or shorten the preStop sleep instead if ${d.sleep} s is more than the endpoint removal needs (5–15 s is typical).`,
           ],
         },
       };
@@ -93,7 +99,7 @@ export const rules = {
         expected: `a preStop delay of ${d.sleep} s before SIGTERM`,
         actual: 'no preStop hook',
         remediation: {
-          summary: `Add a ${d.sleep} s preStop sleep to ${d.container} in ${w.namespace}/${w.name}, with terminationGracePeriodSeconds ≥ ${d.sleep + SHUTDOWN_ROOM}`,
+          summary: `Add a ${d.sleep} s preStop sleep to ${d.container} in ${w.namespace}/${w.name}, with terminationGracePeriodSeconds ≥ ${d.sleep + d.room}`,
           steps: [
             patchPreStop(d, d.sleep) + ' (the sleep action needs Kubernetes ≥ 1.30; on older clusters use exec: {command: ["sleep","' + d.sleep + '"]}, which needs a sleep binary in the image)',
             'Make the app stop accepting and finish in-flight requests on SIGTERM; the grace period must cover the sleep plus that.',

@@ -18,6 +18,8 @@ interface Candidate {
   pods: Map<string, boolean | undefined>;
 }
 
+/** Ready endpoints from which per-connection balancing is reported: two is the first count that can be unequal. */
+const MIN_READY_ENDPOINTS = 2;
 
 export default defineCheck({
   id: 'grpc-load-imbalance',
@@ -31,8 +33,16 @@ export default defineCheck({
     'an Istio or Linkerd sidecar are skipped: the mesh balances per request.',
   rules,
   needs: { api: ['Service', 'EndpointSlice', { kind: 'Pod', optional: true }] },
+  // Which ports carry HTTP/2 (protocol.ts) and what counts as ready are protocol and API facts, not settings.
+  settings: {
+    minReadyEndpoints: {
+      type: 'number', default: MIN_READY_ENDPOINTS, min: 2, max: 10_000,
+      description: 'Ready endpoints a gRPC/HTTP2 Service needs before its per-connection balancing is reported (below 2 there is nothing to spread).',
+    },
+  },
   create(ctx) {
     const say = reporter(ctx, rules);
+    const minReady = Number(ctx.options.minReadyEndpoints);
     const candidates = new Map<string, Candidate>();
     const byPod = new Map<string, Candidate[]>();
 
@@ -87,7 +97,7 @@ export default defineCheck({
       finish() {
         for (const c of candidates.values()) {
           const readyEndpoints = Math.max(0, ...[...c.ready.values()].map((s) => s.size));
-          if (readyEndpoints < 2) continue;
+          if (readyEndpoints < minReady) continue;
           // Pods seen between the two lists decide; one that vanished in between does not make it unknown.
           const seen = [...c.pods.values()].filter((m): m is boolean => m !== undefined);
           const meshed = seen.filter(Boolean).length;

@@ -28,7 +28,8 @@ export class EvictionTally {
     const e = this.perNode.get(node) ?? { count: 0, last24h: 0, byResource: Object.create(null) as Record<string, number> };
     this.perNode.set(node, e);
     e.count++;
-    // A pod evicted exactly 24 h ago is already stale, as in evicted-pods.
+    // A pod evicted exactly 24 h ago is already stale, as in evicted-pods. The window stays fixed, not a
+    // setting: it only says which evictions are recent enough to cite, and keeps both checks' "last 24 h" alike.
     if (t !== undefined && this.now - t < 24 * 3600_000) e.last24h++;
     e.byResource[resource] = (e.byResource[resource] ?? 0) + 1;
     if (!e.newest || (t ?? -Infinity) > (e.newest.t ?? -Infinity)) {

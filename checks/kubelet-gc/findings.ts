@@ -24,7 +24,13 @@ export interface NodeInput {
   evictions?: EvictionSummary;
 }
 
-export function evaluateNode(sayAll: Say, n: NodeInput): void {
+/** The lines a user can move (the check's settings); every other threshold here is the kubelet's own. */
+export interface Limits {
+  /** Points of headroom above an eviction threshold below which the node is warned about. */
+  nearPoints: number;
+}
+
+export function evaluateNode(sayAll: Say, n: NodeInput, limits: Limits): void {
   const { node, config } = n;
   const target = { kind: 'Node', name: node };
   const base: Record<string, unknown> = {
@@ -53,7 +59,7 @@ export function evaluateNode(sayAll: Say, n: NodeInput): void {
     }, { node, config, configFile });
   }
 
-  const states = signalStates(n.disk, config.evictionHard);
+  const states = signalStates(n.disk, config.evictionHard, limits.nearPoints);
 
   // 3. A partial evictionHard map: the signals it leaves out are not watched at all.
   if (config.source !== 'defaults' && config.missingSignals.length) {
@@ -81,10 +87,11 @@ export function evaluateNode(sayAll: Say, n: NodeInput): void {
         diskPressure: n.diskPressure ?? null, signals: states,
         ...(n.disk ? { nodefs: fsEvidence(n.disk.nodefs), imagefs: fsEvidence(n.disk.imagefs), sameFilesystem: n.disk.sameFilesystem } : {}),
       }),
-    }, { node, pressure, pressureStatus: n.diskPressure?.status, met, near, evicted24h: n.evictions?.last24h ?? 0, disk: n.disk, config });
+    }, { node, pressure, pressureStatus: n.diskPressure?.status, met, near, nearPoints: limits.nearPoints, evicted24h: n.evictions?.last24h ?? 0, disk: n.disk, config });
   }
 
   // 5. Image GC above its high threshold. With failure events it cannot reclaim enough: critical.
+  // The line is the kubelet's own imageGCHighThresholdPercent, not a judgement of this check: no setting.
   const imagefs = n.disk?.imagefs;
   if (imagefs && config.high < 100) {
     const used = usedPercent(imagefs);

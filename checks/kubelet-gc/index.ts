@@ -5,6 +5,7 @@ import { rules } from './messages.js';
 import { eventCount, eventLastSeen } from '../../src/kube/events.js';
 import { EvictionTally } from './evictions.js';
 import { evaluateNode, type NodeEvent } from './findings.js';
+import { NEAR_POINTS } from '../../src/node/node-disk.js';
 
 /** Node events that tell GC or eviction is failing or acting (check-facts §4.1, §5.1). */
 const EVENT_REASONS = new Set(['ImageGCFailed', 'FreeDiskSpaceFailed', 'ContainerGCFailed', 'EvictionThresholdMet']);
@@ -37,8 +38,17 @@ export default defineCheck({
     ],
     nodeFacts: ['kubeletConfig', 'nodeDisk'],
   },
+  // The other lines are the kubelet's: its evictionHard thresholds, imageGCHigh/LowThresholdPercent, and
+  // the 100 that switches image GC off. They are read from each node, not set here.
+  settings: {
+    nearPoints: {
+      type: 'number', default: NEAR_POINTS, min: 0, max: 100,
+      description: 'Percentage points of headroom above an eviction threshold below which a disk signal is a warning (0: only thresholds crossed).',
+    },
+  },
   create(ctx) {
     const say = reporter(ctx, rules);
+    const limits = { nearPoints: Number(ctx.options.nearPoints) };
     const nodes = new Map<string, NodeState>();
     const events = new Map<string, Map<string, NodeEvent>>();
     const evictions = new EvictionTally(ctx.now.getTime());
@@ -87,7 +97,7 @@ export default defineCheck({
           evaluateNode(say, {
             node: name, kubeletVersion: s.kubeletVersion, config: s.facts.kubeletConfig, disk: s.facts.nodeDisk, diskNotes: s.facts.nodeDiskNotes ?? [],
             diskPressure: s.diskPressure, events: events.get(name) ?? new Map(), evictions: evictions.forNode(name),
-          });
+          }, limits);
         }
       },
     };

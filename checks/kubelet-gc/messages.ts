@@ -2,7 +2,7 @@
 import type { Remediation, Wording } from '../../src/check.js';
 import { formatBytes } from '../../src/kube/quantity.js';
 import type { EffectiveConfig } from '../../src/node/kubelet-config.js';
-import { NEAR_POINTS, type FsStats, type NodeDisk, type SignalState } from '../../src/node/node-disk.js';
+import type { FsStats, NodeDisk, SignalState } from '../../src/node/node-disk.js';
 
 interface Node { node: string; config: EffectiveConfig; configFile: string }
 
@@ -65,13 +65,13 @@ export const rules = {
   },
   diskPressure: {
     description: 'A node reports DiskPressure or is past or near an eviction threshold.',
-    message: (d: { node: string; pressure: boolean; pressureStatus?: string; met: SignalState[]; near: SignalState[]; evicted24h: number; disk?: NodeDisk; config: EffectiveConfig }): Wording => {
+    message: (d: { node: string; pressure: boolean; pressureStatus?: string; met: SignalState[]; near: SignalState[]; nearPoints: number; evicted24h: number; disk?: NodeDisk; config: EffectiveConfig }): Wording => {
       const shown = [...d.met, ...d.near];
-      const head = d.pressure ? `${d.node} reports DiskPressure` : d.met.length ? `${d.node} is past an eviction threshold` : `${d.node} is within ${NEAR_POINTS} points of an eviction threshold`;
+      const head = d.pressure ? `${d.node} reports DiskPressure` : d.met.length ? `${d.node} is past an eviction threshold` : `${d.node} is within ${d.nearPoints} points of an eviction threshold`;
       return {
         message: `${head}${shown.length ? `: ${shown.map(describeSignal).join('; ')}` : ''}` +
           (d.evicted24h ? `; ${d.evicted24h} pod(s) evicted from it in the last 24 h` : ''),
-        expected: `every disk signal more than ${NEAR_POINTS} points above its evictionHard threshold, DiskPressure False`,
+        expected: `every disk signal more than ${d.nearPoints} points above its evictionHard threshold, DiskPressure False`,
         actual: shown.length ? shown.map((s) => `${s.signal} ${s.availablePercent}% (threshold ${s.threshold})`).join(', ') : `DiskPressure ${d.pressureStatus}`,
         remediation: pressureRemediation(d.node, d.disk, d.config),
       };

@@ -91,7 +91,8 @@ export function fromDf(usage: DiskUsage, runtimeVersion: string | undefined): No
 // What a node's disk looks like to the eviction manager: each disk signal against the kubelet's
 // effective evictionHard threshold, and plain evidence of it that any check can cite (kubelet-gc for
 // its findings, evicted-pods for pods evicted for ephemeral-storage / nodefs / imagefs). API-only.
-/** Points of headroom below which an eviction threshold counts as imminent. */
+/** Points of headroom below which an eviction threshold counts as imminent, by default (kubelet-gc's
+ * `nearPoints` setting moves it for its findings; other evidence uses this). */
 export const NEAR_POINTS = 5;
 
 export interface SignalState {
@@ -108,7 +109,7 @@ export interface SignalState {
 
 const r1 = (n: number) => Math.round(n * 10) / 10;
 
-export function signalStates(disk: NodeDisk | undefined, hard: Record<string, string>): SignalState[] {
+export function signalStates(disk: NodeDisk | undefined, hard: Record<string, string>, nearPoints = NEAR_POINTS): SignalState[] {
   if (!disk) return [];
   const out: SignalState[] = [];
   for (const signal of DISK_SIGNALS) {
@@ -122,7 +123,7 @@ export function signalStates(disk: NodeDisk | undefined, hard: Record<string, st
     const t = thresholdPercent(raw, capacity);
     if (t === undefined || t <= 0) continue; // 0 switches the signal off on purpose
     const availablePercent = (available * 100) / capacity;
-    const state = availablePercent < t ? 'met' : availablePercent - t < NEAR_POINTS ? 'near' : 'ok';
+    const state = availablePercent < t ? 'met' : availablePercent - t < nearPoints ? 'near' : 'ok';
     out.push({ signal, filesystem: fs.mount ?? fs.path, threshold: raw, thresholdPercent: r1(t), availablePercent: r1(availablePercent),
       available, capacity, unit: inodes ? 'inodes' : 'bytes', state });
   }

@@ -173,6 +173,19 @@ describe('graceful-termination', () => {
     expect(findings[0]!.remediation.steps![0]).toContain(`"terminationGracePeriodSeconds":${sleep + 20}`);
   });
 
+  it('setting minShutdownSeconds makes a sleep that leaves too little of the grace period critical', async () => {
+    // preStop 25 s of the default 30 s: 5 s left to shut down.
+    const objects = { Service: [storefrontSvc], Deployment: [deployment('storefront', { containers: [web({ lifecycle: { preStop: { sleep: { seconds: 25 } } } })] })] };
+    expect((await run(objects)).findings).toEqual([]);
+    expect((await runCheck(check, { objects, options: { minShutdownSeconds: 5 } })).findings).toEqual([]);
+    const { findings } = await runCheck(check, { objects, options: { minShutdownSeconds: 30 } });
+    expect(findings.map((f) => [f.rule, f.severity])).toEqual([['preStopExceedsGrace', 'critical']]);
+    expect(findings[0]!.message).toContain('only 5 s between SIGTERM and SIGKILL to shut down (less than the 30 s of minShutdownSeconds)');
+    expect(findings[0]!.actual).toBe('terminationGracePeriodSeconds 30 s − preStop sleep 25 s = 5 s');
+    // The suggestion passes the check again: sleep + 30 s, not + 20 s.
+    expect(findings[0]!.remediation.steps![0]).toContain('"terminationGracePeriodSeconds":55');
+  });
+
   it.each<[string, number, V1Deployment['spec'] extends infer S ? S extends { strategy?: infer T } ? T : never : never, number, number]>([
     ['1 replica, maxSurge 0', 1, { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0 } }, 0, 1],
     ['1 replica, maxSurge 0, maxUnavailable 25% (rounds to 0, fenced up to 1)', 1, { rollingUpdate: { maxSurge: 0, maxUnavailable: '25%' } }, 0, 1],
@@ -241,6 +254,22 @@ describe('graceful-termination', () => {
       expect(findings[0]!.message).toContain('assumed');
       expect(findings[0]!.remediation.steps![0]).toContain('"preStop":{"sleep":{"seconds":35}}');
       expect(findings[0]!.remediation.steps![0]).toContain('"terminationGracePeriodSeconds":55');
+    });
+
+    it('settings assumedLbIntervalSeconds and assumedLbUnhealthyThreshold move the assumed detection time', async () => {
+      const objects = { Service: [lbSvc()], Deployment: [deployment('storefront', { containers: [web({ lifecycle: { preStop: { sleep: { seconds: 15 } } } })] })] };
+      expect((await run(objects)).findings.map((f) => f.rule)).toEqual(['drainShorterThanLoadBalancer']);
+      // A faster cloud default (e.g. 5 s × 2): 15 s is enough.
+      expect((await runCheck(check, { objects, options: { assumedLbIntervalSeconds: 5, assumedLbUnhealthyThreshold: 2 } })).findings).toEqual([]);
+      // Each on its own moves the line too: 5 s × 3 = 15 s is enough, 10 s × 1 = 10 s as well.
+      expect((await runCheck(check, { objects, options: { assumedLbIntervalSeconds: 5 } })).findings).toEqual([]);
+      expect((await runCheck(check, { objects, options: { assumedLbUnhealthyThreshold: 1 } })).findings).toEqual([]);
+      const slow = await runCheck(check, { objects, options: { assumedLbIntervalSeconds: 8 } });
+      expect(slow.findings[0]!.evidence).toMatchObject({ lbHealthCheck: { intervalSeconds: 8, unhealthyThreshold: 3, detectSeconds: 24, source: 'assumed' } });
+      // Annotations still win over the assumption.
+      const annotated = { ...objects, Service: [lbSvc({ 'service.beta.kubernetes.io/aws-load-balancer-healthcheck-interval': '10' })] };
+      expect((await runCheck(check, { objects: annotated, options: { assumedLbIntervalSeconds: 5 } })).findings.map((f) => f.evidence?.lbHealthCheck))
+        .toEqual([{ intervalSeconds: 10, unhealthyThreshold: 3, detectSeconds: 30, source: 'annotations' }]);
     });
 
     it('uses the health-check annotations of the Service', async () => {

@@ -139,6 +139,14 @@ describe('grpc-load-imbalance', () => {
       expect(findings).toHaveLength(1);
       expect(findings[0]!.evidence).toMatchObject({ readyEndpoints: 2, meshSidecar: 'not pods' });
     });
+
+    it('setting minReadyEndpoints moves the line', async () => {
+      const objects = { Service: [service('ledger', [grpc])], EndpointSlice: [slice('ledger', 'x1', three)], Pod: threePods };
+      const at = async (options?: Record<string, number>) => (await runCheck(check, { objects, options })).findings.map((f) => f.evidence?.readyEndpoints);
+      expect(await at()).toEqual([3]);
+      expect(await at({ minReadyEndpoints: 3 })).toEqual([3]);
+      expect(await at({ minReadyEndpoints: 4 })).toEqual([]);
+    });
   });
 
   describe('passes', () => {

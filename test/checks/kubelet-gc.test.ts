@@ -148,6 +148,27 @@ describe('kubelet-gc', () => {
     expect(findings[0]!.message).toContain('within 5 points');
   });
 
+  it('setting nearPoints moves the warning line', async () => {
+    // nodefs 18 % available against nodefs.available<10%: 8 points of headroom, clear of the default 5.
+    const c = (options?: Record<string, number>) => run({
+      objects: { Node: [node('node-a')] },
+      nodeProxy: { 'node-a': { configz: configz(), 'stats/summary': summary({ capacity: 100 * GiB, available: 18 * GiB }, { capacity: 500 * GiB, available: 400 * GiB }) } },
+      options,
+    });
+    expect((await c()).findings).toEqual([]);
+    const wide = (await c({ nearPoints: 10 })).findings;
+    expect(wide.map((f) => [f.rule, f.severity])).toEqual([['diskPressure', 'warning']]);
+    expect(wide[0]!.message).toContain('within 10 points');
+    expect(wide[0]!.evidence).toMatchObject({ signals: expect.arrayContaining([expect.objectContaining({ signal: 'nodefs.available', availablePercent: 18, state: 'near' })]) });
+    // 0 leaves only thresholds already crossed: the 13 %-available node of the test above is clear.
+    const { findings } = await run({
+      objects: { Node: [node('node-a')] },
+      nodeProxy: { 'node-a': { configz: configz(), 'stats/summary': summary({ capacity: 100 * GiB, available: 13 * GiB }, { capacity: 500 * GiB, available: 400 * GiB }) } },
+      options: { nearPoints: 0 },
+    });
+    expect(findings).toEqual([]);
+  });
+
   it('is critical under DiskPressure and past a threshold; thresholds given as quantities count too', async () => {
     const { findings } = await run({
       objects: { Node: [node('node-a', { diskPressure: 'True' })] },
