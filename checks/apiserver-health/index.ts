@@ -8,8 +8,10 @@ import { rules } from './messages.js';
 
 type Say = ReturnType<typeof reporter<typeof rules>>;
 
-/** SIG-scalability API call latency SLOs (p99 over a window). */
+/** SIG-scalability API call latency SLOs (p99 over a window): the defaults of the SLO settings. */
 const SLO_SECONDS = { singleOrMutating: 1, namespaceList: 5, clusterList: 30 };
+/** apiserver_request_duration_seconds' highest finite bucket: a p99 beyond it reads as "> 60 s", so a longer SLO never fires. */
+const HIGHEST_BUCKET_SECONDS = 60;
 /** Long-running requests are not covered by the latency SLO. */
 const LONG_RUNNING_VERBS = new Set(['WATCH', 'WATCHLIST', 'CONNECT']);
 const LONG_RUNNING_SUBRESOURCES = new Set(['proxy', 'log', 'exec', 'attach', 'portforward']);
@@ -17,12 +19,23 @@ const LONG_RUNNING_SUBRESOURCES = new Set(['proxy', 'log', 'exec', 'attach', 'po
 const MIN_OBSERVATIONS = 10;
 /** Rejected requests in these APF priority levels stop the control plane itself (nodes, leader election). */
 const CRITICAL_PRIORITY_LEVELS = new Set(['system', 'node-high', 'leader-election', 'exempt']);
-/** kube-apiserver defaults: --max-requests-inflight 400, --max-mutating-requests-inflight 200. */
-const INFLIGHT_LIMITS: Record<string, number> = { readOnly: 400, mutating: 200 };
-const INFLIGHT_NEAR = 0.8;
+/** kube-apiserver defaults: --max-requests-inflight 400, --max-mutating-requests-inflight 200 (the
+ * metrics do not say what a server was started with, so these are settings). */
+const INFLIGHT_LIMITS = { readOnly: 400, mutating: 200 };
+const INFLIGHT_NEAR_PERCENT = 80;
 const LIST_WASTE_RATIO = 10;
 const LIST_WASTE_MIN_FETCHED = 10_000;
 const RELISTS_PER_SECOND = 1;
+
+/** The lines the check judges against: the settings, read once. */
+interface Limits {
+  slo: typeof SLO_SECONDS;
+  inflight: typeof INFLIGHT_LIMITS;
+  inflightNearPercent: number;
+  listWasteRatio: number;
+  listWasteMinFetched: number;
+  relistsPerSecond: number;
+}
 
 const CLUSTER = { kind: 'Cluster', name: 'cluster' } as const;
 
@@ -37,18 +50,38 @@ export default defineCheck({
     'requests near the default limits, LISTs that fetch far more objects than they return, terminated watchers, 410 relist ' +
     'storms, and deprecated APIs still requested. Metric names are checked against the version the server reports.',
   rules,
+  settings: {
+    sloSingleObjectSeconds: { type: 'number', default: SLO_SECONDS.singleOrMutating, min: 0.01, max: HIGHEST_BUCKET_SECONDS, description: 'p99 latency of single-object reads and mutating requests above which they are reported' },
+    sloNamespaceListSeconds: { type: 'number', default: SLO_SECONDS.namespaceList, min: 0.01, max: HIGHEST_BUCKET_SECONDS, description: 'p99 latency of namespace-scoped LISTs above which they are reported' },
+    sloClusterListSeconds: { type: 'number', default: SLO_SECONDS.clusterList, min: 0.01, max: HIGHEST_BUCKET_SECONDS, description: 'p99 latency of cluster-scoped LISTs above which they are reported' },
+    maxRequestsInflight: { type: 'number', default: INFLIGHT_LIMITS.readOnly, min: 1, description: 'The server\'s --max-requests-inflight (read-only requests), which inflight requests are judged against' },
+    maxMutatingRequestsInflight: { type: 'number', default: INFLIGHT_LIMITS.mutating, min: 1, description: 'The server\'s --max-mutating-requests-inflight, which inflight mutating requests are judged against' },
+    inflightNearPercent: { type: 'number', default: INFLIGHT_NEAR_PERCENT, min: 1, max: 100, description: 'Inflight requests as a share of their limit at which they are reported' },
+    listWasteRatio: { type: 'number', default: LIST_WASTE_RATIO, min: 1, description: 'Objects fetched per object returned by LISTs of a resource at which they are reported' },
+    listWasteMinFetched: { type: 'number', default: LIST_WASTE_MIN_FETCHED, min: 0, description: 'Objects fetched by LISTs of a resource in the window below which they are not judged' },
+    relistsPerSecond: { type: 'number', default: RELISTS_PER_SECOND, min: 0.01, description: '"410 Gone" answers per second at which clients are reported as relisting in a loop' },
+  },
   needs: { apiserverMetrics: { families: FAMILIES } },
   create(ctx) {
     const say = reporter(ctx, rules);
+    const o = ctx.options;
+    const limits: Limits = {
+      slo: { singleOrMutating: Number(o.sloSingleObjectSeconds), namespaceList: Number(o.sloNamespaceListSeconds), clusterList: Number(o.sloClusterListSeconds) },
+      inflight: { readOnly: Number(o.maxRequestsInflight), mutating: Number(o.maxMutatingRequestsInflight) },
+      inflightNearPercent: Number(o.inflightNearPercent),
+      listWasteRatio: Number(o.listWasteRatio),
+      listWasteMinFetched: Number(o.listWasteMinFetched),
+      relistsPerSecond: Number(o.relistsPerSecond),
+    };
     return {
       ApiserverMetrics(m: ApiserverMetrics) {
-        if (m.ok) judge(say, m.scrapes, m.intervalSeconds);
+        if (m.ok) judge(say, limits, m.scrapes, m.intervalSeconds);
       },
     };
   },
 });
 
-function judge(say: Say, scrapes: Exposition[], interval: number): void {
+function judge(say: Say, limits: Limits, scrapes: Exposition[], interval: number): void {
   const last = scrapes[scrapes.length - 1]!;
   const first = scrapes.length > 1 ? scrapes[0] : undefined;
   const version = last.samples.get('kubernetes_build_info')?.[0]?.labels.git_version;
@@ -63,14 +96,14 @@ function judge(say: Say, scrapes: Exposition[], interval: number): void {
   };
 
   deprecatedApis(say, last, served('deprecated'), minor);
-  inflight(say, scrapes, served('inflight'));
+  inflight(say, limits, scrapes, served('inflight'));
   if (first && interval > 0) {
     const w = { first, second: last, interval };
-    latency(say, w, served('latency', '_count'));
+    latency(say, limits.slo, w, served('latency', '_count'));
     rejections(say, w, served('rejected'));
-    listWaste(say, w, served('listFetched'), served('listReturned'));
+    listWaste(say, limits, w, served('listFetched'), served('listReturned'));
     terminatedWatchers(say, w, served('terminatedWatchers'));
-    relists(say, w, served('requests'));
+    relists(say, limits.relistsPerSecond, w, served('requests'));
   } else {
     say('oneScrapeOnly', { severity: 'info', target: CLUSTER }, {});
   }
@@ -81,19 +114,19 @@ function judge(say: Say, scrapes: Exposition[], interval: number): void {
 
 interface Window { first: Exposition; second: Exposition; interval: number }
 
-function sloFor(verb: string, scope: string): { seconds: number; name: string } {
-  if (verb === 'LIST' && scope === 'cluster') return { seconds: SLO_SECONDS.clusterList, name: 'cluster-scoped LIST' };
-  if (verb === 'LIST' && scope === 'namespace') return { seconds: SLO_SECONDS.namespaceList, name: 'namespace-scoped LIST' };
-  return { seconds: SLO_SECONDS.singleOrMutating, name: verb === 'GET' || verb === 'LIST' ? 'single-object read' : 'mutating request' };
+function sloFor(slos: Limits['slo'], verb: string, scope: string): { seconds: number; name: string } {
+  if (verb === 'LIST' && scope === 'cluster') return { seconds: slos.clusterList, name: 'cluster-scoped LIST' };
+  if (verb === 'LIST' && scope === 'namespace') return { seconds: slos.namespaceList, name: 'namespace-scoped LIST' };
+  return { seconds: slos.singleOrMutating, name: verb === 'GET' || verb === 'LIST' ? 'single-object read' : 'mutating request' };
 }
 
-function latency(say: Say, w: Window, names: string[]): void {
+function latency(say: Say, slos: Limits['slo'], w: Window, names: string[]): void {
   for (const family of names) {
     for (const h of histogramWindows(w.first, w.second, family, ['verb', 'scope', 'group', 'resource', 'subresource'])) {
       const { verb = '', scope = '', group = '', resource = '', subresource = '' } = h.labels;
       if (LONG_RUNNING_VERBS.has(verb) || LONG_RUNNING_SUBRESOURCES.has(subresource) || h.count < MIN_OBSERVATIONS) continue;
       const p99 = histogramQuantile(0.99, h.buckets);
-      const slo = sloFor(verb, scope);
+      const slo = sloFor(slos, verb, scope);
       if (!p99 || p99.value <= slo.seconds) continue;
       const res = `${resource}${subresource ? `/${subresource}` : ''}${group ? `.${group}` : ''}`;
       say('requestLatencyAboveSlo', {
@@ -128,16 +161,17 @@ function rejections(say: Say, w: Window, names: string[]): void {
   }
 }
 
-function inflight(say: Say, scrapes: Exposition[], names: string[]): void {
+function inflight(say: Say, limits: Limits, scrapes: Exposition[], names: string[]): void {
   for (const name of names) {
-    for (const [kind, limit] of Object.entries(INFLIGHT_LIMITS)) {
+    for (const kind of ['readOnly', 'mutating'] as const) {
+      const limit = limits.inflight[kind];
       const values = scrapes.map((s) => s.samples.get(name)?.find((x) => x.labels.request_kind === kind)?.value ?? 0);
       const peak = Math.max(...values);
-      if (peak < limit * INFLIGHT_NEAR) continue;
+      if (peak < (limit * limits.inflightNearPercent) / 100) continue;
       say('inflightNearLimit', {
         severity: 'warning', target: CLUSTER,
         evidence: { requestKind: kind, inflight: values, assumedLimit: limit },
-      }, { kind, peak, limit, near: INFLIGHT_NEAR });
+      }, { kind, peak, limit, isDefault: limit === INFLIGHT_LIMITS[kind], nearPercent: limits.inflightNearPercent });
     }
   }
 }
@@ -145,7 +179,7 @@ function inflight(say: Say, scrapes: Exposition[], names: string[]): void {
 /** Resource name from the storage label (`pods`) or the cache label (`/pods`, `/apps/deployments`). */
 const resourceOf = (labels: Record<string, string>): string => labels.resource || ((labels.resource_prefix ?? '').split('/').filter(Boolean).pop() ?? '');
 
-function listWaste(say: Say, w: Window, fetchedNames: string[], returnedNames: string[]): void {
+function listWaste(say: Say, limits: Limits, w: Window, fetchedNames: string[], returnedNames: string[]): void {
   const sum = (names: string[]) => {
     const out = new Map<string, number>();
     for (const name of names) {
@@ -160,12 +194,12 @@ function listWaste(say: Say, w: Window, fetchedNames: string[], returnedNames: s
   const returned = sum(returnedNames);
   for (const [resource, f] of fetched) {
     const r = returned.get(resource) ?? 0;
-    if (f < LIST_WASTE_MIN_FETCHED || f < LIST_WASTE_RATIO * Math.max(r, 1)) continue;
+    if (f < limits.listWasteMinFetched || f < limits.listWasteRatio * Math.max(r, 1)) continue;
     say('listFetchesFarMoreThanReturned', {
       severity: 'warning',
       target: { kind: 'APIResource', name: resource },
       evidence: { resource, fetched: f, returned: r, windowSeconds: Math.round(w.interval) },
-    }, { resource, fetched: f, returned: r, interval: w.interval, ratio: LIST_WASTE_RATIO });
+    }, { resource, fetched: f, returned: r, interval: w.interval, ratio: limits.listWasteRatio });
   }
 }
 
@@ -181,16 +215,16 @@ function terminatedWatchers(say: Say, w: Window, names: string[]): void {
   }
 }
 
-function relists(say: Say, w: Window, names: string[]): void {
+function relists(say: Say, perSecond: number, w: Window, names: string[]): void {
   for (const name of names) {
     const gone = counterIncreases(w.first, w.second, name, ['code', 'resource']).filter((g) => g.labels.code === '410' && g.increase > 0);
     const total = gone.reduce((n, g) => n + g.increase, 0);
-    if (total / w.interval < RELISTS_PER_SECOND) continue;
+    if (total / w.interval < perSecond) continue;
     const resources = Object.fromEntries(gone.sort((a, b) => b.increase - a.increase).slice(0, 10).map((g) => [g.labels.resource ?? '', g.increase]));
     say('relistStorm', {
       severity: 'warning', target: CLUSTER,
       evidence: { gonePerSecond: total / w.interval, byResource: resources, windowSeconds: Math.round(w.interval) },
-    }, { gone: total, interval: w.interval, limitPerSecond: RELISTS_PER_SECOND });
+    }, { gone: total, interval: w.interval, limitPerSecond: perSecond });
   }
 }
 

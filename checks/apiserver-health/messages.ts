@@ -46,9 +46,10 @@ export const rules = {
   },
   inflightNearLimit: {
     description: 'Inflight requests are near the API server limits.',
-    message: (d: { kind: string; peak: number; limit: number; near: number }): Wording => ({
-      message: `${d.peak} ${d.kind} requests in flight at a scrape, ${Math.round((d.peak / d.limit) * 100)} % of the default limit of ${d.limit}: more arrive than the API server completes.`,
-      expected: `< ${Math.round(d.limit * d.near)} (80 % of the default ${d.limit})`, actual: String(d.peak),
+    // isDefault: the limit is kube-apiserver's default, not one the user set for this check.
+    message: (d: { kind: string; peak: number; limit: number; isDefault: boolean; nearPercent: number }): Wording => ({
+      message: `${d.peak} ${d.kind} requests in flight at a scrape, ${Math.round((d.peak / d.limit) * 100)} % of the ${d.isDefault ? 'default' : 'configured'} limit of ${d.limit}: more arrive than the API server completes.`,
+      expected: `< ${Math.round((d.limit * d.nearPercent) / 100)} (${d.nearPercent} % of the ${d.isDefault ? 'default' : 'configured'} ${d.limit})`, actual: String(d.peak),
       remediation: { summary: 'Find the slow or flooding requests (latency, APF rejections above); raise --max-requests-inflight / --max-mutating-requests-inflight only with the CPU and memory to serve them.' },
     }),
   },
