@@ -1,12 +1,13 @@
 // Upstream: etcd docs (op-guide/maintenance: space quota, alarms, defrag; tuning; metrics), etcd-mixin
 // alerts; kubeadm etcd static pod layout; check-facts §12, §14 and toolchain §5 (etcd 3.4 facts).
-import { defineCheck, optional, type ApiserverMetrics, type CheckContext, type NodeProbeResults } from '../../src/check.js';
+import { defineCheck, optional, reporter, type ApiserverMetrics, type CheckContext, type NodeProbeResults } from '../../src/check.js';
 import type { Exposition } from '../../src/metrics/prometheus-text.js';
 import { counterIncrease, gauge, histogramQuantile, histogramWindows } from '../../src/metrics/series.js';
 import type { EtcdMetrics } from '../../src/node/probes/etcdMetrics.js';
 import type { EtcdStatus } from '../../src/node/probes/etcdStatus.js';
 import { ETCD_MANIFEST } from '../../src/node/probes/etcdManifest.js';
 import * as F from './findings.js';
+import { rules } from './messages.js';
 
 /** The API server's view of the etcd database size, renamed across releases (newest first). */
 const APISERVER_DB_SIZE = ['apiserver_storage_size_bytes', 'apiserver_storage_db_total_size_in_bytes', 'etcd_db_total_size_in_bytes'];
@@ -42,18 +43,7 @@ export default defineCheck({
     '≥ 80 %, critical ≥ 95 % or an active NOSPACE alarm), no leader, leader changes, WAL fsync and backend commit p99, ' +
     'fragmentation, member versions, the rate of "took too long" lines in its log, and a rotational data disk. Without a ' +
     'reachable etcd (managed control planes) it judges the database size the API server\'s metrics report, or is skipped.',
-  rules: {
-    dbNearQuota: { description: 'The etcd database is near its quota (warning at 80 %, critical at 95 %).' },
-    alarmActive: { description: 'An etcd alarm is active (NOSPACE refuses every write).' },
-    noLeader: { description: 'An etcd member has no leader.' },
-    leaderChanges: { description: 'The etcd leader changed during the sample.' },
-    slowWalFsync: { description: 'WAL fsync p99 is above what etcd needs (slow disk).' },
-    slowBackendCommit: { description: 'Backend commit p99 is above what etcd needs (slow disk).' },
-    dbFragmented: { description: 'Much of the etcd database file is free space (defragment).' },
-    oldEtcdVersion: { description: 'An etcd member is older than 3.4.' },
-    slowApplies: { description: 'The member logs "took too long" often.' },
-    rotationalDisk: { description: 'The etcd data directory\'s disk reports itself rotational.' },
-  },
+  rules,
   settings: {
     quotaWarningPercent: { type: 'number', default: 80, min: 1, max: 100, description: 'Database size as a share of --quota-backend-bytes at which it is a warning' },
     quotaCriticalPercent: { type: 'number', default: 95, min: 1, max: 100, description: 'Database size as a share of the quota at which it is critical' },
@@ -64,6 +54,7 @@ export default defineCheck({
     apiserverMetrics: { families: APISERVER_DB_SIZE, optional: true },
   },
   create(ctx) {
+    const say = reporter(ctx, rules);
     const nodes: NodeEtcd[] = [];
     let nodesReached = 0;
     let apiserver: Exposition | undefined;
@@ -87,9 +78,9 @@ export default defineCheck({
       },
       finish() {
         const judged = nodes.filter((n) => n.status?.members.length || n.metrics);
-        if (!judged.length) return fallback(ctx, nodes, nodesReached, apiserver);
+        if (!judged.length) return fallback(ctx, say, nodes, nodesReached, apiserver);
         const seen = new Set<string>();
-        for (const n of judged) judgeNode(ctx, n, seen);
+        for (const n of judged) judgeNode(ctx, say, n, seen);
         const unreachable = nodes.filter((n) => !judged.includes(n));
         if (unreachable.length) return { note: `etcd not reachable on ${unreachable.map((n) => `${n.node} (${n.statusFailure ?? n.metricsFailure})`).join(', ')}` };
         return undefined;
@@ -98,7 +89,7 @@ export default defineCheck({
   },
 });
 
-function judgeNode(ctx: CheckContext, n: NodeEtcd, seen: Set<string>): void {
+function judgeNode(ctx: CheckContext, say: F.Say, n: NodeEtcd, seen: Set<string>): void {
   const last = n.metrics?.samples[n.metrics.samples.length - 1];
   const first = n.metrics && n.metrics.samples.length > 1 ? n.metrics.samples[0] : undefined;
   const flagQuota = Number(n.status?.flags['quota-backend-bytes']);
@@ -114,10 +105,10 @@ function judgeNode(ctx: CheckContext, n: NodeEtcd, seen: Set<string>): void {
     if (seen.has(m.memberId)) continue;
     seen.add(m.memberId);
     const t = members.length === 1 ? target : { kind: 'EtcdMember', name: m.endpoint || m.memberId };
-    F.quota(ctx, t, { dbSize: m.dbSize, quota: quota ?? DEFAULT_QUOTA, quotaSource, ...quotaLines(ctx), member: m.memberId });
-    if (m.dbSizeInUse !== undefined && m.dbSize > FRAGMENTED_MIN_BYTES && m.dbSizeInUse / m.dbSize < FRAGMENTED_RATIO) F.fragmented(ctx, t, m.dbSize, m.dbSizeInUse);
-    if (m.leader === '0') F.noLeader(ctx, t, 'endpoint status reports leader 0');
-    if (olderThan34(m.version)) F.oldVersion(ctx, t, m.version);
+    F.quota(say, t, { dbSize: m.dbSize, quota: quota ?? DEFAULT_QUOTA, quotaSource, ...quotaLines(ctx), member: m.memberId });
+    if (m.dbSizeInUse !== undefined && m.dbSize > FRAGMENTED_MIN_BYTES && m.dbSizeInUse / m.dbSize < FRAGMENTED_RATIO) F.fragmented(say, t, m.dbSize, m.dbSizeInUse);
+    if (m.leader === '0') F.noLeader(say, t, 'endpoint status reports leader 0');
+    if (olderThan34(m.version)) F.oldVersion(say, t, m.version);
   }
   const alarms = n.status?.alarms ?? [];
   // `alarm list` answers for the whole cluster: every control-plane node reports the same alarms.
@@ -125,21 +116,21 @@ function judgeNode(ctx: CheckContext, n: NodeEtcd, seen: Set<string>): void {
     const key = `alarm ${a.memberId} ${a.alarm}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    F.alarm(ctx, target, a.alarm, a.memberId, n.status?.flags['quota-backend-bytes']);
+    F.alarm(say, target, a.alarm, a.memberId, n.status?.flags['quota-backend-bytes']);
   }
   if (!members.length && last) {
     // Status unreadable, metrics readable: the same questions from the metrics.
     const size = gauge(last, 'etcd_mvcc_db_total_size_in_bytes');
-    if (size !== undefined) F.quota(ctx, target, { dbSize: size, quota: quota ?? DEFAULT_QUOTA, quotaSource, ...quotaLines(ctx) });
+    if (size !== undefined) F.quota(say, target, { dbSize: size, quota: quota ?? DEFAULT_QUOTA, quotaSource, ...quotaLines(ctx) });
     const version = last.samples.get('etcd_server_version')?.[0]?.labels.server_version;
-    if (version && olderThan34(version)) F.oldVersion(ctx, target, version);
+    if (version && olderThan34(version)) F.oldVersion(say, target, version);
   }
   if (last) {
-    if (gauge(last, 'etcd_server_has_leader') === 0 && !members.some((m) => m.leader === '0')) F.noLeader(ctx, target, 'etcd_server_has_leader is 0');
+    if (gauge(last, 'etcd_server_has_leader') === 0 && !members.some((m) => m.leader === '0')) F.noLeader(say, target, 'etcd_server_has_leader is 0');
     const total = gauge(last, 'etcd_server_leader_changes_seen_total');
     if (first && total !== undefined) {
       const change = counterIncrease(gauge(first, 'etcd_server_leader_changes_seen_total'), total);
-      if (change.increase > 0) F.leaderChanges(ctx, target, change.increase, total, n.metrics!.intervalSeconds, change.reset);
+      if (change.increase > 0) F.leaderChanges(say, target, change.increase, total, n.metrics!.intervalSeconds, change.reset);
     }
     const window = first ? `the last ${Math.round(n.metrics!.intervalSeconds)} s` : 'since etcd started (one sample)';
     for (const [family, limits, rule] of [['etcd_disk_wal_fsync_duration_seconds', FSYNC, 'slowWalFsync'], ['etcd_disk_backend_commit_duration_seconds', COMMIT, 'slowBackendCommit']] as const) {
@@ -147,21 +138,21 @@ function judgeNode(ctx: CheckContext, n: NodeEtcd, seen: Set<string>): void {
       if (!h || h.count < MIN_OBSERVATIONS) continue;
       const p99 = histogramQuantile(0.99, h.buckets);
       if (!p99 || p99.value <= limits.warning) continue;
-      F.slowDisk(ctx, target, { rule, family, p99: p99.value, above: p99.above, count: h.count, window, limits, reset: h.reset });
+      F.slowDisk(say, target, { rule, family, p99: p99.value, above: p99.above, count: h.count, window, limits, reset: h.reset });
     }
   }
   const log = n.status?.log;
   if (log && log.tooLong >= TOO_LONG_MIN_LINES) {
     const span = Math.max(60, (Date.parse(log.last ?? '') - Date.parse(log.first ?? '')) / 1000 || 0);
     const perHour = (log.tooLong / span) * 3600;
-    if (perHour >= TOO_LONG_PER_HOUR) F.slowApplies(ctx, target, log.tooLong, span, perHour);
+    if (perHour >= TOO_LONG_PER_HOUR) F.slowApplies(say, target, log.tooLong, span, perHour, TOO_LONG_PER_HOUR);
   }
   const r = n.status?.rotational;
-  if (r?.rotational) F.rotational(ctx, target, r.device, n.status?.flags['data-dir']);
+  if (r?.rotational) F.rotational(say, target, r.device, n.status?.flags['data-dir']);
 }
 
 /** No etcd member reachable: judge what the API server's metrics show, or skip with the reason. */
-function fallback(ctx: CheckContext, nodes: NodeEtcd[], reached: number, apiserver: Exposition | undefined): { skip?: string; note?: string } {
+function fallback(ctx: CheckContext, say: F.Say, nodes: NodeEtcd[], reached: number, apiserver: Exposition | undefined): { skip?: string; note?: string } {
   const why = nodes.length
     ? `etcd not reachable on ${nodes.map((n) => `${n.node}: ${n.statusFailure ?? n.metricsFailure ?? 'no answer'}`).join('; ')}`
     : reached ? `no reached node has an etcd static pod manifest (${ETCD_MANIFEST}): a managed control plane, or etcd outside the cluster`
@@ -171,7 +162,7 @@ function fallback(ctx: CheckContext, nodes: NodeEtcd[], reached: number, apiserv
   for (const s of apiserver.samples.get(name) ?? []) {
     if (!(s.value >= 0)) continue;
     const cluster = s.labels.storage_cluster_id || s.labels.endpoint || 'etcd';
-    F.quota(ctx, { kind: 'EtcdCluster', name: cluster }, { dbSize: s.value, quota: DEFAULT_QUOTA, quotaSource: `etcd default (2 GiB) assumed: the quota is not visible from the API server (${name})`, ...quotaLines(ctx) });
+    F.quota(say, { kind: 'EtcdCluster', name: cluster }, { dbSize: s.value, quota: DEFAULT_QUOTA, quotaSource: `etcd default (2 GiB) assumed: the quota is not visible from the API server (${name})`, ...quotaLines(ctx) });
   }
   return { note: `${why}; judged the database size from the API server's ${name}` };
 }

@@ -1,27 +1,38 @@
 // Upstream: kubernetes/community sig-scalability/configs-and-limits/thresholds.md; etcd --max-request-bytes;
 // EndpointsController over-capacity annotation (1.22+); check-facts §12, §14 (object scale).
 import type { V1ConfigMap, V1Endpoints, V1Lease, V1Namespace, V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
-import { defineCheck, type ApiserverMetrics, type CheckContext, type FindingInput, type Severity } from '../../src/check.js';
+import { defineCheck, reporter, type ApiserverMetrics, type CheckContext, type Severity } from '../../src/check.js';
 import { objectBytes } from '../../src/kube/object-size.js';
 import type { Exposition } from '../../src/metrics/prometheus-text.js';
+import { rules, type Kind } from './messages.js';
+
+type Say = ReturnType<typeof reporter<typeof rules>>;
 
 const MiB = 1024 * 1024;
 /** etcd's default --max-request-bytes (1.5 MiB) is the ceiling for one object. */
 const ETCD_REQUEST_LIMIT = 1.5 * MiB;
-const SIZE_WARNING = 1 * MiB;
-const SIZE_CRITICAL = 1.3 * MiB;
+const SIZE_WARNING_MIB = 1;
+const SIZE_CRITICAL_MIB = 1.3;
+/** A snapshot keeps objects of 512 KiB or more whole (src/snapshot/write.ts): below that a replay
+ * would measure slimmed objects, so the size settings stop there. */
+const SIZE_SETTING_MIN_MIB = 0.5;
 
-/** SIG-scalability thresholds: what upstream tests a cluster to (not hard limits). */
+/** SIG-scalability thresholds: what upstream tests a cluster to (not hard limits). The defaults of
+ * the count settings, named here by resource. */
 const CLUSTER_LIMITS: Record<string, number> = { nodes: 5000, pods: 150000, namespaces: 10000, services: 10000 };
 const NAMESPACE_LIMITS: Record<string, number> = { pods: 3000, services: 5000 };
+const CLUSTER_SETTINGS: Record<string, string> = { nodes: 'maxNodes', pods: 'maxPods', namespaces: 'maxNamespaces', services: 'maxServices' };
+const NAMESPACE_SETTINGS: Record<string, string> = { pods: 'maxPodsPerNamespace', services: 'maxServicesPerNamespace' };
 /** Events are short-lived (--event-ttl 1h); this many means something is writing them in a loop. */
 const EVENT_FLOOD = 100_000;
 
 /** Object counts the API server keeps per resource; renamed across releases (newest first). */
 const COUNT_METRICS = ['apiserver_resource_objects', 'apiserver_storage_objects', 'etcd_object_counts'];
 
-type Kind = 'ConfigMap' | 'Endpoints' | 'Node' | 'Pod' | 'Service';
 interface Big { kind: Kind; namespace?: string; name: string; bytes: number }
+interface Limits { warningBytes: number; criticalBytes: number; cluster: Record<string, number>; namespace: Record<string, number>; events: number }
+
+const count = (description: string, dflt: number) => ({ type: 'number' as const, default: dflt, min: 1, description });
 
 export default defineCheck({
   id: 'object-scale',
@@ -32,12 +43,17 @@ export default defineCheck({
     'critical > 1.3 MiB of etcd\'s 1.5 MiB request limit); counts objects per namespace and per cluster against the ' +
     'SIG-scalability thresholds (cluster counts from the API server\'s object-count metrics when readable); reports ' +
     'Endpoints truncated at 1000 addresses (over-capacity), nodes without a Lease, and Events flooding etcd.',
-  rules: {
-    objectNearSizeLimit: { description: 'An object is near etcd\'s request size limit.' },
-    beyondScalabilityThreshold: { description: 'Object counts are past the SIG-scalability thresholds.' },
-    endpointsOverCapacity: { description: 'An Endpoints object was truncated at 1000 addresses.' },
-    nodeWithoutLease: { description: 'A Node has no Lease in kube-node-lease.' },
-    eventFlood: { description: 'More than 100000 Events are stored.' },
+  rules,
+  settings: {
+    sizeWarningMiB: { type: 'number', default: SIZE_WARNING_MIB, min: SIZE_SETTING_MIN_MIB, max: ETCD_REQUEST_LIMIT / MiB, description: 'Object size (MiB, as served) above which it is a warning' },
+    sizeCriticalMiB: { type: 'number', default: SIZE_CRITICAL_MIB, min: SIZE_SETTING_MIN_MIB, max: ETCD_REQUEST_LIMIT / MiB, description: 'Object size (MiB, as served) above which it is critical' },
+    maxPodsPerNamespace: count('Pods in one namespace above which it is reported', NAMESPACE_LIMITS.pods!),
+    maxServicesPerNamespace: count('Services in one namespace above which it is reported', NAMESPACE_LIMITS.services!),
+    maxNodes: count('Nodes in the cluster above which it is reported', CLUSTER_LIMITS.nodes!),
+    maxPods: count('Pods in the cluster above which it is reported', CLUSTER_LIMITS.pods!),
+    maxNamespaces: count('Namespaces in the cluster above which it is reported', CLUSTER_LIMITS.namespaces!),
+    maxServices: count('Services in the cluster above which it is reported', CLUSTER_LIMITS.services!),
+    maxEvents: count('Events stored above which they are reported as a flood', EVENT_FLOOD),
   },
   needs: {
     api: [{ kind: 'Node', sizes: true }, 'Namespace', { kind: 'Service', sizes: true }, { kind: 'Pod', sizes: true },
@@ -45,6 +61,15 @@ export default defineCheck({
     apiserverMetrics: { families: COUNT_METRICS, optional: true },
   },
   create(ctx) {
+    const say = reporter(ctx, rules);
+    const o = ctx.options;
+    const perResource = (names: Record<string, string>) => Object.fromEntries(Object.entries(names).map(([r, setting]) => [r, Number(o[setting])]));
+    const limits: Limits = {
+      warningBytes: Number(o.sizeWarningMiB) * MiB, criticalBytes: Number(o.sizeCriticalMiB) * MiB,
+      cluster: perResource(CLUSTER_SETTINGS), namespace: perResource(NAMESPACE_SETTINGS), events: Number(o.maxEvents),
+    };
+    // Objects above either line are kept (a critical line set below the warning one still counts).
+    const keepAbove = Math.min(limits.warningBytes, limits.criticalBytes);
     const big: Big[] = [];
     const perNamespace = { pods: new Map<string, number>(), services: new Map<string, number>() };
     const listed: Record<string, number> = { nodes: 0, pods: 0, namespaces: 0, services: 0 };
@@ -55,7 +80,7 @@ export default defineCheck({
 
     const measure = (kind: Kind, o: { metadata?: { name?: string; namespace?: string } }) => {
       const bytes = objectBytes(o);
-      if (bytes !== undefined && bytes > SIZE_WARNING) big.push({ kind, namespace: o.metadata?.namespace, name: o.metadata?.name ?? '', bytes });
+      if (bytes !== undefined && bytes > keepAbove) big.push({ kind, namespace: o.metadata?.namespace, name: o.metadata?.name ?? '', bytes });
     };
     const bump = (m: Map<string, number>, ns: string | undefined) => m.set(ns ?? '', (m.get(ns ?? '') ?? 0) + 1);
 
@@ -79,20 +104,38 @@ export default defineCheck({
         counts = objectCounts(m.scrapes[m.scrapes.length - 1]!);
       },
       finish() {
-        for (const b of big) ctx.report(sizeFinding(b));
+        for (const b of big) sizeFinding(say, limits, b);
         for (const [resource, perNs] of Object.entries(perNamespace)) {
-          const limit = NAMESPACE_LIMITS[resource]!;
-          for (const [ns, n] of perNs) if (n > limit) ctx.report(countFinding(resource, n, limit, ns));
+          const limit = limits.namespace[resource]!;
+          for (const [ns, n] of perNs) if (n > limit) countFinding(say, resource, n, limit, NAMESPACE_LIMITS[resource]!, ns);
         }
-        clusterCounts(ctx, listed, counts);
-        for (const t of truncated) ctx.report(truncatedFinding(t));
+        clusterCounts(ctx, say, limits.cluster, listed, counts);
+        for (const t of truncated) {
+          say('endpointsOverCapacity', {
+            severity: 'warning',
+            target: { kind: 'Service', namespace: t.namespace, name: t.name },
+            evidence: { annotation: `endpoints.kubernetes.io/over-capacity=${t.value}`, addressesInEndpoints: t.addresses },
+          }, t);
+        }
         // No Lease at all means Leases were not readable (every kubelet since 1.14 keeps one).
         if (leases.size) {
           const missing = nodes.filter((n) => !leases.has(n));
-          if (missing.length) ctx.report(noLeaseFinding(missing));
+          if (missing.length) {
+            say('nodeWithoutLease', {
+              severity: 'warning',
+              target: missing.length === 1 ? { kind: 'Node', name: missing[0]! } : { kind: 'Cluster', name: 'cluster' },
+              evidence: { nodes: missing.slice(0, 50), count: missing.length },
+            }, { missing });
+          }
         }
         const events = counts?.get('events');
-        if (events !== undefined && events > EVENT_FLOOD) ctx.report(eventFinding(events));
+        if (events !== undefined && events > limits.events) {
+          say('eventFlood', {
+            severity: 'warning',
+            target: { kind: 'Cluster', name: 'cluster' },
+            evidence: { events, threshold: limits.events, source: 'API server object-count metric' },
+          }, { events, limit: limits.events });
+        }
       },
     };
   },
@@ -116,109 +159,29 @@ function objectCounts(exp: Exposition): Map<string, number> | undefined {
   return undefined;
 }
 
-function clusterCounts(ctx: CheckContext, listed: Record<string, number>, metrics: Map<string, number> | undefined): void {
-  for (const [resource, limit] of Object.entries(CLUSTER_LIMITS)) {
+function clusterCounts(ctx: CheckContext, say: Say, clusterLimits: Record<string, number>, listed: Record<string, number>, metrics: Map<string, number> | undefined): void {
+  for (const [resource, limit] of Object.entries(clusterLimits)) {
     // With -n only the nodes and namespaces lists are cluster-wide; the metrics always are.
     const fromList = !ctx.settings.namespace || resource === 'nodes' || resource === 'namespaces' ? listed[resource] : undefined;
     const n = metrics?.get(resource) ?? fromList;
-    if (n !== undefined && n > limit) ctx.report(countFinding(resource, n, limit));
+    if (n !== undefined && n > limit) countFinding(say, resource, n, limit, CLUSTER_LIMITS[resource]!);
   }
 }
 
-function sizeFinding(b: Big): FindingInput {
-  const severity: Severity = b.bytes > SIZE_CRITICAL ? 'critical' : 'warning';
-  const mib = (b.bytes / MiB).toFixed(2);
-  const where = b.namespace ? `-n ${b.namespace} ` : '';
-  const advice: Record<Kind, string> = {
-    ConfigMap: 'move the blob out of the ConfigMap (an image, a volume, object storage), or split it into several ConfigMaps',
-    Node: 'a Node this big usually carries a huge status.images list or many extended resources/annotations; check the kubelet --node-status-max-images and the agents annotating nodes',
-    Endpoints: 'consumers should read EndpointSlices (Endpoints stop at 1000 addresses); split the Service',
-    Pod: 'large annotations or env blocks in the pod template: move data to ConfigMaps/volumes',
-    Service: 'large annotations on the Service: move them elsewhere',
-  };
-  return {
-    rule: 'objectNearSizeLimit',
+function sizeFinding(say: Say, limits: Limits, b: Big): void {
+  const severity: Severity = b.bytes > limits.criticalBytes ? 'critical' : 'warning';
+  say('objectNearSizeLimit', {
     severity,
     target: { kind: b.kind, name: b.name, ...(b.namespace ? { namespace: b.namespace } : {}) },
-    message: `${b.kind} ${b.namespace ? `${b.namespace}/` : ''}${b.name} is ${mib} MiB as served — ${Math.round((b.bytes / ETCD_REQUEST_LIMIT) * 100)} % of etcd's 1.5 MiB request limit. ` +
-      'An update that takes it past the limit is refused ("etcdserver: request is too large"), and every change ships it whole to every watcher.',
     evidence: { bytes: b.bytes, limitBytes: ETCD_REQUEST_LIMIT, measured: 'JSON as the API server sent it (etcd stores built-in kinds as protobuf, somewhat smaller)' },
-    expected: `< ${SIZE_WARNING / MiB} MiB`,
-    actual: `${mib} MiB`,
-    remediation: {
-      summary: advice[b.kind],
-      steps: [`kubectl get ${b.kind.toLowerCase()} ${where}${b.name} -o json | wc -c`],
-    },
-  };
+  }, { ...b, limitBytes: ETCD_REQUEST_LIMIT, warningBytes: limits.warningBytes });
 }
 
-function countFinding(resource: string, n: number, limit: number, namespace?: string): FindingInput {
-  const scope = namespace !== undefined ? `namespace ${namespace}` : 'the cluster';
-  const advice: Record<string, string> = {
-    pods: namespace !== undefined ? 'split the workloads over several namespaces' : 'split the workloads over several clusters',
-    services: namespace !== undefined ? 'split the Services over several namespaces' : 'split the cluster; make sure kube-proxy and consumers use EndpointSlices',
-    nodes: 'split the cluster; make sure every node renews a Lease (not full status updates) and that lists are paginated',
-    namespaces: 'remove unused namespaces or split the cluster',
-  };
-  return {
-    rule: 'beyondScalabilityThreshold',
+/** `tested`: the SIG-scalability threshold, which `limit` (the setting) defaults to. */
+function countFinding(say: Say, resource: string, n: number, limit: number, tested: number, namespace?: string): void {
+  say('beyondScalabilityThreshold', {
     severity: 'warning',
     target: namespace !== undefined ? { kind: 'Namespace', name: namespace } : { kind: 'Cluster', name: 'cluster' },
-    message: `${scope} has ${n} ${resource}, beyond the ${limit} SIG-scalability tests (${namespace !== undefined ? 'per namespace' : 'per cluster'}): ` +
-      'lists, watches and controllers scale with it and upstream does not test past this point.',
     evidence: { resource, count: n, threshold: limit, ...(namespace !== undefined ? { namespace } : {}) },
-    expected: `≤ ${limit} ${resource}${namespace !== undefined ? ' per namespace' : ''}`,
-    actual: String(n),
-    remediation: { summary: advice[resource] ?? 'reduce the count', steps: ['https://github.com/kubernetes/community/blob/master/sig-scalability/configs-and-limits/thresholds.md'] },
-  };
-}
-
-function truncatedFinding(t: { namespace: string; name: string; value: string; addresses: number }): FindingInput {
-  return {
-    rule: 'endpointsOverCapacity',
-    severity: 'warning',
-    target: { kind: 'Service', namespace: t.namespace, name: t.name },
-    message: `Endpoints ${t.namespace}/${t.name} is marked over-capacity (${t.value}): the Endpoints object keeps only 1000 of the Service's addresses, ` +
-      'so anything still reading Endpoints (old ingress controllers, service meshes, custom tooling) sends traffic to a subset of the pods.',
-    evidence: { annotation: `endpoints.kubernetes.io/over-capacity=${t.value}`, addressesInEndpoints: t.addresses },
-    expected: 'consumers read EndpointSlices',
-    actual: 'Endpoints truncated',
-    remediation: {
-      summary: 'Move every consumer of this Service to EndpointSlices (kube-proxy does since 1.19), or split the Service.',
-      steps: [`kubectl -n ${t.namespace} get endpointslices -l kubernetes.io/service-name=${t.name}`],
-    },
-  };
-}
-
-function noLeaseFinding(missing: string[]): FindingInput {
-  return {
-    rule: 'nodeWithoutLease',
-    severity: 'warning',
-    target: missing.length === 1 ? { kind: 'Node', name: missing[0]! } : { kind: 'Cluster', name: 'cluster' },
-    message: `${missing.length} node(s) have no Lease in kube-node-lease (${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}): ` +
-      'their kubelets heartbeat by updating the whole Node status, which at scale loads etcd and the API server far more than a Lease renewal.',
-    evidence: { nodes: missing.slice(0, 50), count: missing.length },
-    expected: 'a Lease per node in kube-node-lease',
-    actual: `${missing.length} without`,
-    remediation: {
-      summary: 'Upgrade the kubelets (Leases since 1.14, GA 1.17) and check that they may write leases in kube-node-lease (RBAC system:node).',
-      steps: ['kubectl -n kube-node-lease get leases', 'kubectl get nodes -o wide   # kubelet versions'],
-    },
-  };
-}
-
-function eventFinding(n: number): FindingInput {
-  return {
-    rule: 'eventFlood',
-    severity: 'warning',
-    target: { kind: 'Cluster', name: 'cluster' },
-    message: `etcd holds ${n} Events (more than ${EVENT_FLOOD}): something writes events in a loop; they fill etcd and slow every list of events.`,
-    evidence: { events: n, threshold: EVENT_FLOOD, source: 'API server object-count metric' },
-    expected: `≤ ${EVENT_FLOOD} events`,
-    actual: String(n),
-    remediation: {
-      summary: 'Find the writer and fix it; keep --event-ttl short; at large scale put events in their own etcd (--etcd-servers-overrides=/events#…).',
-      steps: ['kubectl get events -A --sort-by=.count -o custom-columns=NS:.metadata.namespace,COUNT:.count,REASON:.reason,OBJECT:.involvedObject.name | tail -20'],
-    },
-  };
+  }, { resource, count: n, limit, tested, namespace });
 }

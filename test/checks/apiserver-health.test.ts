@@ -140,6 +140,53 @@ describe('apiserver-health', () => {
     expect(garbage.result.status).toBe('skip');
     expect(garbage.result.reason).toContain('not the Prometheus text format');
   });
+
+  describe('settings move the lines', () => {
+    /** The rules found over a 10 s window between two scrapes, with these settings. */
+    const found = async (first: Scrape, second: Scrape, options: Record<string, number> = {}) =>
+      rules((await runCheck(check, { metrics: [scrape(first), scrape(second)], sampleIntervalSeconds: 10, options })).findings);
+    const latency = (verb: string, scope: string, le: number): [Scrape, Scrape] =>
+      [{ latency: [[verb, scope, 'pods', at(le, 0)]] }, { latency: [[verb, scope, 'pods', at(le, 100)]] }];
+
+    it('sloSingleObjectSeconds, sloNamespaceListSeconds, sloClusterListSeconds', async () => {
+      for (const [setting, verb, scope, le, value] of [
+        ['sloSingleObjectSeconds', 'GET', 'resource', 0.8, 0.5], // p99 in (0.6, 0.8]: within 1 s, above 0.5 s
+        ['sloNamespaceListSeconds', 'LIST', 'namespace', 4, 2.5], // within 5 s, above 2.5 s
+        ['sloClusterListSeconds', 'LIST', 'cluster', 20, 12], // within 30 s, above 12 s
+      ] as const) {
+        const [first, second] = latency(verb, scope, le);
+        expect(await found(first, second)).toEqual([]);
+        expect(await found(first, second, { [setting]: value })).toEqual(['requestLatencyAboveSlo']);
+      }
+    });
+
+    it('maxRequestsInflight, maxMutatingRequestsInflight, inflightNearPercent', async () => {
+      const busy = { inflight: { readOnly: 390, mutating: 150 } };
+      expect(await found({}, busy)).toEqual(['inflightNearLimit']); // 390 ≥ 80 % of 400; 150 < 80 % of 200
+      expect(await found({}, busy, { maxRequestsInflight: 500 })).toEqual([]);
+      const raised = (await runCheck(check, { metrics: [scrape({}), scrape(busy)], options: { maxMutatingRequestsInflight: 180 } })).findings;
+      expect(raised.map((f) => f.evidence)).toEqual([{ requestKind: 'readOnly', inflight: [3, 390], assumedLimit: 400 }, { requestKind: 'mutating', inflight: [1, 150], assumedLimit: 180 }]);
+      expect(raised[1]!.expected).toBe('< 144 (80 % of the configured 180)');
+      const quieter = { inflight: { readOnly: 300, mutating: 1 } };
+      expect(await found({}, quieter)).toEqual([]);
+      expect(await found({}, quieter, { inflightNearPercent: 70 })).toEqual(['inflightNearLimit']);
+    });
+
+    it('listWasteRatio, listWasteMinFetched', async () => {
+      // 20000 fetched for 1000 returned in the window: 20×, above 10000 fetched.
+      const first: Scrape = { list: { fetched: 0, returned: 0 } };
+      const second: Scrape = { list: { fetched: 20_000, returned: 1000 } };
+      expect(await found(first, second)).toEqual(['listFetchesFarMoreThanReturned']);
+      expect(await found(first, second, { listWasteRatio: 25 })).toEqual([]);
+      expect(await found(first, second, { listWasteMinFetched: 50_000 })).toEqual([]);
+    });
+
+    it('relistsPerSecond', async () => {
+      // 120 "410 Gone" in 10 s: 12/s.
+      expect(await found({ gone: 0 }, { gone: 120 })).toEqual(['relistStorm']);
+      expect(await found({ gone: 0 }, { gone: 120 }, { relistsPerSecond: 20 })).toEqual([]);
+    });
+  });
 });
 
 describe('Prometheus text parser', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { V1ConfigMap, V1Endpoints, V1Lease, V1Node, V1Pod } from '@kubernetes/client-node';
 import check from '../../checks/object-scale/index.js';
 import { listItemByteLengths } from '../../src/kube/object-size.js';
-import { runCheck } from '../../src/check.js';
+import { runCheck, type CheckCase } from '../../src/check.js';
 
 const MiB = 1024 * 1024;
 const node = (name: string): V1Node => ({ metadata: { name } });
@@ -73,6 +73,52 @@ describe('object-scale', () => {
     const { result, findings } = await runCheck(check, { objects: base, metrics: 'forbidden' });
     expect(result.status).toBe('pass');
     expect(findings).toEqual([]);
+  });
+
+  describe('settings move the lines', () => {
+    const found = async (objects: CheckCase['objects'], options: Record<string, number> = {}, metrics?: string[]) =>
+      (await runCheck(check, { objects: { ...base, ...objects }, options, ...(metrics ? { metrics } : {}) })).findings
+        .map((f) => [f.rule, f.severity, f.target.name]);
+
+    it('sizeWarningMiB, sizeCriticalMiB', async () => {
+      const objects = { ConfigMap: [configMap('mid', 0.8 * MiB), configMap('big', 1.2 * MiB)] };
+      expect(await found(objects)).toEqual([['objectNearSizeLimit', 'warning', 'big']]);
+      expect(await found(objects, { sizeWarningMiB: 0.75 })).toEqual([['objectNearSizeLimit', 'warning', 'mid'], ['objectNearSizeLimit', 'warning', 'big']]);
+      expect(await found(objects, { sizeCriticalMiB: 1.1 })).toEqual([['objectNearSizeLimit', 'critical', 'big']]);
+      // A critical line below the warning one still reports what is above it.
+      expect(await found(objects, { sizeCriticalMiB: 0.75 })).toEqual([['objectNearSizeLimit', 'critical', 'mid'], ['objectNearSizeLimit', 'critical', 'big']]);
+      const lowered = await runCheck(check, { objects: { ...base, ...objects }, options: { sizeWarningMiB: 0.75 } });
+      expect(lowered.findings[0]!.expected).toBe('< 0.75 MiB');
+    });
+
+    it('maxPodsPerNamespace, maxServicesPerNamespace', async () => {
+      const objects = { Pod: Array.from({ length: 30 }, (_, i) => pod('shop', i)), Service: Array.from({ length: 20 }, (_, i) => ({ metadata: { name: `s-${i}`, namespace: 'shop' } })) };
+      expect(await found(objects)).toEqual([]);
+      expect(await found(objects, { maxPodsPerNamespace: 29 })).toEqual([['beyondScalabilityThreshold', 'warning', 'shop']]);
+      expect(await found(objects, { maxServicesPerNamespace: 19 })).toEqual([['beyondScalabilityThreshold', 'warning', 'shop']]);
+      const { findings } = await runCheck(check, { objects: { ...base, ...objects }, options: { maxPodsPerNamespace: 29 } });
+      expect(findings[0]!.message).toContain('namespace shop has 30 pods, beyond the 29 set for this check (per namespace; SIG-scalability tests 3000)');
+    });
+
+    it('maxNodes, maxPods, maxNamespaces, maxServices', async () => {
+      const objects = {
+        Node: [node('n1'), node('n2'), node('n3')],
+        Namespace: [{ metadata: { name: 'shop' } }, { metadata: { name: 'web' } }],
+        Pod: [pod('shop', 1), pod('web', 1)],
+        Service: [{ metadata: { name: 's', namespace: 'shop' } }, { metadata: { name: 's', namespace: 'web' } }],
+      };
+      expect(await found(objects)).toEqual([]);
+      for (const [setting, resource] of [['maxNodes', 'nodes'], ['maxPods', 'pods'], ['maxNamespaces', 'namespaces'], ['maxServices', 'services']] as const) {
+        const { findings } = await runCheck(check, { objects: { ...base, ...objects }, options: { [setting]: 1 } });
+        expect(findings.map((f) => [f.rule, f.target.kind, (f.evidence as { resource: string }).resource])).toEqual([['beyondScalabilityThreshold', 'Cluster', resource]]);
+      }
+    });
+
+    it('maxEvents', async () => {
+      const metrics = ['# TYPE apiserver_storage_objects gauge\napiserver_storage_objects{resource="events"} 5000\n'];
+      expect(await found({}, {}, metrics)).toEqual([]);
+      expect(await found({}, { maxEvents: 4000 }, metrics)).toEqual([['eventFlood', 'warning', 'cluster']]);
+    });
   });
 });
 
