@@ -10,6 +10,7 @@ import type { CoreV1Event, V1Node, V1Pod, V1ReplicaSet } from '@kubernetes/clien
 import { existsSync, rmSync } from 'node:fs';
 import kubeletGc from '../../checks/kubelet-gc/index.js';
 import hostpathLogGrowth from '../../checks/hostpath-log-growth/index.js';
+import { kubeletConfig } from '../../src/node/probes/kubeletConfig.js';
 import { memoryApiSource, type ObjectsByKind } from '../../src/engine/memory-source.js';
 import { runChecks, type RunOutput } from '../../src/engine/run.js';
 import type { Finding } from '../../src/engine/types.js';
@@ -191,5 +192,24 @@ describeReal('disk checks on real SSH nodes', { root: true, commands: ['sshd', '
     expect(existsSync(MARKER)).toBe(false);
     expect((await t.exec('log-node', ['test', '-e', MARKER])).exitCode).toBe(1);
     expect((await t.exec('log-node', ['sh', '-c', 'ls /srv/app-logs'])).stdout).not.toContain('pwned');
+  }, 120_000);
+
+  it('gc-node: a kubelet config holding staticPodURLHeader never leaves the node (a probe pod\'s log would keep it)', async () => {
+    const secret = 'Bearer s3cret-static-pod-token';
+    await t.exec('gc-node', ['sh', '-c', 'cp /var/lib/kubelet/config.yaml /var/lib/kubelet/config.yaml.orig && printf "%s\n" "staticPodURL: https://pods.example/" "staticPodURLHeader:" "  Authorization:" "  - $1" >> /var/lib/kubelet/config.yaml', 'sh', secret]);
+    try {
+      // The probe's own script, run on the node as the SSH and pod transports run it: the raw output.
+      const raw = await t.exec('gc-node', ['sh', '-c', kubeletConfig.script]);
+      expect(raw.stdout).toContain('@@ withheld /var/lib/kubelet/config.yaml');
+      expect(raw.stdout).not.toContain('s3cret');
+      expect(raw.stdout).not.toContain('imageGCHighThresholdPercent');
+      // The run falls back to the kubelet's defaults and says why; the secret is nowhere.
+      const out = await run('forbidden', 0);
+      expect(JSON.stringify(out)).not.toContain('s3cret');
+      const gc = node(out, 'kubelet-gc', 'gc-node').find((f) => f.evidence?.configSource !== undefined);
+      expect(gc?.evidence?.configSource).not.toBe('/var/lib/kubelet/config.yaml over SSH');
+    } finally {
+      await t.exec('gc-node', ['sh', '-c', 'mv /var/lib/kubelet/config.yaml.orig /var/lib/kubelet/config.yaml']);
+    }
   }, 120_000);
 });

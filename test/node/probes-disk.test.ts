@@ -143,6 +143,8 @@ describe('kubeletConfig', () => {
     expect(foreign.file).toEqual({ path: '/var/lib/kubelet/config.yaml', error: 'not a KubeletConfiguration (kind: KubeProxyConfiguration)' });
     const unreadable = kubeletConfig.parse(one('@@ pid 12\n@@ unreadable /var/lib/kubelet/config.yaml\n@@ end\n'), 0);
     expect(unreadable.file).toEqual({ path: '/var/lib/kubelet/config.yaml', error: 'permission denied (use --sudo)' });
+    const withheld = kubeletConfig.parse(one('@@ pid 12\n@@ withheld /proc/12/root/var/lib/kubelet/config.yaml\n@@ end\n'), 0);
+    expect(withheld.file).toEqual({ path: '/var/lib/kubelet/config.yaml', error: expect.stringContaining('holds staticPodURLHeader (credentials)') });
   });
 
   it.each([

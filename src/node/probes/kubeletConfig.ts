@@ -75,9 +75,13 @@ export const kubeletConfig = defineProbe<KubeletConfigFile>({
     'found=',
     'for f in "$@"; do',
     '  [ -f "$f" ] || continue',
-    '  if [ -r "$f" ]; then',
-    `    echo "@@ file $f"; head -c ${MAX_BYTES} -- "$f" </dev/null; echo; echo "@@ endfile"`,
-    '  else echo "@@ unreadable $f"; fi',
+    // A file that names staticPodURLHeader (the one setting that holds credentials) is not printed at
+    // all: with --node-access pod this output passes through the probe pod's log, which a log shipper
+    // may keep, before the tool cuts the file down to the settings it reads.
+    '  if [ ! -r "$f" ]; then echo "@@ unreadable $f"',
+    '  elif grep -qi urlheader -- "$f" </dev/null; then echo "@@ withheld $f"',
+    `  else echo "@@ file $f"; head -c ${MAX_BYTES} -- "$f" </dev/null; echo; echo "@@ endfile"`,
+    '  fi',
     '  found=1; break',
     'done',
     '[ -n "$found" ] || echo "@@ nofile $*"',
@@ -131,6 +135,10 @@ export function parseKubeletConfigOutput(stdout: string): KubeletConfigFile {
     if (line.startsWith('@@ invalid ')) {
       const [path, error] = line.slice('@@ invalid '.length).split('\t');
       file = { path: hostPath(path!), error: error ?? 'not valid YAML/JSON' };
+      continue;
+    }
+    if (line.startsWith('@@ withheld ')) {
+      file = { path: hostPath(line.slice('@@ withheld '.length)), error: 'it holds staticPodURLHeader (credentials), so it is not read from the node; configz through the API server is the source' };
       continue;
     }
     if (line.startsWith('@@ unreadable ')) {
