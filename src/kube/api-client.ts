@@ -249,7 +249,7 @@ export class KubeApiClient implements ApiSource {
     if (!isHttp) {
       try {
         await this.config.kc.applyToHTTPSOptions(options);
-        pool = this.agents.reuse(options);
+        pool = this.agents.reuse(options, digest.kind === 'kubelet' ? 'kubelet' : 'api');
       } catch (err) {
         throw new RequestFailed(`the credentials of ${this.where} could not be used: ${describeCredentialError(this.config.kc, err)}`, false, true);
       }

@@ -9,8 +9,13 @@ import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
 
-/** Sockets per pool: the engine asks for at most a handful of lists and kubelet endpoints at once. */
+/** Sockets per pool. Kubelet reads get a pool of their own (the 'kubelet' lane): dozens of them are
+ * queued at once, and lists queued behind them for a socket stalled the run after the Node list. */
 export const MAX_SOCKETS = 32;
+const API_SOCKETS = 8;
+
+/** Which pool a request goes through: lists and other API reads, or kubelet reads through the proxy. */
+export type Lane = 'api' | 'kubelet';
 
 const TLS_FIELDS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const;
 
@@ -21,33 +26,34 @@ export interface PoolKey { key: string; tls: https.AgentOptions }
 export class KeptAgents {
   private readonly pools = new Map<string, { agent: http.Agent; pool?: PoolKey }>();
   /** Agents seen before (a loader that hands out the same agent each time): no hashing per request. */
-  private readonly seen = new WeakMap<object, { agent: http.Agent; pool?: PoolKey }>();
+  private readonly seen = new WeakMap<object, { [L in Lane]?: { agent: http.Agent; pool?: PoolKey } }>();
 
   /** Replaces options.agent (a throwaway made by client-node) with the pooled agent for the same TLS
    * material. Agents of other kinds (proxy agents) are kept once per material and reused as they are.
    * Returns the pool's key for an https pool, undefined for other agents (they stay in this thread). */
-  reuse(options: https.RequestOptions): PoolKey | undefined {
+  reuse(options: https.RequestOptions, lane: Lane = 'api'): PoolKey | undefined {
     const made = options.agent;
     if (!made || typeof made === 'boolean') return undefined;
-    const known = this.seen.get(made);
+    const seen = this.seen.get(made);
+    const known = seen?.[lane];
     if (known) { options.agent = known.agent; return known.pool; }
     const hash = createHash('sha256').update(made.constructor.name);
     const o = options as Record<string, unknown>;
     for (const f of TLS_FIELDS) hash.update(`\0${f}=`).update(material(o[f]));
     const key = hash.digest('hex');
-    let kept = this.pools.get(key);
+    let kept = this.pools.get(`${key}/${lane}`);
     if (!kept) {
       if (made.constructor === https.Agent) {
         const material = pick(o);
-        kept = { agent: pooledAgent(material), pool: { key, tls: material } };
+        kept = { agent: pooledAgent(material, lane), pool: { key, tls: material } };
       } else {
         kept = { agent: made };
       }
-      this.pools.set(key, kept);
+      this.pools.set(`${key}/${lane}`, kept);
     }
     // Only an agent whose material cannot change under it is remembered by identity: the plain
     // loader's (fixed at load). client-node makes a new one per request, so nothing is kept for it.
-    if ((made as { checkupFixed?: boolean }).checkupFixed) this.seen.set(made, kept);
+    if ((made as { checkupFixed?: boolean }).checkupFixed) this.seen.set(made, { ...seen, [lane]: kept });
     options.agent = kept.agent;
     return kept.pool;
   }
@@ -62,13 +68,13 @@ export class KeptAgents {
  * one secure context made once: given as ca/cert/key, the agent would turn them into its pool name on
  * every request (Buffer to string, ~70 µs each: 10% of a kubelet read) and parse them again for every
  * new connection. */
-export function pooledAgent(material: https.AgentOptions): https.Agent {
+export function pooledAgent(material: https.AgentOptions, lane: Lane): https.Agent {
   const { rejectUnauthorized, servername, ...secure } = material;
   return new https.Agent({
     secureContext: tls.createSecureContext(secure as tls.SecureContextOptions),
     ...(rejectUnauthorized !== undefined ? { rejectUnauthorized } : {}),
     ...(servername !== undefined ? { servername } : {}),
-    keepAlive: true, maxSockets: MAX_SOCKETS,
+    keepAlive: true, maxSockets: lane === 'kubelet' ? MAX_SOCKETS : API_SOCKETS,
   });
 }
 
