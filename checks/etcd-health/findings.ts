@@ -29,19 +29,19 @@ export function leaderChanges(say: Say, target: Target, increase: number, total:
   }, { increase, total, interval });
 }
 
-export function slowDisk(say: Say, target: Target, d: { rule: SlowDisk['rule']; family: string; p99: number; above: boolean; count: number; window: string; limits: { warning: number; critical: number }; reset: boolean }): void {
+export function slowDisk(say: Say, target: Target, d: { rule: SlowDisk['rule']; family: string; p99: number; above: boolean; count: number; window: string; limits: { warning: number; critical: number }; guidance: number; reset: boolean }): void {
   const critical = d.p99 > d.limits.critical;
   say(d.rule, {
     severity: critical ? 'critical' : 'warning', target,
     evidence: { metric: d.family, p99Seconds: d.p99, operations: d.count, window: d.window, warningSeconds: d.limits.warning, criticalSeconds: d.limits.critical, counterReset: d.reset || undefined },
-  }, { target, rule: d.rule, p99: d.p99, above: d.above, count: d.count, window: d.window, warning: d.limits.warning });
+  }, { target, rule: d.rule, p99: d.p99, above: d.above, count: d.count, window: d.window, warning: Math.min(d.limits.warning, d.limits.critical), guidance: d.guidance });
 }
 
-export function fragmented(say: Say, target: Target, total: number, inUse: number): void {
+export function fragmented(say: Say, target: Target, total: number, inUse: number, inUseLine: number): void {
   say('dbFragmented', {
     severity: 'info', target,
     evidence: { dbSizeBytes: total, dbSizeInUseBytes: inUse, inUseRatio: Math.round((inUse / total) * 100) / 100 },
-  }, { target, total, inUse });
+  }, { target, total, inUse, inUseLine });
 }
 
 export function oldVersion(say: Say, target: Target, version: string): void {

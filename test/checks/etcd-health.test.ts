@@ -141,6 +141,57 @@ describe('etcd-health', () => {
   });
 });
 
+describe('etcd-health settings move the lines', () => {
+  const found = async (status: string, metrics: string | string[], options: Record<string, number> = {}) =>
+    (await run(status, metrics, { options })).findings.map((f) => [f.rule, f.severity]);
+
+  it('walFsyncWarningMs, walFsyncCriticalMs', async () => {
+    // 50 fsyncs at 16–32 ms in the window: p99 about 32 ms.
+    const window = [metricsOut({ fsync: [1000], commit: [0] }), metricsOut({ fsync: [1000, 0, 0, 0, 0, 50], commit: [0] })];
+    expect(await found(statusOut(), window)).toEqual([['slowWalFsync', 'warning']]);
+    expect(await found(statusOut(), window, { walFsyncWarningMs: 40 })).toEqual([]);
+    expect(await found(statusOut(), window, { walFsyncCriticalMs: 20 })).toEqual([['slowWalFsync', 'critical']]);
+    const raised = await run(statusOut(), window, { options: { walFsyncWarningMs: 15 } });
+    expect(raised.findings[0]!.message).toContain('the line set for this check is 15.0 ms (etcd\'s guidance: 10.0 ms)');
+    expect(raised.findings[0]!.expected).toBe('p99 ≤ 15.0 ms');
+  });
+
+  it('backendCommitWarningMs, backendCommitCriticalMs', async () => {
+    // 100 commits at 2–4 ms in the window: under etcd's 25 ms.
+    const window = [metricsOut({ commit: [0] }), metricsOut({ commit: [0, 0, 100] })];
+    expect(await found(statusOut(), window)).toEqual([]);
+    expect(await found(statusOut(), window, { backendCommitWarningMs: 2 })).toEqual([['slowBackendCommit', 'warning']]);
+    // A critical line set below the warning one still reports what is above it.
+    expect(await found(statusOut(), window, { backendCommitCriticalMs: 3 })).toEqual([['slowBackendCommit', 'critical']]);
+  });
+
+  it('fragmentedInUsePercent, fragmentedMinMiB', async () => {
+    const third = statusOut({ dbSize: 400 * MiB, inUse: 150 * MiB });
+    expect(await found(third, metricsOut())).toEqual([['dbFragmented', 'info']]);
+    expect(await found(third, metricsOut(), { fragmentedInUsePercent: 30 })).toEqual([]);
+    expect(await found(third, metricsOut(), { fragmentedMinMiB: 400 })).toEqual([]);
+    const most = statusOut({ dbSize: 400 * MiB, inUse: 250 * MiB });
+    expect(await found(most, metricsOut())).toEqual([]);
+    const raised = await run(most, metricsOut(), { options: { fragmentedInUsePercent: 70 } });
+    expect(raised.findings.map((f) => [f.rule, f.expected])).toEqual([['dbFragmented', 'in use ≥ 70 % of the file']]);
+    const small = statusOut({ dbSize: 50 * MiB, inUse: 10 * MiB });
+    expect(await found(small, metricsOut())).toEqual([]);
+    expect(await found(small, metricsOut(), { fragmentedMinMiB: 40 })).toEqual([['dbFragmented', 'info']]);
+  });
+
+  it('slowAppliesPerHour, slowAppliesMinLines', async () => {
+    const busy = statusOut({ log: ['31 30 2026-11-25T09:00:00.000000000Z 2026-11-25T09:30:00.000000000Z'] }); // 60 per hour
+    expect(await found(busy, metricsOut())).toEqual([['slowApplies', 'warning']]);
+    expect(await found(busy, metricsOut(), { slowAppliesPerHour: 61 })).toEqual([]);
+    expect(await found(busy, metricsOut(), { slowAppliesMinLines: 31 })).toEqual([]);
+    const calm = statusOut({ log: ['500 6 2026-11-25T03:00:00Z 2026-11-25T06:00:00Z'] }); // 2 per hour
+    expect(await found(calm, metricsOut())).toEqual([]);
+    expect(await found(calm, metricsOut(), { slowAppliesPerHour: 2 })).toEqual([]);
+    const lowered = await run(calm, metricsOut(), { options: { slowAppliesPerHour: 2, slowAppliesMinLines: 5 } });
+    expect(lowered.findings.map((f) => [f.rule, f.expected])).toEqual([['slowApplies', '< 2 per hour']]);
+  });
+});
+
 describe('etcd-health with several control-plane nodes', () => {
   it('judges each member and each alarm once, although every node reports the whole cluster', async () => {
     const q = 16 * MiB;
