@@ -111,8 +111,8 @@ export function toMillis(t: Date | string | undefined | null): number | undefine
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-/** A list field as a list: absent, null or anything else than an array (a crafted manifest; the API
- * and snapshots are shape-checked in validate.ts) is an empty one. */
+/** A list field as a list: absent, null or anything else than an array is an empty one. Objects from
+ * the API, snapshots and manifests are shape-checked in validate.ts, but only in the fields named there. */
 export function listOf<T>(v: readonly T[] | undefined | null): readonly T[] {
   return Array.isArray(v) ? v : [];
 }

@@ -66,6 +66,12 @@ const CONTAINER_STATUSES: Shape = {
 const TEMPLATE: Shape = { fields: { metadata: { fields: { labels: STRING_MAP, annotations: STRING_MAP } }, spec: POD_SPEC } };
 const WORKLOAD_SPEC = { replicas: 'number', selector: { fields: { matchLabels: STRING_MAP } }, template: TEMPLATE } as const;
 const WORKLOAD_STATUS: Shape = { fields: { replicas: 'number', readyReplicas: 'number', availableReplicas: 'number', updatedReplicas: 'number' } };
+const HPA_SCALING: Shape = {
+  fields: {
+    stabilizationWindowSeconds: 'number', selectPolicy: 'string',
+    policies: { list: { fields: { type: 'string', value: 'number', periodSeconds: 'number' } } },
+  },
+};
 
 /** Per kind, the fields checks read (beyond metadata, which every kind gets below). */
 const SHAPES: Record<string, Record<string, Shape>> = {
@@ -116,6 +122,32 @@ const SHAPES: Record<string, Record<string, Shape>> = {
     },
     ports: { list: { fields: { name: 'string', protocol: 'string', appProtocol: 'string', port: 'number' } } },
   },
+  // autoscaling/v2: graceful-termination reads the scale target and the scale-down behaviour.
+  HorizontalPodAutoscaler: {
+    spec: {
+      fields: {
+        scaleTargetRef: { fields: { kind: 'string', name: 'string' } },
+        minReplicas: 'number', maxReplicas: 'number',
+        behavior: { fields: { scaleDown: HPA_SCALING } },
+      },
+    },
+  },
+  // apiregistration.k8s.io/v1: apiservice-availability reads the backing Service and the Available condition.
+  APIService: {
+    spec: { fields: { group: 'string', service: { fields: { namespace: 'string', name: 'string', port: 'number' } } } },
+    status: { fields: { conditions: CONDITIONS } },
+  },
+  // coordination.k8s.io/v1: node-heartbeat reads the renewal (a MicroTime, a string on the wire).
+  Lease: { spec: { fields: { holderIdentity: 'string', leaseDurationSeconds: 'number', renewTime: 'string' } } },
+  // object-scale counts the addresses of each subset.
+  Endpoints: { subsets: { list: { fields: { addresses: { list: 'object' }, notReadyAddresses: { list: 'object' } } } } },
+  // hostpath-log-growth reads the node paths a volume uses.
+  PersistentVolume: { spec: { fields: { hostPath: { fields: { path: 'string' } }, local: { fields: { path: 'string' } } } } },
+  // metrics.k8s.io/v1beta1 (k8s.io/metrics types.go): node-imbalance reads usage.cpu and usage.memory.
+  NodeMetrics: { usage: QUANTITIES },
+  // graceful-termination and object-scale read only the name, labels and annotations, which every
+  // kind's metadata is checked for (objectProblem); listed so that no kind the checks read is left out.
+  Namespace: {},
 };
 
 const KIND_SHAPES: Record<string, Shape> = Object.fromEntries(Object.entries(SHAPES).map(([k, fields]) => [k, { fields }]));

@@ -10,6 +10,7 @@
 // nesting counted in one cheap pass, because the parser is recursive and slow on pathological nesting.
 import { Composer, isScalar, isSeq, LineCounter, Parser, visit, type Document, type Tags } from 'yaml';
 import type { ApiKind, KubeObject } from '../kube/resources.js';
+import { objectProblem } from '../kube/validate.js';
 import { classifyKind } from './kinds.js';
 import { PositionReader } from './positions.js';
 
@@ -166,7 +167,22 @@ function admit(value: unknown, node: unknown, defaults: { apiVersion?: string; k
   if ('ignore' in verdict) { c.out.ignored++; return; }
   const object = { ...value, apiVersion, kind } as unknown as KubeObject;
   const { line: objectLine, containers } = c.reader.of(node, verdict.use);
+  // The same shape check as objects from the API server and snapshots: a field of the wrong type
+  // (`ports: "80"`) is this object's problem, reported where it is, instead of a check crashing on it
+  // and losing its findings on every other object. kubectl apply would refuse it too.
+  const misfit = objectProblem(object, verdict.use);
+  if (misfit) {
+    c.problem('manifest-invalid', containerLine(misfit, containers) ?? objectLine, `${kind}/${name}: ${misfit}; the object is not checked`);
+    return;
+  }
   c.out.objects.push({ kind: verdict.use, object, file: c.file, line: objectLine, containers, ...(c.source ? { source: c.source } : {}) });
+}
+
+/** The line of the container a shape problem names (`spec.containers[app].ports is not a list`), when
+ * it names one by its name: closer to the field than the object's `kind:` line. */
+function containerLine(misfit: string, containers: Map<string, number>): number | undefined {
+  const named = /^(?:[\w.]*\.)?(?:initContainers|containers|ephemeralContainers)\[([^\]]+)\]/.exec(misfit);
+  return named ? containers.get(named[1]!) : undefined;
 }
 
 interface Chunk { text: string; line: number }

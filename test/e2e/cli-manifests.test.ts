@@ -92,6 +92,36 @@ describe('a folder of manifests gates the pipeline', () => {
   });
 });
 
+describe('a malformed object among good ones', () => {
+  it('is a warning naming file, line and field; the valid Deployment beside it is still judged', async () => {
+    const file = write('malformed/app.yaml', [
+      'apiVersion: apps/v1', 'kind: Deployment', 'metadata: {name: good, namespace: shop}',
+      'spec:', '  replicas: 2', '  template:', '    metadata: {labels: {app: good}}', '    spec:', '      containers:',
+      '      - name: app', '        image: good:1', '        ports: [{containerPort: 8080}]',
+      '---',
+      'apiVersion: apps/v1', 'kind: Deployment', 'metadata: {name: bad, namespace: shop}',
+      'spec:', '  replicas: 2', '  template:', '    metadata: {labels: {app: bad}}', '    spec:', '      containers:',
+      '      - name: app', '        image: bad:1', '        ports: "8080"',
+      '',
+    ].join('\n'));
+    const r = await runCli(['-f', file, '-o', 'json', '--fail-on', 'none'], { env });
+    expect(r.code).toBe(0);
+    const report = json(r.stdout);
+    expect(validate(report)).toBe(true);
+    expect(report.warnings).toEqual([{
+      code: 'manifest-invalid',
+      message: `${file}:23: Deployment/bad: spec.template.spec.containers[app].ports is not a list; the object is not checked`,
+    }]);
+    expect(r.stderr.trim()).toBe(`warning: ${report.warnings[0]!.message}`);
+    // No check failed on the bad one, and the good one got its findings (no probes) at its container.
+    expect(report.checks.filter((c) => c.status === 'error')).toEqual([]);
+    expect(report.findings.filter((f) => f.target.name === 'bad')).toEqual([]);
+    expect(report.findings).toEqual(expect.arrayContaining([
+      expect.objectContaining({ check: 'missing-probes', target: expect.objectContaining({ name: 'good' }), location: { file, line: 10 } }),
+    ]));
+  });
+});
+
 describe('many bad documents', () => {
   it('stderr shows the first 50 warnings and how many more; the report has them all', async () => {
     const stream = 'apiVersion: v1\nkind: Service\nmetadata: {name: fine}\n' + '---\nno: kind\n'.repeat(61);

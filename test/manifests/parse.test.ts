@@ -121,6 +121,31 @@ describe('bad documents are problems of their own, with file:line', () => {
     expect(r.problems).toEqual([expect.objectContaining({ code, file: 'k8s/app.yaml', line: expect.any(Number), message: expect.stringMatching(message) })]);
   });
 
+  it('a field of the wrong type: that object is a problem at its container\'s line, naming the field; the others are kept', () => {
+    const r = located(DEPLOYMENT + lines(
+      '---', //                           +15
+      'apiVersion: apps/v1', //           +16
+      'kind: Deployment', //              +17
+      'metadata: {name: bad}', //         +18
+      'spec:', //                         +19
+      '  template:', //                   +20
+      '    spec:', //                     +21
+      '      containers:', //             +22
+      '      - name: app', //             +23
+      '        ports: "8080"', //         +24
+      '---', //                           +25
+      'apiVersion: v1', //                +26
+      'kind: Service', //                 +27
+      'metadata: {name: svc}', //         +28
+      'spec: {ports: [{port: 80, targetPort: [8080]}]}', // +29
+    ));
+    expect(r.at.map((o) => `${o.kind}/${o.name}`)).toEqual(['Deployment/web']);
+    expect(r.problems).toEqual([
+      { code: 'manifest-invalid', file: 'k8s/app.yaml', line: 23, message: 'Deployment/bad: spec.template.spec.containers[app].ports is not a list; the object is not checked' },
+      { code: 'manifest-invalid', file: 'k8s/app.yaml', line: 27, message: 'Service/svc: spec.ports[0].targetPort is not a number or a string; the object is not checked' },
+    ]);
+  });
+
   it('kinds of other groups (CRDs, Ingress, RBAC) are ignored, not problems', () => {
     const r = located(lines('apiVersion: networking.k8s.io/v1', 'kind: Ingress', 'metadata: {name: a}', '---', 'apiVersion: example.com/v1', 'kind: Deployment', 'metadata: {name: b}'));
     expect(r).toMatchObject({ objects: [], problems: [], ignored: 2 });
