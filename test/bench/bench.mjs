@@ -49,7 +49,9 @@ try {
     if (values.serve) {
       // For profiling by hand: keep the server up until Ctrl-C.
       console.log(`serving; --kubeconfig ${kubeconfig}  (floor: node test/bench/floor.mjs ${server.url} ${server.caFile} bench /api/v1/pods)`);
-      await new Promise((resolve) => process.once('SIGINT', resolve));
+      // Ctrl-C or a plain kill: either way the server closes and the temp folder goes.
+      await new Promise((resolve) => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve); });
+      await server.close();
       continue;
     }
     try {
@@ -75,6 +77,14 @@ try {
     }
   }
 
+  if (!values.serve) await summary(rows); // --serve measured nothing
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+// --serve: something of the interrupted session can keep the loop alive; the work is done and cleaned up.
+if (values.serve) process.exit(0);
+
+async function summary(rows) {
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   // Startup: --help must stay within 1.5× of a bare node (issue 14). Median of 21, interleaved: one
   // run is ~0.1 s, and a single slow start moves a median of 7.
@@ -92,11 +102,7 @@ try {
     const k = secs(runs.kubectl), c = secs(runs.checkup), fl = secs(runs.floor);
     console.log(`${label.padEnd(42)}${f(k).padStart(9)}  ${f(c).padStart(9)}  ${(k ? (c / k).toFixed(3) : '-').padStart(5)}  ${f(fl).padStart(7)}  ${f(c / fl).padStart(13)}  ${String(rss(runs.checkup)).padStart(12)}, ${String(rss(runs.kubectl) ?? '-').padStart(7)}               ${p.perNode.toFixed(2)} (${p.max}, ${p.nodesAsked})`);
   }
-} finally {
-  rmSync(work, { recursive: true, force: true });
 }
-// --serve: something of the interrupted session can keep the loop alive; the work is done and cleaned up.
-if (values.serve) process.exit(0);
 
 /** Wall time, and peak RSS of a Node child (reported by an exit hook preloaded with --import). */
 async function measure(cmd, args, isNode = true) {
