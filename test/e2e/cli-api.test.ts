@@ -1,32 +1,18 @@
 // End to end: the built CLI, as a child process, against the test API server serving the demo
 // cluster over https with a bearer token — the way a user runs it against a cluster.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { BIN, runCli, ROOT } from '../support/cli.js';
+import { DEMO, DEMO_COLLECTED_AT, serveDemoCluster } from '../support/demo-server.js';
 import { startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
 import type { Report } from '../../src/report/model.js';
 import { BUILTIN_CHECK_IDS } from '../../src/engine/types.js';
 
-const DEMO = join(ROOT, 'fixtures', 'demo-cluster');
-const collectedAt = new Date(JSON.parse(readFileSync(join(DEMO, 'snapshot.json'), 'utf8')).collectedAt);
-const tmp = mkdtempSync(join(tmpdir(), 'checkup-e2e-'));
 const validate = new Ajv({ allErrors: true }).compile(JSON.parse(readFileSync(join(ROOT, 'src', 'report', 'report.schema.json'), 'utf8')));
 
-let server: FakeApiServer;
-let kubeconfig: string;
-
-beforeAll(async () => {
-  server = await startFakeApiServer({ snapshotDir: DEMO, tls: true, token: 'e2e-secret-token', now: collectedAt });
-  kubeconfig = join(tmp, 'kubeconfig');
-  server.writeKubeconfig(kubeconfig, { context: 'e2e' });
-});
-afterAll(async () => {
-  await server?.close();
-  rmSync(tmp, { recursive: true, force: true });
-});
+const demo = serveDemoCluster({ token: 'e2e-secret-token', context: 'e2e', name: 'e2e' });
 
 const json = (stdout: string): Report => JSON.parse(stdout) as Report;
 const essentials = (r: Report) => ({
@@ -41,7 +27,7 @@ describe('kubectl-checkup against a live API server', () => {
   beforeAll(async () => {
     // One /metrics scrape: a live window between two scrapes lasts as long as the lists take, which the
     // snapshot's recorded 5 s need not match (save-and-replay below compares two scrapes).
-    const r = await runCli(['--kubeconfig', kubeconfig, '--no-ssh', '-o', 'json', '--fail-on', 'none', '--sample-interval', '0']);
+    const r = await runCli(['--kubeconfig', demo.kubeconfig, '--no-ssh', '-o', 'json', '--fail-on', 'none', '--sample-interval', '0']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     live = json(r.stdout);
@@ -50,7 +36,7 @@ describe('kubectl-checkup against a live API server', () => {
   it('prints one JSON report that validates against the documented schema', () => {
     expect(validate(live)).toBe(true);
     expect(validate.errors ?? []).toEqual([]);
-    expect(live.cluster).toEqual({ context: 'e2e', server: server.url, version: 'v1.32.4' });
+    expect(live.cluster).toEqual({ context: 'e2e', server: demo.server.url, version: 'v1.32.4' });
   });
 
   it('finds the same as an offline run of the same cluster saved as a snapshot', async () => {
@@ -91,31 +77,31 @@ describe('kubectl-checkup against a live API server', () => {
   it.each(['critical', 'warning', 'info', 'none'] as const)('--fail-on %s exits 1 exactly when a finding is at or above it', async (level) => {
     const order = { critical: 0, warning: 1, info: 2 };
     const expected = level !== 'none' && live.findings.some((f) => order[f.severity] <= order[level]) ? 1 : 0;
-    const r = await runCli(['--kubeconfig', kubeconfig, '--no-ssh', '-o', 'json', '--fail-on', level, '--checks', 'evicted-pods,missing-probes']);
+    const r = await runCli(['--kubeconfig', demo.kubeconfig, '--no-ssh', '-o', 'json', '--fail-on', level, '--checks', 'evicted-pods,missing-probes']);
     expect(r.code).toBe(expected);
   });
 
   it('sends only GET requests, every list with a limit, and the token only as a header', () => {
-    expect(server.requests.length).toBeGreaterThan(5);
-    expect(server.requests.filter((r) => r.method !== 'GET')).toEqual([]);
-    const lists = server.requests.filter((r) => /\/(api\/v1|apis\/[^/]+\/v1)\/[a-z]+$|\/namespaces\/[^/]+\/[a-z]+$/.test(r.path));
+    expect(demo.server.requests.length).toBeGreaterThan(5);
+    expect(demo.server.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+    const lists = demo.server.requests.filter((r) => /\/(api\/v1|apis\/[^/]+\/v1)\/[a-z]+$|\/namespaces\/[^/]+\/[a-z]+$/.test(r.path));
     expect(lists.length).toBeGreaterThan(3);
     for (const l of lists) expect(Number(l.query.limit)).toBeGreaterThan(0);
     for (const l of lists) expect(Number(l.query.limit)).toBeLessThanOrEqual(500);
-    expect(server.requests.every((r) => r.authorized)).toBe(true);
+    expect(demo.server.requests.every((r) => r.authorized)).toBe(true);
   });
 
   it('asks the server to filter failed pods when only the eviction check needs pods (field selector)', async () => {
-    const before = server.requests.length;
-    const r = await runCli(['--kubeconfig', kubeconfig, '--no-ssh', '-o', 'json', '--fail-on', 'none', '--checks', 'evicted-pods']);
+    const before = demo.server.requests.length;
+    const r = await runCli(['--kubeconfig', demo.kubeconfig, '--no-ssh', '-o', 'json', '--fail-on', 'none', '--checks', 'evicted-pods']);
     expect(r.code).toBe(0);
-    const podLists = server.requests.slice(before).filter((x) => x.path === '/api/v1/pods');
+    const podLists = demo.server.requests.slice(before).filter((x) => x.path === '/api/v1/pods');
     expect(podLists.length).toBeGreaterThan(0);
     expect(podLists.every((x) => x.query.fieldSelector === 'status.phase=Failed')).toBe(true);
   });
 
   it('prints the human report with the check table, findings and the fix', async () => {
-    const r = await runCli(['--kubeconfig', kubeconfig, '--no-ssh', '--fail-on', 'none']);
+    const r = await runCli(['--kubeconfig', demo.kubeconfig, '--no-ssh', '--fail-on', 'none']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^kubectl-checkup \d+\.\d+\.\d+ · context e2e/);
     expect(r.stdout).toContain('[FAIL]  evicted-pods');
@@ -128,15 +114,15 @@ describe('kubectl-checkup against a live API server', () => {
 
 describe('when the cluster cannot be used', () => {
   it('an unknown --context exits 2 naming it', async () => {
-    const r = await runCli(['--kubeconfig', kubeconfig, '--context', 'nope', '--no-ssh']);
+    const r = await runCli(['--kubeconfig', demo.kubeconfig, '--context', 'nope', '--no-ssh']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^error: context "nope" not found in .*kubeconfig \(contexts: e2e\)$/);
     expect(r.stdout).toBe('');
   });
 
   it('an unreachable API server exits 2 with one line naming the context and server', async () => {
-    const cfg = join(tmp, 'unreachable');
-    server.writeKubeconfig(cfg, { context: 'gone', extraContexts: [{ name: 'dead', server: 'https://127.0.0.1:1' }] });
+    const cfg = join(demo.tmp, 'unreachable');
+    demo.server.writeKubeconfig(cfg, { context: 'gone', extraContexts: [{ name: 'dead', server: 'https://127.0.0.1:1' }] });
     const r = await runCli(['--kubeconfig', cfg, '--context', 'dead', '--no-ssh']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('error: cannot reach the API server of context "dead" (https://127.0.0.1:1): connection refused');
@@ -163,9 +149,9 @@ describe('when the cluster cannot be used', () => {
 
 describe('interrupted', () => {
   it('Ctrl-C exits 130', async () => {
-    const slow = await startFakeApiServer({ snapshotDir: DEMO, tls: true, token: 't', now: collectedAt, delayMs: 5000 });
+    const slow = await startFakeApiServer({ snapshotDir: DEMO, tls: true, token: 't', now: DEMO_COLLECTED_AT, delayMs: 5000 });
     try {
-      const cfg = join(tmp, 'slow');
+      const cfg = join(demo.tmp, 'slow');
       slow.writeKubeconfig(cfg, { context: 'slow' });
       const { execa } = await import('execa');
       const child = execa(BIN, ['--kubeconfig', cfg, '--no-ssh'], { reject: false, env: { NO_COLOR: '1' } });
@@ -184,8 +170,8 @@ describe('RBAC: nodes forbidden', () => {
   let restricted: FakeApiServer;
   let cfg: string;
   beforeAll(async () => {
-    restricted = await startFakeApiServer({ snapshotDir: DEMO, tls: true, token: 't', now: collectedAt, forbid: ['nodes'] });
-    cfg = join(tmp, 'restricted');
+    restricted = await startFakeApiServer({ snapshotDir: DEMO, tls: true, token: 't', now: DEMO_COLLECTED_AT, forbid: ['nodes'] });
+    cfg = join(demo.tmp, 'restricted');
     restricted.writeKubeconfig(cfg, { context: 'restricted' });
   });
   afterAll(async () => { await restricted?.close(); });
@@ -204,8 +190,8 @@ describe('RBAC: nodes forbidden', () => {
 
 describe('snapshots through the CLI', () => {
   it('--save-snapshot then --snapshot gives the same report', async () => {
-    const dir = join(tmp, 'saved');
-    const saved = await runCli(['--kubeconfig', kubeconfig, '--no-ssh', '-o', 'json', '--fail-on', 'none', '--save-snapshot', dir]);
+    const dir = join(demo.tmp, 'saved');
+    const saved = await runCli(['--kubeconfig', demo.kubeconfig, '--no-ssh', '-o', 'json', '--fail-on', 'none', '--save-snapshot', dir]);
     expect(saved.code).toBe(0);
     expect(saved.stderr).toContain(`snapshot saved to ${dir}`);
     const replay = await runCli(['--snapshot', dir, '--no-ssh', '-o', 'json', '--fail-on', 'none']);

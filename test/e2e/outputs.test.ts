@@ -1,38 +1,23 @@
 // End to end: the built CLI against the test API server (https, bearer token), several -o at once —
 // one to stdout, the rest to files — all rendering the same report; files complete and written by
 // rename; bad -o values refused with exit 2 before the cluster is touched.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { parse as parseYaml } from 'yaml';
 import { runCli, ROOT } from '../support/cli.js';
-import { startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
+import { DEMO, serveDemoCluster } from '../support/demo-server.js';
 import type { Report } from '../../src/report/model.js';
 import { md } from '../../src/report/markdown.js';
 import { sanitizeLine } from '../../src/report/sanitize.js';
 
-const DEMO = join(ROOT, 'fixtures', 'demo-cluster');
-const collectedAt = new Date(JSON.parse(readFileSync(join(DEMO, 'snapshot.json'), 'utf8')).collectedAt);
-const tmp = mkdtempSync(join(tmpdir(), 'checkup-outputs-'));
 
-let server: FakeApiServer;
-let kubeconfig: string;
-
-beforeAll(async () => {
-  server = await startFakeApiServer({ snapshotDir: DEMO, tls: true, token: 'outputs-secret-token', now: collectedAt });
-  kubeconfig = join(tmp, 'kubeconfig');
-  server.writeKubeconfig(kubeconfig, { context: 'outputs' });
-});
-afterAll(async () => {
-  await server?.close();
-  rmSync(tmp, { recursive: true, force: true });
-});
+const demo = serveDemoCluster({ token: 'outputs-secret-token', context: 'outputs', name: 'outputs' });
 
 describe('several -o in one run', () => {
-  const out = join(tmp, 'reports');
+  const out = join(demo.tmp, 'reports');
   let stdout: string;
   let code: number;
   let report: Report;
@@ -43,7 +28,7 @@ describe('several -o in one run', () => {
     // A stale file from an earlier run: it is replaced, not written into.
     writeFileSync(join(out, 'checkup.sarif'), 'stale');
     oldInode = statSync(join(out, 'checkup.sarif')).ino;
-    const r = await runCli(['--kubeconfig', kubeconfig, '--no-ssh', '--fail-on', 'critical',
+    const r = await runCli(['--kubeconfig', demo.kubeconfig, '--no-ssh', '--fail-on', 'critical',
       '-o', 'json', '-o', `yaml=${join(out, 'checkup.yaml')}`, '-o', `junit=${join(out, 'checkup.xml')}`,
       '-o', `sarif=${join(out, 'checkup.sarif')}`, '-o', `markdown=${join(out, 'checkup.md')}`,
       '-o', `github=${join(out, 'annotations.txt')}`, '-o', `wide=${join(out, 'wide.txt')}`, '-o', `text=${join(out, 'text.txt')}`]);
@@ -101,7 +86,7 @@ describe('several -o in one run', () => {
 
 describe('-o values', () => {
   it('with every -o going to a file, the text report still goes to stdout', async () => {
-    const sarif = join(tmp, 'only.sarif');
+    const sarif = join(demo.tmp, 'only.sarif');
     const r = await runCli(['--snapshot', DEMO, '--fail-on', 'none', '-o', `sarif=${sarif}`]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('FINDINGS');
@@ -116,12 +101,12 @@ describe('-o values', () => {
     [['-o', 'json=a.json', '-o', 'yaml=a.json'], /^error: -o: a.json is named twice/],
     [['-o', 'sarif=/nonexistent-dir/x.sarif'], /^error: -o sarif=\/nonexistent-dir\/x.sarif: directory \/nonexistent-dir does not exist/],
   ])('%j → exit 2 with a clear message, before the cluster is asked anything', async (args, message) => {
-    const before = server.requests.length;
-    const r = await runCli(['--kubeconfig', kubeconfig, '--no-ssh', ...args]);
+    const before = demo.server.requests.length;
+    const r = await runCli(['--kubeconfig', demo.kubeconfig, '--no-ssh', ...args]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stdout).toBe('');
-    expect(server.requests.length).toBe(before);
+    expect(demo.server.requests.length).toBe(before);
   });
 
   it('a reader that stops early (| head) is no error: no stack trace, the exit code still reports the findings', async () => {
@@ -143,8 +128,8 @@ describe('a hostile pod name through the built CLI', () => {
   // The demo cluster's standalone Pod default/echo-server (a missing-probes finding on the Pod itself),
   // renamed — pod and container — to everything that breaks an output format.
   const EVIL = 'echo|`x`%25%0A::error::pwned\n::warning::two\r\u001b[31mred<b>&';
-  const snap = join(tmp, 'hostile-snapshot');
-  const dir = join(tmp, 'hostile-out');
+  const snap = join(demo.tmp, 'hostile-snapshot');
+  const dir = join(demo.tmp, 'hostile-out');
   let r: Awaited<ReturnType<typeof runCli>>;
   const file = (name: string) => readFileSync(join(dir, name), 'utf8');
 
