@@ -104,15 +104,20 @@ describe('a misbehaving API server', () => {
 });
 
 describe('random list shapes from the API server', () => {
-  it('the client yields pages of objects or throws ResourceUnavailable, nothing else', async () => {
-    let shape: unknown;
-    server = await startMisbehavingServer('wrong-types', { get wrongShape() { return shape; } } as never);
-    const kc = join(tmp, 'kc-random');
+  /** A client of a server that answers every list with the shape last set. */
+  const shapeServer = async (name: string) => {
+    const state: { shape: unknown } = { shape: undefined };
+    server = await startMisbehavingServer('wrong-types', { get wrongShape() { return state.shape; } } as never);
+    const kc = join(tmp, name);
     server.writeKubeconfig(kc);
-    const client = new KubeApiClient(loadKubeconfig({ kubeconfig: kc }), { requestTimeoutMs: 5000, retries: 0 });
+    return { state, client: new KubeApiClient(loadKubeconfig({ kubeconfig: kc }), { requestTimeoutMs: 5000, retries: 0 }) };
+  };
+
+  it('the client yields pages of objects or throws ResourceUnavailable, nothing else', async () => {
+    const { state, client } = await shapeServer('kc-random');
     const json = fc.oneof(fc.jsonValue({ maxDepth: 4 }), fc.record({ items: fc.array(fc.jsonValue({ maxDepth: 3 }), { maxLength: 4 }), metadata: fc.oneof(fc.constant({}), fc.record({ continue: fc.jsonValue({ maxDepth: 1 }) })) }));
     await fc.assert(fc.asyncProperty(json, async (value) => {
-      shape = value;
+      state.shape = value;
       try {
         for await (const page of client.list({ info: resourceInfo('Pod') })) {
           for (const o of page) expect(typeof o === 'object' && o !== null && !Array.isArray(o)).toBe(true);
@@ -125,11 +130,7 @@ describe('random list shapes from the API server', () => {
   });
 
   it('a pod with a wrongly typed field a check reads: the list is refused naming the field, never handed to a check', async () => {
-    let shape: unknown;
-    server = await startMisbehavingServer('wrong-types', { get wrongShape() { return shape; } } as never);
-    const kc = join(tmp, 'kc-deep');
-    server.writeKubeconfig(kc);
-    const client = new KubeApiClient(loadKubeconfig({ kubeconfig: kc }), { requestTimeoutMs: 5000, retries: 0 });
+    const { state, client } = await shapeServer('kc-deep');
     const wrong = fc.oneof(fc.integer(), fc.boolean(), fc.constant({ toString: [] }), fc.array(fc.integer(), { maxLength: 2 }));
     // [field a gap must name, a container or pod status that carries the wrong value there].
     const placed = fc.oneof(
@@ -139,7 +140,7 @@ describe('random list shapes from the API server', () => {
       wrong.filter((v) => !Array.isArray(v)).map((v) => ['containerStatuses', { containers: [{ name: 'app' }] }, { containerStatuses: v }] as const),
     );
     await fc.assert(fc.asyncProperty(placed, async ([field, spec, status]) => {
-      shape = { items: [{ metadata: { name: 'ok', namespace: 'a' }, spec: { containers: [{ name: 'app', command: ['java'] }] } }, { metadata: { name: 'p', namespace: 'a' }, spec, status }] };
+      state.shape = { items: [{ metadata: { name: 'ok', namespace: 'a' }, spec: { containers: [{ name: 'app', command: ['java'] }] } }, { metadata: { name: 'p', namespace: 'a' }, spec, status }] };
       const pages = (async () => { for await (const page of client.list({ info: resourceInfo('Pod') })) void page; })();
       await expect(pages).rejects.toThrow(ResourceUnavailable);
       await expect(pages).rejects.toThrow(new RegExp(`item 1: .*${field}`));

@@ -27,15 +27,19 @@ const run: RunOutput = {
   nodes: { total: 2, reached: 1 },
 };
 
+/** A finding whose words do not matter here: only check, severity and target. */
+const finding = (check: Finding['check'], severity: Finding['severity'], kind: string, name: string): Finding =>
+  ({ check, rule: 'r', severity, target: { kind, name }, message: 'm', remediation: { summary: 's' } });
+
 const report = buildReport(run, { version: '0.1.0', startedAt: new Date('2026-11-25T10:00:00Z'), durationMs: 42 });
 
 describe('report model', () => {
   it('groups findings by check, the check with the worst finding first', () => {
     const mixed = buildReport({ ...run, findings: [
-      { check: 'missing-probes', rule: 'r', severity: 'warning', target: { kind: 'Deployment', name: 'b' }, message: 'm', remediation: { summary: 's' } },
-      { check: 'evicted-pods', rule: 'r', severity: 'info', target: { kind: 'Node', name: 'a' }, message: 'm', remediation: { summary: 's' } },
-      { check: 'missing-probes', rule: 'r', severity: 'info', target: { kind: 'Deployment', name: 'a' }, message: 'm', remediation: { summary: 's' } },
-      { check: 'evicted-pods', rule: 'r', severity: 'critical', target: { kind: 'Node', name: 'z' }, message: 'm', remediation: { summary: 's' } },
+      finding('missing-probes', 'warning', 'Deployment', 'b'),
+      finding('evicted-pods', 'info', 'Node', 'a'),
+      finding('missing-probes', 'info', 'Deployment', 'a'),
+      finding('evicted-pods', 'critical', 'Node', 'z'),
     ] }, { version: '0.1.0', startedAt: new Date(0), durationMs: 1 });
     expect(mixed.findings.map((f) => `${f.check}:${f.severity}:${f.target.name}`)).toEqual([
       'evicted-pods:critical:z', 'evicted-pods:info:a', 'missing-probes:warning:b', 'missing-probes:info:a',
@@ -114,10 +118,10 @@ describe('renderText', () => {
 
   it('orders by severity across checks, keeping the report order within a severity', () => {
     const r = buildReport({ ...run, findings: [
-      { check: 'missing-probes', rule: 'r', severity: 'critical', target: { kind: 'Deployment', name: 'm-crit' }, message: 'm', remediation: { summary: 's' } },
-      { check: 'missing-probes', rule: 'r', severity: 'info', target: { kind: 'Deployment', name: 'm-info' }, message: 'm', remediation: { summary: 's' } },
-      { check: 'evicted-pods', rule: 'r', severity: 'warning', target: { kind: 'Node', name: 'e-warn' }, message: 'm', remediation: { summary: 's' } },
-      { check: 'evicted-pods', rule: 'r', severity: 'critical', target: { kind: 'Node', name: 'e-crit' }, message: 'm', remediation: { summary: 's' } },
+      finding('missing-probes', 'critical', 'Deployment', 'm-crit'),
+      finding('missing-probes', 'info', 'Deployment', 'm-info'),
+      finding('evicted-pods', 'warning', 'Node', 'e-warn'),
+      finding('evicted-pods', 'critical', 'Node', 'e-crit'),
     ] }, { version: '0.1.0', startedAt: new Date(0), durationMs: 1 });
     const order = renderText(r, { colorLevel: 0 }).split('\n').filter((l) => /^(CRITICAL|WARNING|INFO) /.test(l)).map((l) => l.split(/\s+/)[1]);
     expect(order).toEqual(['Node/e-crit', 'Deployment/m-crit', 'Node/e-warn', 'Deployment/m-info']);
