@@ -3,7 +3,6 @@
 // and (SHAPES below) the type of every field the checks read, as the API's own types define it. An
 // object that fails here is a bad record, reported where it was read with what is wrong — instead of
 // a check tripping over `"x".split` on a number and losing all its other findings.
-import type { KubeObject } from './resources.js';
 import { isObject } from '../util/dict.js';
 import { POD_SPEC_PATHS, valueAt } from './pod-specs.js';
 
@@ -311,8 +310,4 @@ export function objectProblem(obj: unknown, kind?: string): string | null {
   const own = shapeProblem(obj.metadata, METADATA, 'metadata');
   if (own) return own;
   return kind && Object.hasOwn(KIND_SHAPES, kind) ? shapeProblem(obj, KIND_SHAPES[kind]!, '') : null;
-}
-
-export function isKubeObject(obj: unknown, kind?: string): obj is KubeObject {
-  return objectProblem(obj, kind) === null;
 }
