@@ -277,11 +277,10 @@ export function objectProblem(obj: unknown, kind?: string): string | null {
       const cs = spec[list];
       if (cs === undefined || cs === null) continue;
       if (!Array.isArray(cs)) return `${path.join('.')}.${list} is not a list`;
+      // A container's name is required (the shapes below allow any field to be absent); the types of
+      // its fields are the shapes' to check.
       for (const c of cs) {
         if (!isObject(c) || typeof c.name !== 'string') return `${path.join('.')}.${list} has an entry without a string name`;
-        for (const key of ['env', 'ports', 'command', 'args']) {
-          if (c[key] !== undefined && c[key] !== null && !Array.isArray(c[key])) return `${path.join('.')}.${list}[${c.name.slice(0, 40)}].${key} is not a list`;
-        }
       }
     }
   }
