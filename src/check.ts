@@ -7,7 +7,7 @@ export {
   type CheckSettings, type CheckStatus, type EffectiveConfig, type Finding, type FindingInput, type KindTypes, type KubeObject,
   type NodeDisk, type NodeFactName, type NodeFactNeed, type NodeFacts, type NodeProbeResults, type ProbeName, type ProbeNeed,
   type ProbeOutcome, type ProbeValues, type Remediation, type RuleMeta, type SettingSpec, type SettingValues, type Severity,
-  type Target, type Visitors, type Wording, type ApiserverMetrics, type Exposition,
+  type Target, type Visitors, type Wording, type ApiserverMetrics, type Exposition, type Reporter,
 } from './engine/types.js';
 export { runCheck, type CheckCase } from './engine/check-tester.js';
 export { CheckValidationError, validateCheck } from './engine/validate.js';

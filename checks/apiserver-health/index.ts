@@ -1,12 +1,12 @@
 // Upstream: kubernetes/community sig-scalability/slos (API call latency SLOs); kube-apiserver metrics
 // (staging/src/k8s.io/apiserver/pkg/endpoints/metrics, flowcontrol, storage); check-facts §12, §14.
-import { defineCheck, reporter, type ApiserverMetrics } from '../../src/check.js';
+import { defineCheck, reporter, type ApiserverMetrics, type Reporter } from '../../src/check.js';
 import type { Exposition } from '../../src/metrics/prometheus-text.js';
 import { counterIncreases, histogramQuantile, histogramWindows } from '../../src/metrics/series.js';
 import { FAMILIES, expectedNames, minorOf, type MetricRole } from './metric-names.js';
 import { rules } from './messages.js';
 
-type Say = ReturnType<typeof reporter<typeof rules>>;
+type Say = Reporter<typeof rules>;
 
 /** SIG-scalability API call latency SLOs (p99 over a window): the defaults of the SLO settings. */
 const SLO_SECONDS = { singleOrMutating: 1, namespaceList: 5, clusterList: 30 };

@@ -1,5 +1,5 @@
 // Upstream: Linux net/core/neighbour.c neigh_alloc()/neigh_forced_gc(), Documentation/networking/ip-sysctl.rst (gc_thresh*); check-facts §2.
-import { defineCheck, optional, reporter, type Severity } from '../../src/check.js';
+import { defineCheck, optional, reporter, type Reporter, type Severity } from '../../src/check.js';
 import { rules, TABLE, type Family, type Observation } from './messages.js';
 import { counterChange, type CounterChange } from '../../src/node/parsers/counters.js';
 import { inWindow, neighOverflowFamily, suppressedCallbacks } from '../../src/node/parsers/kernel-log.js';
@@ -12,7 +12,7 @@ import type { SysctlKey, Sysctls } from '../../src/node/probes/sysctls.js';
 interface Limits { warning: number; critical: number }
 const DEFAULT_GC_THRESH3 = 1024;
 
-type Say = ReturnType<typeof reporter<typeof rules>>;
+type Say = Reporter<typeof rules>;
 
 export default defineCheck({
   id: 'arp-neighbor-overflow',

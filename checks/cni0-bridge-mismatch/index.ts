@@ -1,6 +1,6 @@
 // Upstream: containernetworking/plugins plugins/main/bridge/bridge.go ensureAddr()/calcGatewayIP(), flannel-io/cni-plugin; check-facts §3.
 import type { V1Node } from '@kubernetes/client-node';
-import { defineCheck, optional, reporter } from '../../src/check.js';
+import { defineCheck, optional, reporter, type Reporter } from '../../src/check.js';
 import { rules } from './messages.js';
 import { addSandboxEvent, type SandboxFailures } from './events.js';
 import { decide, gatewayOf, type NodeApiInfo, type Verdict } from './compare.js';
@@ -9,7 +9,7 @@ import { decide, gatewayOf, type NodeApiInfo, type Verdict } from './compare.js'
 const RECENT_SECONDS = 3600;
 const KSM_ANNOTATION = 'flannel.alpha.coreos.com/kube-subnet-manager';
 
-type Say = ReturnType<typeof reporter<typeof rules>>;
+type Say = Reporter<typeof rules>;
 
 export default defineCheck({
   id: 'cni0-bridge-mismatch',

@@ -2,7 +2,7 @@
 // the global nf_conntrack_max, early_drop, "table full, dropping packet"), nf_conntrack_standalone.c;
 // kubernetes cmd/kube-proxy/app (getConntrackMax, setIntSysCtl), pkg/proxy/apis/config/v1alpha1/defaults.go; check-facts §14.
 import type { V1ConfigMap, V1DaemonSet } from '@kubernetes/client-node';
-import { defineCheck, optional, reporter, type CheckContext } from '../../src/check.js';
+import { defineCheck, optional, reporter, type CheckContext, type Reporter } from '../../src/check.js';
 import {
   kubeProxyConntrackFromConfigMap, kubeProxyConntrackFromDaemonSet, kubeProxyMax, type KubeProxyConntrack,
 } from '../../src/kube/kube-proxy-config.js';
@@ -53,7 +53,7 @@ export default defineCheck({
   },
 });
 
-type Say = ReturnType<typeof reporter<typeof rules>>;
+type Say = Reporter<typeof rules>;
 
 function evaluateNode(ctx: CheckContext, say: Say, node: string, ct: Extract<Conntrack, { loaded: true }>, log: KernelLog | undefined, kp: KubeProxyConntrack | undefined): void {
   const last = ct.samples.at(-1)!;

@@ -1,8 +1,8 @@
 // The etcd-health decisions, one function per rule: severity, target and evidence (words: messages.ts).
-import type { reporter, Target } from '../../src/check.js';
+import type { Reporter, Target } from '../../src/check.js';
 import type { rules, SlowDisk } from './messages.js';
 
-export type Say = ReturnType<typeof reporter<typeof rules>>;
+export type Say = Reporter<typeof rules>;
 
 export function quota(say: Say, target: Target, d: { dbSize: number; quota: number; quotaSource: string; warning: number; critical: number; member?: string }): void {
   const ratio = d.dbSize / d.quota;

@@ -1,5 +1,5 @@
 // The decisions of kubelet-gc for one node, from what index.ts gathered (words: messages.ts). Thresholds: check-facts §4.3.
-import type { reporter } from '../../src/check.js';
+import type { Reporter } from '../../src/check.js';
 import type { rules } from './messages.js';
 import { defaultEvictionHard, parseKubeletVersion, type EffectiveConfig } from '../../src/node/kubelet-config.js';
 import type { EvictionSummary } from './evictions.js';
@@ -7,7 +7,7 @@ import { isDiskResource } from '../../src/kube/eviction.js';
 import { evidenceTime } from '../../src/kube/events.js';
 import { fsEvidence, signalStates, usedPercent, type NodeDisk } from '../../src/node/node-disk.js';
 
-export type Say = ReturnType<typeof reporter<typeof rules>>;
+export type Say = Reporter<typeof rules>;
 
 const r1 = (n: number) => Math.round(n * 10) / 10;
 

@@ -1,7 +1,7 @@
 // Upstream: kubernetes/website concepts/architecture/nodes.md (heartbeats, Leases); kubernetes PRs #95981,
 // #96778, #108107, #126287, issues #87615, #121793; Linux tcp_timer.c (tcp_retries2); check-facts §13, §14.
 import type { CoreV1Event, V1Lease, V1Node } from '@kubernetes/client-node';
-import { defineCheck, optional, reporter, type CheckContext } from '../../src/check.js';
+import { defineCheck, optional, reporter, type CheckContext, type Reporter } from '../../src/check.js';
 import { eventCount, eventLastSeen, evidenceTime } from '../../src/kube/events.js';
 import { toMillis } from '../../src/kube/resources.js';
 import { http2PingSupport, isStuck } from './causes.js';
@@ -14,7 +14,7 @@ const TOGETHER_MS = 3 * 60_000;
 /** A renewTime further ahead of the API server's clock than this means the node's clock is ahead. */
 const FUTURE_TOLERANCE_MS = 5_000;
 
-type Say = ReturnType<typeof reporter<typeof rules>>;
+type Say = Reporter<typeof rules>;
 
 export default defineCheck({
   id: 'node-heartbeat',

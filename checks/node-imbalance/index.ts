@@ -1,7 +1,7 @@
 // Upstream: kubernetes-sigs/descheduler LowNodeUtilization (README, kubernetes/base/configmap.yaml);
 // k8s.io/metrics NodeMetrics; kube-scheduler resource accounting (KEP-753 sidecars); check-facts §14.
 import type { V1Pod } from '@kubernetes/client-node';
-import { defineCheck, reporter } from '../../src/check.js';
+import { defineCheck, reporter, type Reporter } from '../../src/check.js';
 import { OwnerIndex, isMirrorPod, describeWorkload, type WorkloadRef } from '../../src/kube/owners.js';
 import { quantityMilliValue, quantityValue, formatBytes } from '../../src/kube/quantity.js';
 import type { NodeMetrics } from '../../src/kube/resources.js';
@@ -92,7 +92,7 @@ export default defineCheck({
 });
 
 interface Thresholds { high: number; low: number }
-type Say = ReturnType<typeof reporter<typeof rules>>;
+type Say = Reporter<typeof rules>;
 
 function judgePools(say: Say, all: NodeState[], haveMetrics: boolean, t: Thresholds): void {
   const pools = new Map<string, NodeState[]>();

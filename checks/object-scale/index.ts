@@ -1,12 +1,12 @@
 // Upstream: kubernetes/community sig-scalability/configs-and-limits/thresholds.md; etcd --max-request-bytes;
 // EndpointsController over-capacity annotation (1.22+); check-facts §12, §14 (object scale).
 import type { V1ConfigMap, V1Endpoints, V1Lease, V1Namespace, V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
-import { defineCheck, reporter, type ApiserverMetrics, type CheckContext, type Severity } from '../../src/check.js';
+import { defineCheck, reporter, type ApiserverMetrics, type CheckContext, type Reporter, type Severity } from '../../src/check.js';
 import { objectBytes } from '../../src/kube/object-size.js';
 import type { Exposition } from '../../src/metrics/prometheus-text.js';
 import { rules, type Kind } from './messages.js';
 
-type Say = ReturnType<typeof reporter<typeof rules>>;
+type Say = Reporter<typeof rules>;
 
 const MiB = 1024 * 1024;
 /** etcd's default --max-request-bytes (1.5 MiB) is the ceiling for one object. */

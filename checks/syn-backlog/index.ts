@@ -1,6 +1,6 @@
 // Upstream: Linux net/ipv4/tcp_input.c tcp_conn_request()/tcp_syn_flood_action(), Documentation/networking/snmp_counter.rst; check-facts §1.
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
-import { defineCheck, eventCount, eventLastSeen, evidenceTime, optional, reporter, type CheckContext, type Severity } from '../../src/check.js';
+import { defineCheck, eventCount, eventLastSeen, evidenceTime, optional, reporter, type CheckContext, type Reporter, type Severity } from '../../src/check.js';
 import { OwnerIndex, type WorkloadRef } from '../../src/kube/owners.js';
 import { counterChange, type CounterChange } from '../../src/node/parsers/counters.js';
 import { inWindow, synFloodLine, type SynFloodLine } from '../../src/node/parsers/kernel-log.js';
@@ -128,7 +128,7 @@ export default defineCheck({
   },
 });
 
-type Say = ReturnType<typeof reporter<typeof rules>>;
+type Say = Reporter<typeof rules>;
 
 interface NodeData {
   netstat?: Netstat;

@@ -226,6 +226,9 @@ export function reporter<R extends WordedRules>(ctx: CheckContext, rules: R) {
   };
 }
 
+/** What `reporter(ctx, rules)` returns, for helpers that report: `(say: Reporter<typeof rules>) => …`. */
+export type Reporter<R extends WordedRules> = ReturnType<typeof reporter<R>>;
+
 export interface CheckDefinition {
   id: CheckId;
   /** The desired state, e.g. "Workloads have readiness and liveness probes". */
