@@ -3,7 +3,7 @@
 // folder, a device, a 20 MB line): the replay either refuses with one ConfigError (snapshot.json) or
 // runs every check to an end with the bad record reported as a gap — no other exception, no hang, no
 // prototype change, and a check whose data was bad is never reported as a pass.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -25,8 +25,23 @@ const dir = join(tmp, 'snap');
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 beforeAll(() => cpSync(DEMO_DIR, dir, { recursive: true }));
 
+// fast-check's interruptAfterTimeLimit abandons the run in flight when the time is up (it races it, it
+// does not wait for it), so that run may still hold a mutated file while the next test starts: each
+// test waits here until every file it replaced is back.
+const inFlight = new Set<Promise<unknown>>();
+afterEach(async () => {
+  await Promise.allSettled([...inFlight]);
+});
+
 /** Replaces one file for the duration of fn, then puts the original back. */
-async function withFile<T>(rel: string, content: string | ((path: string) => void), fn: () => Promise<T>): Promise<T> {
+function withFile<T>(rel: string, content: string | ((path: string) => void), fn: () => Promise<T>): Promise<T> {
+  const run = replaced(rel, content, fn);
+  inFlight.add(run);
+  void run.finally(() => inFlight.delete(run)).catch(() => undefined);
+  return run;
+}
+
+async function replaced<T>(rel: string, content: string | ((path: string) => void), fn: () => Promise<T>): Promise<T> {
   const path = join(dir, rel);
   const original = readFileSync(path);
   rmSync(path, { recursive: true, force: true });
