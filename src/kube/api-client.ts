@@ -119,9 +119,10 @@ export class KubeApiClient implements ApiSource {
     const path = listPath(req.info, req.namespace);
     const fetchPage = (cont: string | undefined): Promise<Response> => {
       const query = new URLSearchParams({ limit: String(this.pageSize) });
-      if (cont) query.set('continue', cont);
       if (req.fieldSelector) query.set('fieldSelector', req.fieldSelector);
       if (req.labelSelector) query.set('labelSelector', req.labelSelector);
+      // Last, as the request thread's read-ahead adds it (src/kube/request-worker.ts): the same URL.
+      if (cont) query.set('continue', cont);
       const digest: Digest = { kind: 'list', itemLengths: req.measureBytes === true };
       const pending = this.getWithRetries(`${path}?${query}`, RETRYABLE_STATUS, 'application/json', digest).catch((err: unknown) => {
         throw new ResourceUnavailable(resource, err instanceof RequestFailed ? err.reason : String(err));

@@ -56,6 +56,32 @@ async function names(c: KubeApiClient, req: Partial<Parameters<KubeApiClient['li
   return out;
 }
 
+describe('the request thread reads list pages ahead', () => {
+  it('hands a page read ahead only to the same request: new credentials get a request of their own', async () => {
+    server = await startFakeApiServer({ objects: { Pod: pods as unknown as KubeObject[] }, tls: true, token: 'tok' });
+    const thread = RequestThread.at(WORKER)!;
+    try {
+      const pool = { key: 'test', tls: { ca: server.caPem } };
+      const limits = { timeoutMs: 5000, maxBytes: 1 << 20 };
+      const page = (cont?: string) => new URL(`${server!.url}/api/v1/pods?limit=5${cont ? `&continue=${cont}` : ''}`);
+      const list = { kind: 'list', itemLengths: false } as const;
+      const first = await thread.get(page(), { Authorization: 'Bearer tok' }, pool, limits, list);
+      expect(first.continueHint).toBeTruthy();
+      // A rotated token: the page read ahead with the old one is not what this request gets.
+      const second = await thread.get(page(first.continueHint), { Authorization: 'Bearer rotated' }, pool, limits, list);
+      expect(second.status).toBe(401);
+      expect(server.requests.filter((r) => r.path === '/api/v1/pods').map((r) => [r.query.continue === undefined, r.authorized]))
+        .toEqual([[true, true], [false, true], [false, false]]);
+      // The same request as the read-ahead's takes its answer: the server is not asked again.
+      const third = await thread.get(page(first.continueHint), { Authorization: 'Bearer tok' }, pool, limits, list);
+      expect(third.status).toBe(200);
+      expect(server.requests.filter((r) => r.query.continue === first.continueHint)).toHaveLength(2);
+    } finally {
+      thread.close();
+    }
+  });
+});
+
 describe.each(['main thread', 'request thread'])('KubeApiClient, requests in the %s', (where) => {
   beforeAll(() => {
     transport = where === 'main thread' ? () => false : () => {
@@ -183,7 +209,9 @@ describe.each(['main thread', 'request thread'])('KubeApiClient, requests in the
       seen.push(server!.requests.filter((r) => r.path === '/api/v1/pods').length - seen.length - 1);
       expect(page.length).toBeGreaterThan(0);
     }
-    // While on each page but the last, the next request had been made already.
-    expect(seen).toEqual([1, 1, 1, 1, 0]);
+    // While on each page but the last, the next request had been made already; the request thread
+    // also reads the page after that ahead (src/kube/request-worker.ts). No page is asked for twice.
+    expect(seen).toEqual(where === 'main thread' ? [1, 1, 1, 1, 0] : [2, 2, 2, 1, 0]);
+    expect(server!.requests.filter((r) => r.path === '/api/v1/pods')).toHaveLength(5);
   });
 });
