@@ -25,53 +25,42 @@ const BACKSLASH = 0x5c;
  */
 export function listItemByteLengths(body: Uint8Array): number[] | undefined {
   const out: number[] = [];
+  const n = body.length;
   let depth = 0;
   let lastKeyIsItems = false;
   let inItems = false;
   let itemStart = -1;
-  for (let i = 0; i < body.length; i++) {
+  for (let i = 0; i < n; i++) {
     const c = body[i]!;
     if (c === QUOTE) {
-      // Strings are most of the bytes: jump to the closing quote (one not escaped by an odd run of
-      // backslashes) with the native search instead of stepping through them.
+      // To the closing quote, stepping over each escaped byte. Most strings are a few bytes long: a
+      // loop here is faster than a native search per string (a third of the scan's time, issue 14).
       const start = i;
-      let end = body.indexOf(QUOTE, i + 1);
-      while (end > 0 && escaped(body, end)) end = body.indexOf(QUOTE, end + 1);
-      if (end < 0) return undefined;
+      for (i++; i < n; i++) {
+        const d = body[i]!;
+        if (d === QUOTE) break;
+        if (d === BACKSLASH) i++;
+      }
+      if (i >= n) return undefined;
       // A string at depth 1 is a top-level key (or value); remember whether it was "items".
-      if (depth === 1) lastKeyIsItems = end - start === 6 && isItems(body, start + 1);
-      if (inItems && depth === 2) out.push(end - start + 1); // a string item (not expected in a list)
-      i = end;
+      if (depth === 1) lastKeyIsItems = i - start === 6 && isItems(body, start + 1);
+      if (inItems && depth === 2) out.push(i - start + 1); // a string item (not expected in a list)
       continue;
     }
-    switch (c) {
-      case 0x7b: // {
-      case 0x5b: // [
-        if (depth === 1 && c === 0x5b && lastKeyIsItems) inItems = true;
-        else if (inItems && depth === 2) itemStart = i;
-        depth++;
-        break;
-      case 0x7d: // }
-      case 0x5d: // ]
-        depth--;
-        if (inItems && depth === 2 && itemStart >= 0) { out.push(i - itemStart + 1); itemStart = -1; }
-        if (inItems && depth === 1) inItems = false;
-        if (depth < 0) return undefined;
-        break;
-      case 0x2c: // ,
-        if (depth === 1) lastKeyIsItems = false;
-        break;
-      default:
+    if (c === 0x7b || c === 0x5b) { // { [
+      if (depth === 1 && c === 0x5b && lastKeyIsItems) inItems = true;
+      else if (inItems && depth === 2) itemStart = i;
+      depth++;
+    } else if (c === 0x7d || c === 0x5d) { // } ]
+      depth--;
+      if (inItems && depth === 2 && itemStart >= 0) { out.push(i - itemStart + 1); itemStart = -1; }
+      if (inItems && depth === 1) inItems = false;
+      if (depth < 0) return undefined;
+    } else if (c === 0x2c && depth === 1) { // ,
+      lastKeyIsItems = false;
     }
   }
   return depth === 0 ? out : undefined;
-}
-
-/** The quote at `at` is escaped when an odd number of backslashes precede it. */
-function escaped(b: Uint8Array, at: number): boolean {
-  let n = 0;
-  for (let j = at - 1; j >= 0 && b[j] === BACKSLASH; j--) n++;
-  return n % 2 === 1;
 }
 
 function isItems(b: Uint8Array, at: number): boolean {

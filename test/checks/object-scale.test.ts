@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1ConfigMap, V1Endpoints, V1Lease, V1Node, V1Pod } from '@kubernetes/client-node';
 import check from '../../checks/object-scale/index.js';
+import fc from 'fast-check';
 import { listItemByteLengths } from '../../src/kube/object-size.js';
 import { runCheck, type CheckCase } from '../../src/check.js';
 
@@ -129,5 +130,17 @@ describe('listItemByteLengths', () => {
     expect(listItemByteLengths(Buffer.from(body))).toEqual(items.map((i) => Buffer.byteLength(JSON.stringify(i))));
     expect(listItemByteLengths(Buffer.from('{"items":[]}'))).toEqual([]);
     expect(listItemByteLengths(Buffer.from('{"items":[{}'))).toBeUndefined();
+  });
+
+  it('agrees with the bytes of each object for random JSON (escapes, quotes, backslashes, any text), and a cut body is undefined', () => {
+    const text = fc.string({ unit: fc.constantFrom('"', '\\', '{', '}', '[', ']', ',', ':', 'a', 'é', '😀', '\n', '\u0000') });
+    const value = fc.letrec((tie) => ({
+      v: fc.oneof({ depthSize: 'small' }, text, fc.integer(), fc.constant(null), fc.array(tie('v'), { maxLength: 3 }), fc.dictionary(text, tie('v'), { maxKeys: 3 })),
+    })).v;
+    fc.assert(fc.property(fc.array(fc.dictionary(text, value, { maxKeys: 4 }), { maxLength: 6 }), fc.nat(), (items, cut) => {
+      const body = Buffer.from(`{"kind":"List","metadata":{"continue":"x\\\"]"},"items":[${items.map((i) => JSON.stringify(i)).join(',')}]}`);
+      expect(listItemByteLengths(body)).toEqual(items.map((i) => Buffer.byteLength(JSON.stringify(i))));
+      expect(listItemByteLengths(body.subarray(0, 1 + (cut % (body.length - 1))))).toBeUndefined();
+    }), { seed: Number(process.env.FUZZ_SEED ?? 20261206), numRuns: 300 });
   });
 });
