@@ -10,7 +10,7 @@ import { ConfigError } from '../errors.js';
 import { ResourceUnavailable, type ApiSource, type ClusterInfo, type KubeletPath, type ListRequest, type MetricsScrape } from '../engine/source.js';
 import { describeCredentialError } from './exec-plugin.js';
 import type { LoadedKubeconfig } from './kubeconfig.js';
-import { digestAnswer, textOf, type Digest } from './answer-digest.js';
+import { digestAnswer, type Digest } from './answer-digest.js';
 import { httpGet, RequestFailed } from './http-get.js';
 import { KeptAgents, type PoolKey } from './kept-agents.js';
 import { recordObjectBytes } from './object-size.js';
@@ -261,7 +261,7 @@ export class KubeApiClient implements ApiSource {
     const answer = this.thread && (isHttp || pool)
       ? await this.thread.get(url, options.headers, pool, limits, digest)
       : digestAnswer(await httpGet(url, options, limits), digest);
-    return { status: answer.status, headers: answer.headers, body: answer.bytes ? textOf(answer.bytes) : '', itemLengths: answer.itemLengths, continueHint: answer.continueHint, kubelet: answer.kubelet };
+    return { status: answer.status, headers: answer.headers, body: answer.body ?? '', itemLengths: answer.itemLengths, continueHint: answer.continueHint, kubelet: answer.kubelet };
   }
 }
 

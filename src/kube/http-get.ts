@@ -7,8 +7,7 @@ import https from 'node:https';
 export interface RawResponse {
   status: number;
   headers: http.IncomingHttpHeaders;
-  /** The body as received, in a buffer of its own (never a slice of a shared pool, so it can be
-   * handed to another thread without copying). */
+  /** The body as received. */
   bytes: Uint8Array;
 }
 
@@ -47,10 +46,7 @@ export function httpGet(url: URL, options: https.RequestOptions, limits: Request
       });
       res.on('end', () => {
         clearTimeout(timer);
-        const all = new Uint8Array(new ArrayBuffer(bytes));
-        let at = 0;
-        for (const c of chunks) { all.set(c, at); at += c.length; }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes: all });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes) });
       });
       res.on('error', (e) => fail(describeNetworkError(e, timeoutMs)));
     });

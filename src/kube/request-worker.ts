@@ -50,8 +50,7 @@ async function answer(ask: Ask): Promise<void> {
     url.searchParams.set('continue', next);
     ahead.set(list, { url: url.href, headers: JSON.stringify(ask.headers), reply: fetched({ ...ask, url: url.href, pool: ask.pool && { key: ask.pool.key } }) });
   }
-  const body = 'answer' in reply ? reply.answer.bytes : undefined;
-  port.postMessage(reply, body ? [body.buffer as ArrayBuffer] : []);
+  port.postMessage(reply);
 }
 
 /** Which list a page request belongs to: its URL without the continue token. */

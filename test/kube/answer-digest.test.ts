@@ -21,8 +21,8 @@ describe('digestAnswer', () => {
     expect(list('not json').continueHint).toBeUndefined();
   });
 
-  it('keeps the body of anything but a 200, and measures items only when asked', () => {
-    expect(digestAnswer(raw('{"kind":"Status"}', 403), { kind: 'list', itemLengths: true })).toEqual({ status: 403, headers: {}, bytes: expect.any(Uint8Array) });
+  it('keeps the body (as text) of anything but a 200, and measures items only when asked', () => {
+    expect(digestAnswer(raw('{"kind":"Status"}', 403), { kind: 'list', itemLengths: true })).toEqual({ status: 403, headers: {}, body: '{"kind":"Status"}' });
     const page = '{"kind":"PodList","metadata":{},"items":[{"a":1},{"bb":"x"}]}';
     expect(digestAnswer(raw(page), { kind: 'list', itemLengths: true }).itemLengths).toEqual([7, 10]);
     expect(list(page).itemLengths).toBeUndefined();
@@ -31,7 +31,7 @@ describe('digestAnswer', () => {
   it('parses a kubelet answer, blanks the setting that can hold credentials, and says when it is not JSON', () => {
     const configz = digestAnswer(raw('{"kubeletconfig":{"staticPodURLHeader":{"Authorization":["Bearer s3cret"]},"maxPods":110}}'), { kind: 'kubelet', path: 'configz' });
     expect(configz.kubelet).toEqual({ value: { kubeletconfig: { staticPodURLHeader: {}, maxPods: 110 } } });
-    expect(configz.bytes).toBeUndefined(); // the raw text, secret included, goes no further
+    expect(configz.body).toBeUndefined(); // the raw text, secret included, goes no further
     expect(digestAnswer(raw('{"kubeletconfig":"odd"}'), { kind: 'kubelet', path: 'configz' }).kubelet).toEqual({ value: { kubeletconfig: 'odd' } });
     expect(digestAnswer(raw('<html>'), { kind: 'kubelet', path: 'stats/summary' }).kubelet).toEqual({ notJson: true });
     expect(digestAnswer(raw('{"node":{"nodeName":"n1"},"pods":[{"huge":1}]}'), { kind: 'kubelet', path: 'stats/summary' }).kubelet).toEqual({ value: { node: { nodeName: 'n1' } } });
