@@ -1,6 +1,7 @@
 // The request thread's side (started by src/kube/request-thread.ts): makes each GET it is sent, on
-// kept-alive connections of its own, digests the answer and sends it back, the body's buffer moved
-// rather than copied. Nothing here decides anything; errors travel back as they are worded.
+// kept-alive connections of its own, digests the answer and sends it back (the body as text, see
+// Digested in answer-digest.ts), and reads list pages ahead. Nothing here decides anything; errors
+// travel back as they are worded.
 import type https from 'node:https';
 import { parentPort } from 'node:worker_threads';
 import { digestAnswer } from './answer-digest.js';
