@@ -11,7 +11,12 @@ import { rules, type Spread } from './messages.js';
 interface WorkloadState {
   ref: WorkloadRef;
   replicas: number;
-  byNode: Map<string, number>;
+  /** Replicas per node, while they could still all be on one node or in one zone; undefined once
+   * they are on two nodes and not all in one known zone (no finding left to make: memory stays one
+   * entry per workload, not one per node a workload runs on, issue 14). */
+  byNode: Map<string, number> | undefined;
+  /** The zone of every node so far, null once two differ or one has none. */
+  zone: string | null;
   /** Any pod carries topologySpreadConstraints or pod anti-affinity (the owner asked for spreading). */
   spreads: boolean;
   /** Pinned to one node by nodeSelector kubernetes.io/hostname: concentration is the intent. */
@@ -67,9 +72,13 @@ export default defineCheck({
         if (ctx.settings.namespace && ref.namespace !== ctx.settings.namespace) return;
         const key = `${ref.namespace}/${ref.kind}/${ref.name}`;
         let w = workloads.get(key);
-        if (!w) workloads.set(key, (w = { ref, replicas: 0, byNode: new Map(), spreads: false, pinned: false }));
+        if (!w) workloads.set(key, (w = { ref, replicas: 0, byNode: new Map(), zone: n.zone ?? null, spreads: false, pinned: false }));
         w.replicas++;
-        w.byNode.set(n.name, (w.byNode.get(n.name) ?? 0) + 1);
+        if (w.zone !== n.zone) w.zone = null;
+        if (w.byNode) {
+          w.byNode.set(n.name, (w.byNode.get(n.name) ?? 0) + 1);
+          if (w.byNode.size > 1 && w.zone === null) w.byNode = undefined;
+        }
         const aa = pod.spec?.affinity?.podAntiAffinity;
         if (pod.spec?.topologySpreadConstraints?.length || aa?.requiredDuringSchedulingIgnoredDuringExecution?.length
           || aa?.preferredDuringSchedulingIgnoredDuringExecution?.length) w.spreads = true;
@@ -146,7 +155,7 @@ function judgeWorkloads(say: Say, nodes: Map<string, NodeState>, workloads: Map<
   const zones = new Set(schedulable.map((n) => n.zone).filter(Boolean));
   const cordoned = [...nodes.values()].filter((n) => n.cordoned).map((n) => n.name);
   for (const w of [...workloads.values()].sort((a, b) => describeWorkload(a.ref).localeCompare(describeWorkload(b.ref)))) {
-    if (w.replicas < minReplicas || w.spreads || w.pinned) continue;
+    if (w.replicas < minReplicas || w.spreads || w.pinned || !w.byNode) continue;
     const onNodes = [...w.byNode.keys()];
     const target = { kind: w.ref.kind, namespace: w.ref.namespace, name: w.ref.name };
     if (onNodes.length === 1 && schedulable.length >= 2) {

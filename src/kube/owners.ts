@@ -25,16 +25,27 @@ export function isMirrorPod(pod: V1Pod): boolean {
 
 const key = (namespace: string, kind: string, name: string) => `${namespace}/${kind}/${name}`;
 
+interface Entry { kind: string; key: string; parent: { kind: string; name: string } | null }
+
+/** Each object's entry, made once: every check that resolves workloads keeps an index of its own,
+ * and all of them are fed the same objects — seven indexes at 10k ReplicaSets held seven copies of
+ * the same keys and parents (issue 14). Now they share them; an entry goes with its last index. */
+const entries = new WeakMap<object, Entry>();
+
 /** What ReplicaSets and Jobs say about their controllers: one small entry each, never the object. */
 export class OwnerIndex {
-  private readonly parents = new Map<string, { kind: string; name: string } | null>();
+  private readonly parents = new Map<string, Entry['parent']>();
 
   /** Remember a ReplicaSet's or Job's controller (null when it has none). */
   add(kind: 'ReplicaSet' | 'Job', obj: V1ReplicaSet | V1Job): void {
-    const name = obj.metadata?.name;
-    if (!name) return;
-    const parent = controllerOf(obj.metadata);
-    this.parents.set(key(obj.metadata?.namespace ?? '', kind, name), parent ? { kind: parent.kind, name: parent.name } : null);
+    let e = entries.get(obj);
+    if (e?.kind !== kind) {
+      const name = obj.metadata?.name;
+      if (!name) return;
+      const parent = controllerOf(obj.metadata);
+      entries.set(obj, (e = { kind, key: key(obj.metadata?.namespace ?? '', kind, name), parent: parent ? { kind: parent.kind, name: parent.name } : null }));
+    }
+    this.parents.set(e.key, e.parent);
   }
 
   /** The workload that owns a Pod; the Pod itself when it has no controller (a bare or static pod). */

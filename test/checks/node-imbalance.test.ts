@@ -167,6 +167,17 @@ describe('node-imbalance: replicas', () => {
     expect(findings[0]!.message).toContain('d is cordoned');
   });
 
+  it('is silent once replicas are on two nodes not all in one known zone (whatever node comes last)', async () => {
+    const objects = {
+      Node: O([node('a', { zone: 'z1' }), node('b', { zone: 'z1' }), node('c', { zone: 'z2' }), node('e')]),
+      ReplicaSet: O([rs('web-5d8f7', 'web'), rs('api-1', 'api')]),
+      // web: z1, z2, then z1 again; api: z1, a node without a zone, then z1 again.
+      Pod: O([pod('a', { owner: web }), pod('c', { owner: web }), pod('b', { owner: web }),
+        pod('a', { owner: { kind: 'ReplicaSet', name: 'api-1' } }), pod('e', { owner: { kind: 'ReplicaSet', name: 'api-1' } }), pod('a', { owner: { kind: 'ReplicaSet', name: 'api-1' } })]),
+    };
+    expect(rules((await run(objects)).findings)).toEqual([]);
+  });
+
   it('is silent for a single schedulable node, one replica, and DaemonSets', async () => {
     const objects = {
       Node: O([node('a'), node('cp', { controlPlane: true })]),
