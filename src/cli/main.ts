@@ -76,6 +76,9 @@ Examples:
   kubectl checkup --snapshot fixtures/demo-cluster  the bundled demo cluster, no cluster needed
   helm template web ./chart | kubectl checkup -f -  pre-deploy gate on a rendered chart (also: -f k8s/ -R)`)
   .action(async (opts) => {
+    // A live run: the request thread boots (~100 ms: a new V8 isolate, its modules, TLS) while the
+    // checks and the engine load, instead of after them (issue 14).
+    if (!opts.snapshot && !opts.filename && !opts.dryRun) void import('../kube/request-thread.js').then((m) => m.startRequestThreadEarly(), () => {});
     const { runCommand } = await import('./run-command.js');
     process.exitCode = await runCommand(opts);
   });

@@ -30,6 +30,14 @@ export type Reply =
  * then requests stay in the main thread (same code, src/kube/http-get.ts). */
 export const WORKER_URL = new URL('./request-worker.js', import.meta.url);
 
+let early: RequestThread | undefined;
+
+/** Starts the request thread ahead of the client that will use it (src/cli/main.ts: while the rest of
+ * the CLI loads); the next RequestThread.at() takes it. Unused, it does not keep the process alive. */
+export function startRequestThreadEarly(): void {
+  early ??= RequestThread.at();
+}
+
 export class RequestThread {
   private worker: Worker | undefined;
   private readonly pending = new Map<number, { resolve: (d: Digested) => void; reject: (e: RequestFailed) => void }>();
@@ -39,8 +47,13 @@ export class RequestThread {
   private constructor(private readonly url: URL) {}
 
   /** A thread with the worker at `url`, or undefined when that file is not there. The worker starts
-   * now, so it is up by the first request. */
+   * now, so it is up by the first request (the one started early, if any, is taken). */
   static at(url: URL = WORKER_URL): RequestThread | undefined {
+    if (url === WORKER_URL && early) {
+      const thread = early;
+      early = undefined;
+      return thread;
+    }
     if (!existsSync(fileURLToPath(url))) return undefined;
     const thread = new RequestThread(url);
     thread.start();

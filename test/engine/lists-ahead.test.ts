@@ -1,11 +1,12 @@
-// Listing one kind ahead: the next kind's first page is asked for while the checks are still on this
-// kind, and a next kind that fails still becomes that kind's gap, in its turn.
+// Listing kinds ahead: the next kinds' first pages are asked for while the checks are still on this
+// kind, each list once, and a kind that fails ahead of its turn still becomes that kind's gap, in its turn.
 import { describe, expect, it } from '@jest/globals';
+import { ListsAhead } from '../../src/engine/lists-ahead.js';
 import { memoryApiSource } from '../../src/engine/memory-source.js';
 import { runChecks } from '../../src/engine/run.js';
-import type { ApiSource } from '../../src/engine/source.js';
+import { ResourceUnavailable, type ApiSource, type ListRequest } from '../../src/engine/source.js';
 import { defineCheck } from '../../src/engine/types.js';
-import type { KubeObject } from '../../src/kube/resources.js';
+import { resourceInfo, type ApiKind, type KubeObject } from '../../src/kube/resources.js';
 
 const pods = Array.from({ length: 6 }, (_, i) => ({ metadata: { namespace: 'a', name: `p${i}` } })) as unknown as KubeObject[];
 const events = [{ metadata: { namespace: 'a', name: 'e1' } }] as unknown as KubeObject[];
@@ -51,5 +52,53 @@ describe('lists one kind ahead', () => {
     expect(seen).toHaveLength(6);
     expect(out.gaps).toEqual([{ source: 'api', resource: 'events', reason: 'forbidden' }]);
     expect(out.results[0]).toMatchObject({ status: 'skip', reason: 'forbidden: events' });
+  });
+});
+
+const KINDS: ApiKind[] = ['Node', 'Namespace', 'Service', 'Deployment', 'ReplicaSet', 'Pod'];
+
+function source(failing?: ApiKind) {
+  const started: ApiKind[] = [];
+  const api = {
+    async *list(req: ListRequest): AsyncIterable<KubeObject[]> {
+      started.push(req.info.kind);
+      if (req.info.kind === failing) throw new ResourceUnavailable('x', 'forbidden');
+      yield [{ metadata: { name: `${req.info.kind}-1` } }];
+      yield [{ metadata: { name: `${req.info.kind}-2` } }];
+    },
+  } as unknown as ApiSource;
+  return { api, started };
+}
+
+const names = async (pages: AsyncIterable<KubeObject[]>) => {
+  const out: string[] = [];
+  for await (const page of pages) out.push(...page.map((o) => o.metadata!.name!));
+  return out;
+};
+
+describe('ListsAhead', () => {
+  it('starts the next three lists with each one, every list once, pages in order', async () => {
+    const { api, started } = source();
+    const ahead = new ListsAhead(api, KINDS.map((k) => ({ info: resourceInfo(k) })));
+    const seen: string[][] = [];
+    for (const [i] of KINDS.entries()) {
+      const pages = ahead.pages(i)[Symbol.asyncIterator]();
+      const first = await pages.next();
+      // While on list i, lists up to i+3 have been asked for, none further.
+      expect(started).toEqual(KINDS.slice(0, Math.min(i + 4, KINDS.length)));
+      seen.push([...(first.value as KubeObject[]).map((o) => o.metadata!.name!), ...await names({ [Symbol.asyncIterator]: () => pages })]);
+    }
+    expect(seen).toEqual(KINDS.map((k) => [`${k}-1`, `${k}-2`]));
+  });
+
+  it('a list that fails while started ahead fails at its turn', async () => {
+    const { api } = source('Service');
+    const ahead = new ListsAhead(api, KINDS.map((k) => ({ info: resourceInfo(k) })));
+    expect(await names(ahead.pages(0))).toEqual(['Node-1', 'Node-2']);
+    // Service (2) was started with Node and has failed by now; nothing is thrown until it is read.
+    await new Promise((r) => setTimeout(r, 10));
+    expect(await names(ahead.pages(1))).toEqual(['Namespace-1', 'Namespace-2']);
+    await expect(names(ahead.pages(2))).rejects.toThrow(ResourceUnavailable);
+    expect(await names(ahead.pages(3))).toEqual(['Deployment-1', 'Deployment-2']);
   });
 });
