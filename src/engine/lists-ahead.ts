@@ -3,8 +3,8 @@
 // a round trip the checks waited for (a dozen of them before the pods; issue 14); one kind ahead still
 // left the checks waiting while the API server was busy with kubelet reads (at 15k pods the kinds
 // before the pods took 440 ms one ahead, 260 ms three ahead). The memory bound stays a few pages: the
-// kind in hand (its page and the next one in flight, src/kube/api-client.ts) and the first page or two
-// of each kind started ahead.
+// kind in hand and each kind started ahead hold their first page parsed, the next one as text and one
+// more read ahead by the request thread (src/kube/api-client.ts, request-worker.ts).
 import type { KubeObject } from '../kube/resources.js';
 import type { ApiSource, ListRequest } from './source.js';
 

@@ -31,10 +31,11 @@ export function parseQuantity(input: string | number | undefined | null): ExactQ
   if (sign === '-') numerator = -numerator;
 
   let exponent: number;
-  if (suffix in BINARY) {
+  // Own keys only: a suffix like "constructor" or "toString" is text from a manifest or a snapshot.
+  if (Object.hasOwn(BINARY, suffix)) {
     numerator *= BINARY[suffix]!;
     exponent = 0;
-  } else if (suffix in DECIMAL_EXPONENT) {
+  } else if (Object.hasOwn(DECIMAL_EXPONENT, suffix)) {
     exponent = DECIMAL_EXPONENT[suffix]!;
   } else {
     const e = /^[eE]([+-]?\d+)$/.exec(suffix);

@@ -61,6 +61,13 @@ describe('Kubernetes quantities', () => {
     expect(parseQuantity(null)).toBeUndefined();
     expect(parseQuantity(Number.POSITIVE_INFINITY)).toBeUndefined();
   });
+
+  it('rejects a suffix that names an Object property (text from a manifest or snapshot), without throwing', () => {
+    for (const text of ['1constructor', '1toString', '2__proto__', '1hasOwnProperty', '3valueOf']) {
+      expect(parseQuantity(text)).toBeUndefined();
+      expect(quantityMilliValue(text)).toBeUndefined();
+    }
+  });
 });
 
 describe('JVM sizes', () => {
