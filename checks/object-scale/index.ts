@@ -14,7 +14,8 @@ const ETCD_REQUEST_LIMIT = 1.5 * MiB;
 const SIZE_WARNING_MIB = 1;
 const SIZE_CRITICAL_MIB = 1.3;
 /** A snapshot keeps objects of 512 KiB or more whole (src/snapshot/write.ts): below that a replay
- * would measure slimmed objects, so the size settings stop there. */
+ * would measure slimmed objects, so the size settings stop there (sources record sizes from 256 KiB,
+ * SIZES_RECORDED_FROM in src/kube/object-size.ts). */
 const SIZE_SETTING_MIN_MIB = 0.5;
 
 /** SIG-scalability thresholds: what upstream tests a cluster to (not hard limits). The defaults of

@@ -2,14 +2,21 @@
 // check can judge objects against etcd's request limit without serialising them again. Sizes hang
 // off the objects themselves in a WeakMap: they go when the page goes, and no object is changed.
 
+/** Only objects this large are recorded: nothing judges smaller ones (object-scale's lowest size line
+ * is 0.5 MiB, a snapshot keeps objects whole from 512 KiB), and a WeakMap entry for every listed
+ * object cost ~160 ms of the main thread at 150k pods, and more in every full GC (issue 14). */
+export const SIZES_RECORDED_FROM = 256 * 1024;
+
 const sizes = new WeakMap<object, number>();
 
-/** Records the serialized size of an object (the source that parsed it knows it). */
+/** Records the serialized size of an object (the source that parsed it knows it), when it is at
+ * least SIZES_RECORDED_FROM. */
 export function recordObjectBytes(obj: object, bytes: number): void {
-  sizes.set(obj, bytes);
+  if (bytes >= SIZES_RECORDED_FROM) sizes.set(obj, bytes);
 }
 
-/** The serialized size of an object as its source received it, or undefined when not measured. */
+/** The serialized size of an object as its source received it, or undefined when not measured or
+ * smaller than SIZES_RECORDED_FROM. */
 export function objectBytes(obj: object): number | undefined {
   return sizes.get(obj);
 }

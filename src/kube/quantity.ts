@@ -49,21 +49,32 @@ export function parseQuantity(input: string | number | undefined | null): ExactQ
 }
 
 /** The value rounded away from zero to a whole number, as Quantity.Value() does (bytes, counts). */
-export function quantityValue(input: string | number | undefined | null): number | undefined {
-  const q = parseQuantity(input);
-  return q && Number(ceilAway(q.numerator, q.denominator));
-}
+export const quantityValue = remembered((q) => Number(ceilAway(q.numerator, q.denominator)));
 
 /** The value in thousandths rounded away from zero, as Quantity.MilliValue() does (millicores). */
-export function quantityMilliValue(input: string | number | undefined | null): number | undefined {
-  const q = parseQuantity(input);
-  return q && Number(ceilAway(q.numerator * 1000n, q.denominator));
-}
+export const quantityMilliValue = remembered((q) => Number(ceilAway(q.numerator * 1000n, q.denominator)));
 
 /** The value as a (possibly inexact) float, for ratios. */
-export function quantityNumber(input: string | number | undefined | null): number | undefined {
-  const q = parseQuantity(input);
-  return q && Number(q.numerator) / Number(q.denominator);
+export const quantityNumber = remembered((q) => Number(q.numerator) / Number(q.denominator));
+
+/** A cluster writes the same few quantities ("100m", "512Mi") in every pod, and each parse is BigInt
+ * arithmetic (~1 µs): at 150k pods the checks parsed them hundreds of thousands of times (issue 14).
+ * Values are kept by text; past 10,000 different texts the memory starts over. */
+function remembered(value: (q: ExactQuantity) => number): (input: string | number | undefined | null) => number | undefined {
+  const known = new Map<string, number | undefined>();
+  const compute = (input: string | number | undefined | null) => {
+    const q = parseQuantity(input);
+    return q && value(q);
+  };
+  return (input) => {
+    if (typeof input !== 'string') return compute(input);
+    const v = known.get(input);
+    if (v !== undefined || known.has(input)) return v;
+    if (known.size >= 10_000) known.clear();
+    const computed = compute(input);
+    known.set(input, computed);
+    return computed;
+  };
 }
 
 const JVM_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };

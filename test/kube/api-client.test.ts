@@ -9,7 +9,7 @@ import { loadKubeconfig } from '../../src/kube/kubeconfig.js';
 import { resourceInfo, type KubeObject } from '../../src/kube/resources.js';
 import { ConfigError } from '../../src/errors.js';
 import { ResourceUnavailable } from '../../src/engine/source.js';
-import { objectBytes } from '../../src/kube/object-size.js';
+import { objectBytes, SIZES_RECORDED_FROM } from '../../src/kube/object-size.js';
 import { MAX_SOCKETS } from '../../src/kube/kept-agents.js';
 import { RequestThread } from '../../src/kube/request-thread.js';
 import { startFakeApiServer, type FakeApiServer, type FakeApiServerOptions } from '../support/fake-apiserver.js';
@@ -98,12 +98,19 @@ describe.each(['main thread', 'request thread'])('KubeApiClient, requests in the
     expect(now.toISOString()).toBe('2026-01-02T03:04:05.000Z');
   });
 
-  it('measures each object as received only when asked (object-scale), and scrapes /metrics as text', async () => {
-    const c = await client({ metrics: ['# TYPE up gauge\nup 1\n'] });
-    const sent = new Map(pods.map(({ kind: _k, apiVersion: _a, ...p }) => [`${p.metadata.namespace}/${p.metadata.name}`, Buffer.byteLength(JSON.stringify(p))]));
+  it('measures each large object as received only when asked (object-scale), and scrapes /metrics as text', async () => {
+    // Sizes are recorded from SIZES_RECORDED_FROM: one pod above it (multi-byte text counts as bytes).
+    const big = { ...pods[0]!, metadata: { ...pods[0]!.metadata, name: 'big', annotations: { note: 'é'.repeat(SIZES_RECORDED_FROM / 2) } } };
+    const c = await client({ objects: { Pod: [...pods, big] as unknown as KubeObject[] }, metrics: ['# TYPE up gauge\nup 1\n'] });
+    const { kind: _k, apiVersion: _a, ...sentBig } = big;
+    let seen = 0;
     for await (const page of c.list({ info: resourceInfo('Pod'), measureBytes: true })) {
-      for (const p of page) expect(objectBytes(p)).toBe(sent.get(`${p.metadata!.namespace}/${p.metadata!.name}`));
+      for (const p of page) {
+        seen++;
+        expect(objectBytes(p)).toBe(p.metadata!.name === 'big' ? Buffer.byteLength(JSON.stringify(sentBig)) : undefined);
+      }
     }
+    expect(seen).toBe(24);
     for await (const page of c.list({ info: resourceInfo('Pod') })) for (const p of page) expect(objectBytes(p)).toBeUndefined();
     const first = await c.scrapeMetrics(0);
     const second = await c.scrapeMetrics(300, first);
