@@ -33,6 +33,24 @@ export function sanitizeLine(s: string): string {
 export const MAX_DEPTH = 32;
 export const TOO_DEEP = '[nested too deep]';
 
+/** True when sanitizeDeep would change something: a key or string that sanitizeLine changes, or
+ * nesting it would cut off. Most report elements have none, and looking is cheaper than copying. */
+export function needsSanitizing(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return UNSAFE_IN_LINE.test(value);
+  if (value === null || typeof value !== 'object') return false;
+  // An object with toJSON (a Date) is copied field by field by sanitizeDeep, not serialised by itself.
+  if (depth >= MAX_DEPTH || typeof (value as { toJSON?: unknown }).toJSON === 'function') return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (needsSanitizing(value[i], depth + 1)) return true;
+    return false;
+  }
+  for (const k in value) {
+    if (!Object.hasOwn(value, k)) continue;
+    if (UNSAFE_IN_LINE.test(k) || needsSanitizing((value as Record<string, unknown>)[k], depth + 1)) return true;
+  }
+  return false;
+}
+
 /** Deep copy with every string made one-line safe (for JSON and YAML output: their escaping keeps a
  * newline inside the string, but `jq -r` and friends print it raw, and a forged line is as good as a
  * real one to whoever reads it). Cut off below MAX_DEPTH; keys are sanitised too. */

@@ -17,6 +17,18 @@ describe('writeJson', () => {
     fc.assert(fc.property(report, (r) => { expect(renderJson(r as unknown as Report)).toBe(whole(r)); }));
   });
 
+  it('matches it too with unsafe keys and strings, Dates, and nesting past the cut-off (elements written as they are or copied)', () => {
+    const text = fc.string({ unit: fc.constantFrom('a', 'é', '\n', '\t', '\u001b', '\u2028', '\u202e', '"', '\\') });
+    const value = fc.letrec((tie) => ({
+      v: fc.oneof({ depthSize: 'small' }, text, fc.integer(), fc.constant(null), fc.constant(new Date(0)), fc.array(tie('v'), { maxLength: 3 }), fc.dictionary(text, tie('v'), { maxKeys: 3 })),
+    })).v;
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 40; i++) deep = { [`k${i}`]: deep };
+    const findings = fc.array(fc.oneof(fc.dictionary(text, value, { maxKeys: 4 }), fc.constant(deep)), { maxLength: 5 });
+    fc.assert(fc.property(findings, (f) => { expect(renderJson({ findings: f } as unknown as Report)).toBe(whole({ findings: f })); }),
+      { seed: Number(process.env.FUZZ_SEED ?? 20261206), numRuns: 300 });
+  });
+
   it('control characters from the cluster are made visible, in findings as elsewhere', () => {
     const r = { findings: [{ message: 'pod \u001b[31mred\u001b[0m', target: { name: 'a\u009bb' } }], cluster: { context: 'x\u0007' } };
     const out = renderJson(r as unknown as Report);
