@@ -51,7 +51,6 @@ export interface MetricsScrape {
 /** What the run got from /metrics: the scrapes in order, or why there are none. */
 export type MetricsCollection = { ok: true; scrapes: MetricsScrape[] } | { ok: false; reason: string };
 
-
 /** Receives everything collected, to save a snapshot (--save-snapshot). */
 export interface Recorder {
   /** A list starts: how it was asked for (a replay must not answer a broader question with it). */

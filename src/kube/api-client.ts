@@ -178,8 +178,9 @@ export class KubeApiClient implements ApiSource {
         if (++pages >= MAX_PAGES) throw new ResourceUnavailable(resource, `the list did not end after ${MAX_PAGES} pages`);
         emptyPages = items.length ? 0 : emptyPages + 1;
         if (emptyPages > MAX_EMPTY_PAGES) throw new ResourceUnavailable(resource, `the API server sent ${MAX_EMPTY_PAGES} empty pages in a row, each with a new continue token`);
-        // Ask for the next page before the checks see this one: the server and the network work while
-        // the checks evaluate (issue 14). At most one page is in flight beside the one being evaluated.
+        // Ask for the next page before the checks see this one (unless it was asked for from the head
+        // above): the server and the network work while the checks evaluate (issue 14). Here one page is
+        // in flight beside the one being evaluated; the request thread reads one more ahead.
         if (cont !== early) next = fetchPage(cont);
       }
       if (items.length) {
@@ -189,7 +190,6 @@ export class KubeApiClient implements ApiSource {
       if (!cont) return;
     }
   }
-
 
   async getNodeProxy(node: string, path: KubeletPath): Promise<unknown> {
     let res: Response;

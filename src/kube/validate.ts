@@ -263,7 +263,6 @@ function shapeProblem(value: unknown, shape: Shape, path: string): string | null
   return `${where} ${m.what}`;
 }
 
-
 /** Null when the object is usable; else what is wrong with it, in a few words. */
 export function objectProblem(obj: unknown, kind?: string): string | null {
   if (!isObject(obj)) return `not an object (${obj === null ? 'null' : Array.isArray(obj) ? 'an array' : typeof obj})`;
