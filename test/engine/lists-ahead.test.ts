@@ -4,7 +4,7 @@ import { describe, expect, it } from '@jest/globals';
 import { ListsAhead } from '../../src/engine/lists-ahead.js';
 import { memoryApiSource } from '../../src/engine/memory-source.js';
 import { runChecks } from '../../src/engine/run.js';
-import { ResourceUnavailable, type ApiSource, type ListRequest } from '../../src/engine/source.js';
+import { ResourceUnavailable, type ApiSource } from '../../src/engine/source.js';
 import { defineCheck } from '../../src/engine/types.js';
 import { resourceInfo, type ApiKind, type KubeObject } from '../../src/kube/resources.js';
 
@@ -57,17 +57,13 @@ describe('lists one kind ahead', () => {
 
 const KINDS: ApiKind[] = ['Node', 'Namespace', 'Service', 'Deployment', 'ReplicaSet', 'Pod'];
 
+/** Two pages of one object each per kind, through the logging source above (`start KIND` when a list
+ * is asked for). */
 function source(failing?: ApiKind) {
-  const started: ApiKind[] = [];
-  const api = {
-    async *list(req: ListRequest): AsyncIterable<KubeObject[]> {
-      started.push(req.info.kind);
-      if (req.info.kind === failing) throw new ResourceUnavailable('x', 'forbidden');
-      yield [{ metadata: { name: `${req.info.kind}-1` } }];
-      yield [{ metadata: { name: `${req.info.kind}-2` } }];
-    },
-  } as unknown as ApiSource;
-  return { api, started };
+  const log: string[] = [];
+  const objects = Object.fromEntries(KINDS.map((k) => [k, [{ metadata: { name: `${k}-1` } }, { metadata: { name: `${k}-2` } }]]));
+  const api = logged(memoryApiSource(objects, { pageSize: 1, ...(failing ? { unavailable: { [failing]: 'forbidden' } } : {}) }), log);
+  return { api, get started() { return log.filter((l) => l.startsWith('start ')).map((l) => l.slice(6)); } };
 }
 
 const names = async (pages: AsyncIterable<KubeObject[]>) => {
@@ -78,14 +74,14 @@ const names = async (pages: AsyncIterable<KubeObject[]>) => {
 
 describe('ListsAhead', () => {
   it('starts the next three lists with each one, every list once, pages in order', async () => {
-    const { api, started } = source();
-    const ahead = new ListsAhead(api, KINDS.map((k) => ({ info: resourceInfo(k) })));
+    const src = source();
+    const ahead = new ListsAhead(src.api, KINDS.map((k) => ({ info: resourceInfo(k) })));
     const seen: string[][] = [];
     for (const [i] of KINDS.entries()) {
       const pages = ahead.pages(i)[Symbol.asyncIterator]();
       const first = await pages.next();
       // While on list i, lists up to i+3 have been asked for, none further.
-      expect(started).toEqual(KINDS.slice(0, Math.min(i + 4, KINDS.length)));
+      expect(src.started).toEqual(KINDS.slice(0, Math.min(i + 4, KINDS.length)));
       seen.push([...(first.value as KubeObject[]).map((o) => o.metadata!.name!), ...await names({ [Symbol.asyncIterator]: () => pages })]);
     }
     expect(seen).toEqual(KINDS.map((k) => [`${k}-1`, `${k}-2`]));
