@@ -18,6 +18,8 @@ interface LimitedPod {
 interface NodeState {
   name: string;
   nodeInfoKernel?: string;
+  /** The reported kernel has the fix: its pods need not be kept (judged once per node, not per pod). */
+  fixedByNodeInfo: boolean;
   windows: boolean;
   limitedPods: Map<string, LimitedPod>;
   unameKernel?: string;
@@ -56,14 +58,17 @@ export default defineCheck({
         const name = node.metadata?.name;
         if (!name) return;
         const info = node.status?.nodeInfo;
-        nodes.set(name, { name, nodeInfoKernel: info?.kernelVersion, windows: info?.operatingSystem === 'windows', limitedPods: new Map() });
+        const k = parseKernelRelease(info?.kernelVersion);
+        nodes.set(name, {
+          name, nodeInfoKernel: info?.kernelVersion, fixedByNodeInfo: k !== undefined && hasMainlineCfsFix(k),
+          windows: info?.operatingSystem === 'windows', limitedPods: new Map(),
+        });
       },
 
       Pod(pod: V1Pod) {
         const node = nodes.get(pod.spec?.nodeName ?? '');
-        if (!node || node.windows || pod.status?.phase !== 'Running') return;
-        const k = parseKernelRelease(node.nodeInfoKernel);
-        if (k && hasMainlineCfsFix(k)) return; // keep pods only for nodes that may be affected
+        // Pods are kept only for nodes that may be affected.
+        if (!node || node.windows || node.fixedByNodeInfo || pod.status?.phase !== 'Running') return;
         const regular = pod.spec?.containers ?? [];
         const init = pod.spec?.initContainers ?? [];
         // A finished init container's limit throttles nothing now: only containers that keep running count.

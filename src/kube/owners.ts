@@ -23,9 +23,10 @@ export function isMirrorPod(pod: V1Pod): boolean {
   return pod.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined || controllerOf(pod.metadata)?.kind === 'Node';
 }
 
-const key = (namespace: string, kind: string, name: string) => `${namespace}/${kind}/${name}`;
+type Indexed = 'ReplicaSet' | 'Job';
 
-interface Entry { kind: string; key: string; parent: { kind: string; name: string } | null }
+/** A ReplicaSet's or Job's place in an index: where it is, and the workload its pods resolve to. */
+interface Entry { kind: Indexed; namespace: string; name: string; top: Readonly<WorkloadRef> }
 
 /** Each object's entry, made once: every check that resolves workloads keeps an index of its own,
  * and all of them are fed the same objects — seven indexes at 10k ReplicaSets held seven copies of
@@ -34,29 +35,35 @@ const entries = new WeakMap<object, Entry>();
 
 /** What ReplicaSets and Jobs say about their controllers: one small entry each, never the object. */
 export class OwnerIndex {
-  private readonly parents = new Map<string, Entry['parent']>();
+  /** kind → namespace → name → the workload. Nested maps, so a lookup per pod makes no key string
+   * (several checks ask for each of 150k pods, issue 14). */
+  private readonly tops: Record<Indexed, Map<string, Map<string, Readonly<WorkloadRef>>>> = { ReplicaSet: new Map(), Job: new Map() };
 
-  /** Remember a ReplicaSet's or Job's controller (null when it has none). */
-  add(kind: 'ReplicaSet' | 'Job', obj: V1ReplicaSet | V1Job): void {
+  /** Remember a ReplicaSet's or Job's controller. */
+  add(kind: Indexed, obj: V1ReplicaSet | V1Job): void {
     let e = entries.get(obj);
     if (e?.kind !== kind) {
       const name = obj.metadata?.name;
       if (!name) return;
+      const namespace = obj.metadata?.namespace ?? '';
       const parent = controllerOf(obj.metadata);
-      entries.set(obj, (e = { kind, key: key(obj.metadata?.namespace ?? '', kind, name), parent: parent ? { kind: parent.kind, name: parent.name } : null }));
+      // Its pods belong to its controller; to itself when it has none.
+      const top = Object.freeze(parent ? { kind: parent.kind, name: parent.name, namespace } : { kind, name, namespace });
+      entries.set(obj, (e = { kind, namespace, name, top }));
     }
-    this.parents.set(e.key, e.parent);
+    const inNamespace = this.tops[kind].get(e.namespace) ?? new Map<string, Readonly<WorkloadRef>>();
+    this.tops[kind].set(e.namespace, inNamespace.set(e.name, e.top));
   }
 
-  /** The workload that owns a Pod; the Pod itself when it has no controller (a bare or static pod). */
-  workloadOf(pod: V1Pod): WorkloadRef {
+  /** The workload that owns a Pod; the Pod itself when it has no controller (a bare or static pod).
+   * The answer may be shared with other pods and checks: it is frozen. */
+  workloadOf(pod: V1Pod): Readonly<WorkloadRef> {
     const namespace = pod.metadata?.namespace ?? '';
     const direct = controllerOf(pod.metadata);
     if (!direct || direct.kind === 'Node') return { kind: 'Pod', name: pod.metadata?.name ?? '', namespace };
     if (direct.kind !== 'ReplicaSet' && direct.kind !== 'Job') return { kind: direct.kind, name: direct.name, namespace };
-    const parent = this.parents.get(key(namespace, direct.kind, direct.name));
-    if (parent) return { kind: parent.kind, name: parent.name, namespace };
-    if (parent === null) return { kind: direct.kind, name: direct.name, namespace };
+    const top = this.tops[direct.kind].get(namespace)?.get(direct.name);
+    if (top) return top;
     // Not seen: a Deployment names its ReplicaSets <deployment>-<pod-template-hash>.
     const hash = pod.metadata?.labels?.['pod-template-hash'];
     if (direct.kind === 'ReplicaSet' && hash && direct.name.endsWith(`-${hash}`)) {

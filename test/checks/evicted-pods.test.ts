@@ -335,6 +335,17 @@ describe('evicted-pods: correlation with the node\'s disks (issue 4)', () => {
     expect(memory.evidence?.nodeDisk).toBeUndefined();
   });
 
+  it('wants the kubelet answers of exactly the nodes with recent disk evictions, also for pods seen after a question', () => {
+    const v = check.create({ now: NOW, settings: { sampleIntervalSeconds: 0 }, options: {}, report: () => {} });
+    const wanted = () => ['node-1', 'node-2', 'node-3'].filter((n) => v.wantsNodeFacts!(n));
+    v.Pod!(pod({ name: 'a', message: DISK }));
+    v.Pod!(pod({ name: 'b', node: 'node-2' })); // memory
+    v.Pod!(pod({ name: 'c', node: 'node-3', message: DISK, minutesAgo: 3 * 24 * 60 })); // disk, but stale
+    expect(wanted()).toEqual(['node-1']);
+    v.Pod!(pod({ name: 'd', node: 'node-2', message: DISK }));
+    expect(wanted()).toEqual(['node-1', 'node-2']);
+  });
+
   it('says so when the node proxy could not be read', async () => {
     const { findings, result } = await runCheck(check, {
       objects: { Pod: [pod({ name: 'a', rs: 'web-5c8b', message: DISK })], ReplicaSet: [rs('web-5c8b', 'web')], Node: [node('node-1')] },

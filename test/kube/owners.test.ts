@@ -50,6 +50,29 @@ describe('OwnerIndex.workloadOf', () => {
     expect(index2.workloadOf(p)).toEqual({ kind: 'ReplicaSet', name: 'web-5d8f7c9b6d', namespace: 'shop' });
   });
 
+  it('gives the pods of one workload the same frozen answer, and a ReplicaSet seen later counts from then on', () => {
+    const index2 = new OwnerIndex();
+    index2.add('ReplicaSet', rs('cart-6f9c7d8b54', [ref('Deployment', 'cart')]));
+    const a = index2.workloadOf(pod('cart-6f9c7d8b54-a', [ref('ReplicaSet', 'cart-6f9c7d8b54')]));
+    expect(index2.workloadOf(pod('cart-6f9c7d8b54-b', [ref('ReplicaSet', 'cart-6f9c7d8b54')]))).toBe(a);
+    expect(Object.isFrozen(a)).toBe(true);
+    const late = pod('late-1-x', [ref('ReplicaSet', 'late-1')]);
+    expect(index2.workloadOf(late)).toEqual({ kind: 'ReplicaSet', name: 'late-1', namespace: 'shop' });
+    index2.add('ReplicaSet', rs('late-1', [ref('Deployment', 'late')]));
+    expect(index2.workloadOf(late)).toEqual({ kind: 'Deployment', name: 'late', namespace: 'shop' });
+  });
+
+  it('shares entries between indexes without mixing their contents', () => {
+    const shared = rs('api-7f', [ref('Deployment', 'api')]);
+    const one = new OwnerIndex(), two = new OwnerIndex();
+    one.add('ReplicaSet', shared);
+    const p = pod('api-7f-x', [ref('ReplicaSet', 'api-7f')]);
+    expect(one.workloadOf(p)).toEqual({ kind: 'Deployment', name: 'api', namespace: 'shop' });
+    expect(two.workloadOf(p)).toEqual({ kind: 'ReplicaSet', name: 'api-7f', namespace: 'shop' });
+    two.add('ReplicaSet', shared);
+    expect(two.workloadOf(p)).toBe(one.workloadOf(p));
+  });
+
   it('keeps namespaces apart', () => {
     const index2 = new OwnerIndex();
     index2.add('ReplicaSet', { metadata: { name: 'api-1', namespace: 'a', ownerReferences: [ref('Deployment', 'api')] } });
