@@ -100,10 +100,11 @@ export default defineCheck({
     }
 
     function recordPod(target: Target, pod: V1Pod) {
-      const byName = new Map<string, V1Container>((pod.spec?.containers ?? []).map((c) => [c.name, c]));
+      let byName: Map<string, V1Container> | undefined; // made only for a pod with a JVM (few are)
       for (const status of listOf(pod.status?.containerStatuses)) {
         const e = entries.get(key(target, status.name));
         if (!e) continue;
+        byName ??= new Map((pod.spec?.containers ?? []).map((c) => [c.name, c]));
         const limit = byName.get(status.name)?.resources?.limits?.memory;
         if (e.podLimit === undefined && limit !== undefined) e.podLimit = limit;
         const terminated = [status.lastState?.terminated, status.state?.terminated].filter((t) => t?.reason === 'OOMKilled');
