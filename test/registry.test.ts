@@ -7,6 +7,7 @@ import { CHECKS } from '../checks/index.js';
 import { BUILTIN_CHECK_IDS } from '../src/engine/types.js';
 import { validateCheck } from '../src/engine/validate.js';
 import { API_KINDS } from '../src/kube/resources.js';
+import { PROBE_NAMES } from '../src/node/probe-names.js';
 import { PROBES } from '../src/node/probes.js';
 
 const root = join(import.meta.dirname, '..');
@@ -14,6 +15,13 @@ const folders = readdirSync(join(root, 'checks'), { withFileTypes: true }).filte
 const HEADINGS = ['## What it checks', '## Why it matters', '## How to fix', '## False positives'];
 
 describe('check registry', () => {
+  it('validates probe names against the list the registry of probes is held to', () => {
+    expect([...PROBE_NAMES].sort()).toEqual(Object.keys(PROBES).sort());
+    const uname = CHECKS.find((c) => (c.needs.probes ?? []).some((p) => (typeof p === 'string' ? p : p.probe) === 'uname'))!;
+    const unknown = { ...uname, needs: { ...uname.needs, probes: ['nope'] } } as unknown as typeof uname;
+    expect(() => validateCheck(unknown, { external: false })).toThrow(/needs an unknown probe "nope" \(known: .*uname/);
+  });
+
   it('registers exactly the folders in checks/, sorted, each once', () => {
     const ids = CHECKS.map((c) => c.id);
     expect(ids).toEqual(folders);

@@ -8,8 +8,6 @@ import type { NodeSource } from '../node/node-source.js';
 import { buildReport, hasFindingsAtOrAbove, type Report, type ReportWarning } from '../report/model.js';
 import { checkReadme } from '../report/check-readme.js';
 import { checkOutputFiles, writeOutputs } from '../report/write-outputs.js';
-import { SnapshotSource } from '../snapshot/read.js';
-import { SnapshotWriter } from '../snapshot/write.js';
 import { AnnotationIndex } from '../policy/annotations.js';
 import { applySuppressions, hasGapsOrErrors, regrade } from '../policy/apply.js';
 import { loadPolicy, type Policy } from '../policy/load.js';
@@ -45,6 +43,7 @@ export async function runCommand(flags: RawFlags): Promise<number> {
   let noNodesReason: string | undefined;
   let closeApi = (): void => {};
   if (opts.snapshot) {
+    const { SnapshotSource } = await import('../snapshot/read.js');
     const snap = new SnapshotSource(opts.snapshot);
     api = snap;
     nodes = opts.ssh ? snap : undefined;
@@ -67,7 +66,8 @@ export async function runCommand(flags: RawFlags): Promise<number> {
     }
   }
 
-  const writer = opts.saveSnapshot ? new SnapshotWriter(opts.saveSnapshot) : undefined;
+  // Snapshot code is loaded only by the runs that read or write one (start-up, issue 14).
+  const writer = opts.saveSnapshot ? new (await import('../snapshot/write.js')).SnapshotWriter(opts.saveSnapshot) : undefined;
   const progress = await createProgress({ nodesVia: opts.nodeAccess === 'pod' ? 'through probe pods' : undefined });
   let run;
   try {

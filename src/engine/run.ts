@@ -5,7 +5,6 @@
 import { performance } from 'node:perf_hooks';
 import { RESOURCES, type ApiKind, type KubeObject } from '../kube/resources.js';
 import type { V1Node } from '@kubernetes/client-node';
-import { parseNodeCollection, reduceNodeCollection } from '../node/parse-collection.js';
 import type { NodeProbeResults, NodeSource, NodeTarget, ProbeInputs } from '../node/node-source.js';
 import type { PlannedList } from './plan.js';
 import { ApiserverMetricsCollector } from './apiserver-metrics.js';
@@ -222,6 +221,8 @@ export async function runChecks(input: RunInput): Promise<RunOutput> {
   const nodeTotal = plan.probes.length ? nodeTargets.length : 0;
   const nodeStates = [...plan.nodeChecks].map((id) => states.get(id)!);
   if (plan.probes.length && nodeTargets.length && input.nodes) {
+    // Loaded here: the probes' parsers are needed only by a run that reaches nodes.
+    const { parseNodeCollection, reduceNodeCollection } = await import('../node/parse-collection.js');
     let done = 0;
     progress({ type: 'nodes', done, total: nodeTargets.length });
     const byName = new Map(nodeTargets.map((t) => [t.name, t]));

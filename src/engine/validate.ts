@@ -1,7 +1,7 @@
 // A check definition is checked before it runs: external modules are code we did not write, and a
 // wrong id, an unknown kind or probe, or a missing rule table would otherwise fail late and obscurely.
 import { API_KINDS } from '../kube/resources.js';
-import { PROBES } from '../node/probes.js';
+import { PROBE_NAMES } from '../node/probe-names.js';
 import { FACT_SOURCES } from './node-facts.js';
 import { BUILTIN_CHECK_IDS, type CheckDefinition } from './types.js';
 
@@ -49,7 +49,7 @@ export function validateCheck(value: unknown, opts: { external: boolean }): asse
     }
     for (const n of list(needs.probes)) {
       const probe = typeof n === 'string' ? n : (n as { probe?: unknown })?.probe;
-      need(typeof probe === 'string' && Object.hasOwn(PROBES, probe), `needs an unknown probe ${JSON.stringify(probe)} (known: ${Object.keys(PROBES).join(', ')})`);
+      need((PROBE_NAMES as readonly unknown[]).includes(probe), `needs an unknown probe ${JSON.stringify(probe)} (known: ${PROBE_NAMES.join(', ')})`);
     }
     for (const n of list(needs.nodeFacts)) {
       const fact = typeof n === 'string' ? n : (n as { fact?: unknown })?.fact;

@@ -1,6 +1,7 @@
 // The registry of node probes. Checks name probes in needs.probes; the engine collects each probe at
 // most once per node per run. To add a probe: write src/node/probes/<name>.ts and list it here.
 import type { ProbeDefinition } from './probe-types.js';
+import type { ProbeName } from './probe-names.js';
 import { cgroupCpuStat } from './probes/cgroupCpuStat.js';
 import { cni0Addrs } from './probes/cni0Addrs.js';
 import { cniConfig } from './probes/cniConfig.js';
@@ -43,7 +44,7 @@ export const PROBES = {
   podNetns,
   sysctls,
   uname,
-} satisfies Record<string, ProbeDefinition<unknown>>;
+} satisfies Record<ProbeName, ProbeDefinition<unknown>>;
 
-export type ProbeName = keyof typeof PROBES;
+export type { ProbeName };
 export type ProbeValues = { [K in ProbeName]: ReturnType<(typeof PROBES)[K]['parse']> };
