@@ -6,5 +6,7 @@ export const POD_SPEC_PATHS: readonly (readonly string[])[] = [['spec'], ['spec'
 
 /** The value at `path` below `obj`, or undefined where a step is not an object. */
 export function valueAt(obj: unknown, path: readonly string[]): unknown {
-  return path.reduce<unknown>((o, k) => (isObject(o) ? o[k] : undefined), obj);
+  let o = obj;
+  for (const k of path) o = isObject(o) ? o[k] : undefined;
+  return o;
 }
