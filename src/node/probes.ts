@@ -1,5 +1,6 @@
 // The registry of node probes. Checks name probes in needs.probes; the engine collects each probe at
-// most once per node per run. To add a probe: write src/node/probes/<name>.ts and list it here.
+// most once per node per run. To add a probe: write src/node/probes/<name>.ts, list it here
+// and name it in probe-names.ts (the compiler insists on both).
 import type { ProbeDefinition } from './probe-types.js';
 import type { ProbeName } from './probe-names.js';
 import { cgroupCpuStat } from './probes/cgroupCpuStat.js';
