@@ -104,6 +104,12 @@ async function summary(rows) {
     const k = secs(runs.kubectl), c = secs(runs.checkup), fl = secs(runs.floor);
     console.log(`${label.padEnd(42)}${f(k).padStart(9)}  ${f(c).padStart(9)}  ${(k ? (c / k).toFixed(3) : '-').padStart(5)}  ${f(fl).padStart(7)}  ${f(c / fl).padStart(13)}  ${String(rss(runs.checkup)).padStart(12)}, ${String(rss(runs.kubectl) ?? '-').padStart(7)}               ${p.perNode.toFixed(2)} (${p.max}, ${p.nodesAsked})`);
   }
+  // The medians hide how much a shared machine moves: the runs behind them, for the reader to judge.
+  console.log('\nruns (s, in order):');
+  for (const { label, runs } of rows) {
+    const list = (rs) => rs.map((r) => r.seconds.toFixed(2)).join(' ') || '-';
+    console.log(`${label.padEnd(42)}kubectl ${list(runs.kubectl)} · checkup ${list(runs.checkup)} · floor ${list(runs.floor)}`);
+  }
 }
 
 /** Wall time, and peak RSS of a Node child (reported by an exit hook preloaded with --import). */
