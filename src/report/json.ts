@@ -1,5 +1,5 @@
 import type { Report } from './model.js';
-import { needsSanitizing, sanitizeDeep } from './sanitize.js';
+import { sanitizeDeep } from './sanitize.js';
 
 export function renderJson(report: Report): string {
   let out = '';
@@ -25,10 +25,8 @@ export function writeJson(report: Report, sink: (chunk: string) => void): void {
       write('[');
       value.forEach((el, j) => {
         // Depth counted from the document's root, as the other formats count it (report → key → element).
-        // Nothing to sanitise is the common case: then the element itself is written, not a copy.
-        const safe = needsSanitizing(el, 2) ? sanitizeDeep(el, 2) : el;
         // Elements sit two levels deep: stringified inside [[ ]], JSON.stringify indents them so.
-        const text = JSON.stringify([[safe]], null, 2);
+        const text = JSON.stringify([[sanitizeDeep(el, 2)]], null, 2);
         write(`${j ? ',' : ''}\n    ${text.slice(10, -6)}`);
       });
       write('\n  ]');

@@ -33,9 +33,9 @@ export function sanitizeLine(s: string): string {
 export const MAX_DEPTH = 32;
 export const TOO_DEEP = '[nested too deep]';
 
-/** True when sanitizeDeep would change something: a key or string that sanitizeLine changes, or
- * nesting it would cut off. Most report elements have none, and looking is cheaper than copying. */
-export function needsSanitizing(value: unknown, depth = 0): boolean {
+/** True when a copy would differ: a key or string that sanitizeLine changes, or nesting that would be
+ * cut off. Most report elements have none, and looking is cheaper than copying (issue 14). */
+function needsSanitizing(value: unknown, depth: number): boolean {
   if (typeof value === 'string') return UNSAFE_IN_LINE.test(value);
   if (value === null || typeof value !== 'object') return false;
   // An object with toJSON (a Date) is copied field by field by sanitizeDeep, not serialised by itself.
@@ -51,18 +51,23 @@ export function needsSanitizing(value: unknown, depth = 0): boolean {
   return false;
 }
 
-/** Deep copy with every string made one-line safe (for JSON and YAML output: their escaping keeps a
+/** The value with every string made one-line safe (for JSON and YAML output: their escaping keeps a
  * newline inside the string, but `jq -r` and friends print it raw, and a forged line is as good as a
- * real one to whoever reads it). Cut off below MAX_DEPTH; keys are sanitised too. */
+ * real one to whoever reads it). Cut off below MAX_DEPTH; keys are sanitised too. A deep copy when
+ * anything changes; the value itself (read-only to the caller) when nothing would. */
 export function sanitizeDeep<T>(value: T, depth = 0): T {
+  return needsSanitizing(value, depth) ? sanitizedCopy(value, depth) : value;
+}
+
+function sanitizedCopy<T>(value: T, depth: number): T {
   if (typeof value === 'string') return sanitizeLine(value) as T;
   if (value === null || typeof value !== 'object') return value;
   if (depth >= MAX_DEPTH) return TOO_DEEP as T;
   if (Array.isArray(value)) {
     const out: unknown[] = new Array(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = sanitizeDeep(value[i], depth + 1);
+    for (let i = 0; i < value.length; i++) out[i] = sanitizedCopy(value[i], depth + 1);
     return out as T;
   }
   // Object.fromEntries defines properties, so a key named `__proto__` stays an ordinary key.
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [sanitizeLine(k), sanitizeDeep(v, depth + 1)])) as T;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [sanitizeLine(k), sanitizedCopy(v, depth + 1)])) as T;
 }

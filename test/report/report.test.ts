@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { buildReport, hasFindingsAtOrAbove } from '../../src/report/model.js';
 import { renderJson } from '../../src/report/json.js';
 import { renderText } from '../../src/report/text.js';
-import { sanitize, sanitizeLine } from '../../src/report/sanitize.js';
+import { MAX_DEPTH, sanitize, sanitizeDeep, sanitizeLine, TOO_DEEP } from '../../src/report/sanitize.js';
 import { EVIL, hostileReport } from './hostile-report.js';
 import type { RunOutput } from '../../src/engine/run.js';
 import type { Finding } from '../../src/engine/types.js';
@@ -76,6 +76,20 @@ describe('sanitize', () => {
   it('makes terminal escapes visible instead of interpreting them', () => {
     expect(sanitize('a\u001b[31mb\u009bc\u0007')).toBe('a\\x1b[31mb\\x9bc\\x07');
     expect(sanitize('line1\nline2\ttab')).toBe('line1\nline2\ttab');
+  });
+
+  it('sanitizeDeep copies what has anything to change, deep down, and hands back the rest as it is', () => {
+    const clean = { a: [{ b: 'x', c: 1 }], d: null };
+    expect(sanitizeDeep(clean)).toBe(clean);
+    const value = { ok: 'x', list: [{ deep: 'a\nb' }] };
+    expect(sanitizeDeep(value)).toEqual({ ok: 'x', list: [{ deep: 'a\\nb' }] });
+    expect(value.list[0]!.deep).toBe('a\nb'); // the input is left alone
+    expect(sanitizeDeep({ inner: { ['k\u001b']: 1 } })).toEqual({ inner: { 'k\\x1b': 1 } });
+    // A Date is copied field by field (it has none), not serialised by itself; past MAX_DEPTH is cut off.
+    expect(sanitizeDeep({ at: new Date(0) })).toEqual({ at: {} });
+    let deep: unknown = 'bottom';
+    for (let i = 0; i <= MAX_DEPTH; i++) deep = [deep];
+    expect(JSON.stringify(sanitizeDeep(deep))).toContain(JSON.stringify(TOO_DEEP));
   });
 });
 
