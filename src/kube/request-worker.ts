@@ -36,7 +36,7 @@ port.on('message', (ask: Ask) => { void answer(ask); });
 const ahead = new Map<string, { url: string; headers: string; reply: Promise<Reply> }>();
 
 async function answer(ask: Ask): Promise<void> {
-  const list = ask.digest.kind === 'list' ? listOf(ask.url) : undefined;
+  const list = ask.digest.kind === 'list' ? listKey(ask.url) : undefined;
   const kept = list === undefined ? undefined : ahead.get(list);
   let reply: Reply;
   if (kept && kept.url === ask.url && kept.headers === JSON.stringify(ask.headers)) {
@@ -55,7 +55,7 @@ async function answer(ask: Ask): Promise<void> {
 }
 
 /** Which list a page request belongs to: its URL without the continue token. */
-function listOf(href: string): string {
+function listKey(href: string): string {
   const url = new URL(href);
   url.searchParams.delete('continue');
   return url.href;
