@@ -4,27 +4,49 @@
 // bench.mjs so it pays what the CLI pays (startup, TLS) and does not share the server's event loop.
 //
 //   node test/bench/floor.mjs <server-url> <ca-file> <token> <list-path>
+//   node test/bench/floor.mjs <server-url> <ca-file> <token> --requests <file>
+//
+// With --requests the file holds `{ "lists": [paths], "kubelet": [paths] }` — the requests a run of the
+// tool made (bench.mjs takes them from the server's log): every list is paged through one after
+// another while the kubelet paths are read 32 at a time beside them (as the tool does), each answer
+// parsed and dropped. That is the floor of the work a run must fetch, not only the pods.
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 
-const [server, caFile, token, path] = process.argv.slice(2);
-const agent = new https.Agent({ keepAlive: true, ca: readFileSync(caFile) });
-let cont = '';
+const [server, caFile, token, ...rest] = process.argv.slice(2);
+const ca = readFileSync(caFile);
+const headers = { Authorization: `Bearer ${token}`, Accept: 'application/json' };
+const listAgent = new https.Agent({ keepAlive: true, ca });
+const kubeletAgent = new https.Agent({ keepAlive: true, ca, maxSockets: 32 });
+
+const work = rest[0] === '--requests' ? JSON.parse(readFileSync(rest[1], 'utf8')) : { lists: [rest[0]], kubelet: [] };
 let items = 0;
-do {
-  const q = new URLSearchParams({ limit: '500' });
-  if (cont) q.set('continue', cont);
-  const body = await new Promise((resolve, reject) => {
-    https.get(new URL(`${path}?${q}`, server), { agent, headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } }, (res) => {
+let next = 0;
+const kubeletReads = Array.from({ length: Math.min(32, work.kubelet.length) }, async () => {
+  while (next < work.kubelet.length) JSON.parse(await get(work.kubelet[next++], kubeletAgent));
+});
+for (const path of work.lists) {
+  let cont = '';
+  do {
+    const q = new URLSearchParams({ limit: '500' });
+    if (cont) q.set('continue', cont);
+    const list = JSON.parse(await get(`${path}?${q}`, listAgent));
+    items += list.items.length;
+    cont = list.metadata?.continue ?? '';
+  } while (cont);
+}
+await Promise.all(kubeletReads);
+listAgent.destroy();
+kubeletAgent.destroy();
+process.stderr.write(`FLOOR_ITEMS=${items} FLOOR_KUBELET_READS=${work.kubelet.length}\n`);
+
+function get(path, agent) {
+  return new Promise((resolve, reject) => {
+    https.get(new URL(path, server), { agent, headers }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
       res.on('error', reject);
     }).on('error', reject);
   });
-  const list = JSON.parse(body);
-  items += list.items.length;
-  cont = list.metadata?.continue ?? '';
-} while (cont);
-agent.destroy();
-process.stderr.write(`FLOOR_ITEMS=${items}\n`);
+}
