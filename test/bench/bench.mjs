@@ -72,7 +72,12 @@ try {
         // fetched and parsed by floor.mjs (the few other requests — /version, /metrics — are left out).
         const requestsFile = join(work, `requests-${size.pods}.json`);
         writeFileSync(requestsFile, JSON.stringify({
-          lists: [...new Set(server.requests.filter((r) => r.query.limit && !r.query.continue).map((r) => r.path))],
+          // A list's first page, with its selectors (floor.mjs sets limit and continue itself).
+          lists: [...new Set(server.requests.filter((r) => r.query.limit && !r.query.continue).map((r) => {
+            const { limit, ...rest } = r.query;
+            const q = new URLSearchParams(rest).toString();
+            return q ? `${r.path}?${q}` : r.path;
+          }))],
           kubelet: proxied.map((r) => r.path) }));
         runs.workFloor.push(await measure(process.execPath, [join(root, 'test', 'bench', 'floor.mjs'), server.url, server.caFile, 'bench', '--requests', requestsFile]));
         const perNode = new Map();

@@ -25,10 +25,12 @@ let next = 0;
 const kubeletReads = Array.from({ length: Math.min(32, work.kubelet.length) }, async () => {
   while (next < work.kubelet.length) JSON.parse(await get(work.kubelet[next++], kubeletAgent));
 });
-for (const path of work.lists) {
+for (const entry of work.lists) {
+  const [path, query] = entry.split('?');
   let cont = '';
   do {
-    const q = new URLSearchParams({ limit: '500' });
+    const q = new URLSearchParams(query);
+    q.set('limit', '500');
     if (cont) q.set('continue', cont);
     const list = JSON.parse(await get(`${path}?${q}`, listAgent));
     items += list.items.length;
