@@ -10,7 +10,7 @@
 //   npm run bench                 15k pods, 500 nodes, 1k Deployments, then 150k pods, 5k nodes, 10k
 //                                 Deployments (3-5 minutes: kubectl alone takes 1-2 min and ~4 GB at 150k)
 //   npm run bench -- --quick      15k only (about a minute)
-//   node test/bench/bench.mjs --pods 3000 --nodes 100 [--runs 3] [--profile DIR] [--no-kubectl] [--serve]
+//   node test/bench/bench.mjs --pods 3000 --nodes 100 [--runs N] [--profile DIR] [--no-kubectl] [--serve]
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -20,15 +20,16 @@ import { parseArgs } from 'node:util';
 
 const root = join(import.meta.dirname, '..', '..');
 const { values } = parseArgs({ options: {
-  pods: { type: 'string' }, nodes: { type: 'string' }, runs: { type: 'string', default: '3' },
+  pods: { type: 'string' }, nodes: { type: 'string' }, runs: { type: 'string' },
   quick: { type: 'boolean', default: false }, large: { type: 'boolean', default: false }, serve: { type: 'boolean', default: false }, profile: { type: 'string' }, 'no-kubectl': { type: 'boolean', default: false },
 } });
 const sizes = values.pods
-  ? [{ pods: Number(values.pods), nodes: Number(values.nodes ?? Math.max(1, Math.round(Number(values.pods) / 30))), runs: Number(values.runs) }]
-  // At 150k, kubectl runs once (minutes, ~18 GB); the tool and the floor run as often as at 15k, so
-  // their medians are not one sample of a machine whose speed varies (the floor alone took 1.7-3.9 s).
+  ? [{ pods: Number(values.pods), nodes: Number(values.nodes ?? Math.max(1, Math.round(Number(values.pods) / 30))), runs: Number(values.runs ?? 3) }]
+  // Medians of 5 runs at 15k and 3 at 150k (--runs sets both): on a machine whose speed varies, a ~1 s
+  // run moves a lot (checkup ÷ work floor went 1.40-1.58 between single runs of one bench), and the
+  // 150k floor alone took 1.7-3.9 s. At 150k kubectl runs once (minutes, ~18 GB).
   // (--large, which used to add the 150k size, is still accepted: both sizes are the default now.)
-  : [{ pods: 15_000, nodes: 500, runs: Number(values.runs) }, ...(values.quick ? [] : [{ pods: 150_000, nodes: 5_000, runs: Number(values.runs) }])];
+  : [{ pods: 15_000, nodes: 500, runs: Number(values.runs ?? 5) }, ...(values.quick ? [] : [{ pods: 150_000, nodes: 5_000, runs: Number(values.runs ?? 3) }])];
 const work = mkdtempSync(join(tmpdir(), 'checkup-bench-'));
 const cli = join(root, 'bin', 'kubectl-checkup');
 
