@@ -3,9 +3,9 @@
 // large cluster served over HTTPS by the test API server, in the same run as `kubectl get pods -A -o
 // json` on the same server and the fetch-and-parse floor (floor.mjs: paging through the same pods with
 // JSON.parse and nothing else, in its own process) — and the work floor: the same fetch-and-parse of
-// every list and kubelet read the run made, which is what a run cannot do without. Also counts the kubelet endpoint reads (node proxy
-// requests) the live run made per node. Targets (issue 14): ≤ 0.11× kubectl at 15k pods, ≤ 0.1× at
-// 150k, peak RSS ≤ 300 MB at both. It measures; it asserts nothing.
+// every list and kubelet read the run made, which is what a run cannot do without. Also counts the
+// kubelet endpoint reads (node proxy requests) the live run made per node. Targets (issue 14): ≤ 0.11×
+// kubectl at 15k pods, ≤ 0.1× at 150k, peak RSS ≤ 300 MB at both. It measures; it asserts nothing.
 //
 //   npm run bench                 15k pods, 500 nodes, 1k Deployments, then 150k pods, 5k nodes, 10k
 //                                 Deployments (3-5 minutes: kubectl alone takes 1-2 min and ~4 GB at 150k)
