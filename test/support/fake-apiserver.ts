@@ -93,13 +93,18 @@ function loadSnapshot(dir: string): ObjectsByKind {
  * and a node whose proxy was refused is refused again (RBAC can name single nodes), so a live run
  * against this server sees what the snapshot's own run saw. */
 const REFUSED = Symbol('refused');
-const serialised = new WeakMap<object, string>();
-/** The JSON of `as(o)`, made the first time o is served (o is never changed after loading). */
-function serialisedOnce(o: object, as: (o: Obj) => object = (x) => x): string {
-  let text = serialised.get(o);
-  if (text === undefined) serialised.set(o, (text = JSON.stringify(as(o))));
-  return text;
+/** JSON of `as(o)`, made the first time o is served (nothing is changed after loading). One cache per
+ * way of serialising, so an object served in two forms is never answered in the other one. */
+function jsonOnce(as: (o: Obj) => object = (x) => x): (o: object) => string {
+  const made = new WeakMap<object, string>();
+  return (o) => {
+    let text = made.get(o);
+    if (text === undefined) made.set(o, (text = JSON.stringify(as(o as Obj))));
+    return text;
+  };
 }
+const pageJson = jsonOnce();
+const listItemJson = jsonOnce(withoutTypeMeta);
 
 function loadSnapshotNodeProxy(dir: string): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
@@ -270,7 +275,7 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
     // encoding it again for every list: this server shares the bench machine's two cores with the
     // client it measures, where a real one runs on machines of its own.
     const js = JSON.stringify;
-    const itemsJson = eventsV1 ? typed().map((o) => js(withoutTypeMeta(o))) : items.map((o) => serialisedOnce(o, withoutTypeMeta));
+    const itemsJson = eventsV1 ? typed().map((o) => js(withoutTypeMeta(o))) : items.map(listItemJson);
     const body = `{"kind":${js(`${s.kind}List`)},"apiVersion":${js(apiVersionOf(s))},"metadata":${js(meta)},"items":[${itemsJson.join(',')}]}`;
     return { code: 200, body, headers: { 'Content-Type': 'application/json' } };
   }
@@ -297,7 +302,7 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
       // Serialised once: a kubelet writes its own answer (on its own CPU) and the API server only
       // copies the bytes; the bench's 10,000 proxied reads should not weigh on this one thread.
       if (typeof page !== 'object' || page === null) return { code: 200, body: page as object };
-      return { code: 200, body: serialisedOnce(page), headers: { 'Content-Type': 'application/json' } };
+      return { code: 200, body: pageJson(page), headers: { 'Content-Type': 'application/json' } };
     }
     const n = sorted.get('Node')!.find((x) => x.metadata?.name === node);
     if (!n) return S.objectNotFound(SERVED.find((x) => x.name === 'nodes')!, node);
