@@ -7,6 +7,10 @@ export function renderJson(report: Report): string {
   return out;
 }
 
+/** What JSON.stringify([[x]], null, 2) puts around x. */
+const NESTED_OPEN = '[\n  [\n    ';
+const NESTED_CLOSE = '\n  ]\n]';
+
 /** The same text as JSON.stringify(sanitizeDeep(report), null, 2) + '\n', written a piece at a time:
  * large arrays (tens of thousands of findings on a big cluster) go out element by element, so neither
  * a sanitised copy of the whole report nor its whole text is ever in memory at once (issue 14). */
@@ -25,9 +29,10 @@ export function writeJson(report: Report, sink: (chunk: string) => void): void {
       write('[');
       value.forEach((el, j) => {
         // Depth counted from the document's root, as the other formats count it (report → key → element).
-        // Elements sit two levels deep: stringified inside [[ ]], JSON.stringify indents them so.
+        // Elements sit two levels deep: stringified inside [[ ]], JSON.stringify indents them so
+        // (cheaper than re-indenting every line), and the brackets are cut off again.
         const text = JSON.stringify([[sanitizeDeep(el, 2)]], null, 2);
-        write(`${j ? ',' : ''}\n    ${text.slice(10, -6)}`);
+        write(`${j ? ',' : ''}\n    ${text.slice(NESTED_OPEN.length, -NESTED_CLOSE.length)}`);
       });
       write('\n  ]');
     } else {
